@@ -1,0 +1,6 @@
+// Regenerates the README's metric table from src/metrics/definitions.ts (via the build in dist/).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { withMetricsTable } from '../dist/metrics/docs.js';
+
+const file = new URL('../README.md', import.meta.url);
+writeFileSync(file, withMetricsTable(readFileSync(file, 'utf8')));

@@ -1,0 +1,163 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseDuration } from './duration.js';
+import { ConfigError, loadConfig } from './load.js';
+import { maskedYaml } from './mask.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-config-test-'));
+});
+
+async function write(name: string, text: string): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+async function problems(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
+  const file = await write(`bad-${Math.random().toString(36).slice(2)}.yml`, text);
+  try {
+    await loadConfig(file, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+  }
+  throw new Error('config was accepted');
+}
+
+const GOOD = `
+global:
+  timezone: Asia/Almaty
+  scrape_timeout: 15s
+sources:
+  - name: stores
+    type: ukm
+    endpoints: [paper, ofd]
+    min_interval: 2s
+    allowed_targets: [10.0.0.0/8, "fd00::/8"]
+    registers:
+      - { name: msk-012-pos03, url: "http://10.1.12.3:8080", labels: { store: "012" } }
+`;
+
+describe('loadConfig', () => {
+  it('reads the contract example with durations in milliseconds and defaults filled in', async () => {
+    const { config } = await loadConfig(await write('good.yml', GOOD), {});
+    expect(config.global).toEqual({ timezone: 'Asia/Almaty', scrape_timeout: 15_000 });
+    const s = config.sources[0];
+    expect(s).toMatchObject({ name: 'stores', type: 'ukm', endpoints: ['paper', 'ofd'], min_interval: 2000, request_timeout: 3000 });
+    expect(s?.type === 'ukm' && s.registers[0]).toEqual({ name: 'msk-012-pos03', url: 'http://10.1.12.3:8080', labels: { store: '012' } });
+  });
+
+  it('defaults: every endpoint in priority order, 1s spacing, Moscow time, 10s budget', async () => {
+    const { config } = await loadConfig(await write('min.yml', 'sources:\n  - {name: a, type: ukm}\n'), {});
+    expect(config.global).toEqual({ timezone: 'Europe/Moscow', scrape_timeout: 10_000 });
+    expect(config.sources[0]).toMatchObject({
+      endpoints: ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'],
+      min_interval: 1000,
+    });
+  });
+
+  it('reports an unknown key at its own line and column', async () => {
+    expect(await problems('global:\n  timezone: Europe/Moscow\n  scrape_timout: 10s\n')).toEqual(['3:3: unknown key "scrape_timout"']);
+  });
+
+  it('reports every problem with the position of the offending value', async () => {
+    const found = await problems(`sources:
+  - name: stores
+    type: ukm
+    min_interval: 500ms
+    endpoints: [paper, fuel]
+    allowed_targets: [10.0.0.0/33]
+    registers:
+      - { name: a, url: "ftp://10.0.0.1" }
+`);
+    expect(found).toEqual([
+      expect.stringMatching(/^4:19: sources\.0\.min_interval: must be at least 1s/),
+      expect.stringMatching(/^5:24: sources\.0\.endpoints\.1: Invalid option: expected one of "paper"/),
+      expect.stringMatching(/^6:23: sources\.0\.allowed_targets\.0: must be an IP network/),
+      expect.stringMatching(/^8:25: sources\.0\.registers\.0\.url: must be an http/),
+    ]);
+  });
+
+  it('names the unknown source type and the duplicate source name', async () => {
+    expect(await problems('sources:\n  - {name: a, type: ukm}\n  - {name: b, type: fiscal}\n')).toEqual([
+      '3:21: sources.1.type: unknown source type; expected one of: ukm',
+    ]);
+    expect(await problems('sources:\n  - {name: a, type: ukm}\n  - {name: a, type: ukm}\n')).toEqual([
+      '3:12: sources.1.name: duplicate source name "a"',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', async () => {
+    const [first] = await problems('sources:\n  - name: a\n    type: [ukm\n');
+    expect(first).toMatch(/^\d+:\d+: /);
+  });
+
+  it('refuses durations without a unit and unknown time zones', async () => {
+    const found = await problems('global:\n  timezone: Mars/Olympus\n  scrape_timeout: 10\n');
+    expect(found).toEqual([
+      expect.stringMatching(/^2:13: global\.timezone: unknown time zone/),
+      expect.stringMatching(/^3:19: global\.scrape_timeout: "10" is not a duration/),
+    ]);
+  });
+
+  it('expands ${ENV} and reports an unset variable where it is used', async () => {
+    const text = 'sources:\n  - name: "${SRC}"\n    type: ukm\n    registers: [{name: r, url: "http://${HOST}:8080"}]\n';
+    const { config } = await loadConfig(await write('env.yml', text), { SRC: 'stores', HOST: '10.1.1.1' });
+    expect(config.sources[0]?.name).toBe('stores');
+    expect(config.sources[0]?.type === 'ukm' && config.sources[0].registers[0]?.url).toBe('http://10.1.1.1:8080');
+    expect(await problems(text, { SRC: 'x' })).toEqual(['4:32: environment variable HOST is not set']);
+  });
+
+  it('keeps $$ as a literal dollar', async () => {
+    const text = 'sources:\n  - name: s\n    type: ukm\n    registers: [{name: r, url: "http://10.0.0.1", labels: {note: "a$$b"}}]\n';
+    const { config } = await loadConfig(await write('dollar.yml', text), {});
+    expect(config.sources[0]?.type === 'ukm' && config.sources[0].registers[0]?.labels).toEqual({ note: 'a$b' });
+  });
+
+  it('merges registers_file (relative to the config) and reports its problems in that file', async () => {
+    await write('regs.yml', '- { name: r2, url: "http://10.0.0.2:8080" }\n- { name: r3, url: "http://10.0.0.3:8080", labels: { store: "7" } }\n');
+    const file = await write('with-file.yml', 'sources:\n  - name: s\n    type: ukm\n    registers: [{name: r1, url: "http://10.0.0.1:8080"}]\n    registers_file: regs.yml\n');
+    const { config } = await loadConfig(file, {});
+    const s = config.sources[0];
+    expect(s?.type === 'ukm' && s.registers.map((r) => r.name)).toEqual(['r1', 'r2', 'r3']);
+
+    await write('bad-regs.yml', 'registers:\n  - { name: r2, url: "http://10.0.0.2:8080", colour: red }\n');
+    const bad = await write('with-bad-file.yml', 'sources:\n  - name: s\n    type: ukm\n    registers_file: bad-regs.yml\n');
+    await expect(loadConfig(bad, {})).rejects.toThrow(/bad-regs\.yml:2:46: unknown key "colour"/);
+  });
+
+  it('refuses static labels that clash with the exporter\'s own', async () => {
+    const found = await problems('sources:\n  - name: s\n    type: ukm\n    registers: [{name: r, url: "http://10.0.0.1", labels: {kkt: x}}]\n');
+    expect(found).toEqual(['4:65: sources.0.registers.0.labels.kkt: label "kkt" is set by the exporter itself']);
+  });
+
+  it('reports a missing file as an error at 1:1', async () => {
+    await expect(loadConfig(join(dir, 'nope.yml'), {})).rejects.toThrow(/nope\.yml:1:1: cannot read file: ENOENT/);
+  });
+});
+
+describe('secrets', () => {
+  it('masks secret keys and header values in debug output', () => {
+    const out = maskedYaml({ name: 'x', password: 'hunter2', auth: { cookie: 'bkapisessionid=abc', headers: { 'X-Key': 'k1' } } });
+    expect(out).not.toMatch(/hunter2|abc|k1/);
+    expect(out).toContain('password: <secret>');
+    expect(out).toContain('X-Key: <secret>');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['1s', 1000],
+    ['500ms', 500],
+    ['15m', 900_000],
+    ['1h30m', 5_400_000],
+    ['1d', 86_400_000],
+    ['0', 0],
+  ])('%s = %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '1', '1.5s', 's', '1m1h', '-1s'])('refuses %j', (text) => expect(parseDuration(text)).toBeUndefined());
+});

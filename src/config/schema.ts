@@ -1,0 +1,140 @@
+import { BlockList, isIP } from 'node:net';
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** The UKM 5 monitoring endpoints in the order they are read: what matters most comes first. */
+export const UKM_ENDPOINTS = ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'] as const;
+export type UkmEndpoint = (typeof UKM_ENDPOINTS)[number];
+
+/** Keys whose values are secrets; each also has a `<key>_file` form. */
+export const SECRET_KEYS = ['password', 'bearer_token', 'cookie', 'token'] as const;
+/** Maps whose every value is treated as a secret (e.g. custom auth headers). */
+export const SECRET_MAPS = ['headers'] as const;
+
+export const MIN_UKM_INTERVAL_MS = 1000;
+const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Labels the exporter sets itself; a register's static labels may not reuse them. */
+export const RESERVED_LABELS = ['source', 'kkt', 'endpoint', 'operation', 'job', 'instance', '__name__'];
+
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (use Prometheus syntax such as 1s, 500ms or 15m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const timezone = z.string().refine((zone) => IANAZone.isValidZone(zone), {
+  message: 'unknown time zone (use an IANA name such as Europe/Moscow)',
+});
+
+const httpUrl = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}, { message: 'must be an http:// or https:// URL without credentials in it' });
+
+export const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
+  message: 'must be an IP network in CIDR notation, e.g. 10.0.0.0/8',
+});
+
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefixText, ...rest] = text.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return undefined;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) return undefined;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+export function blockListOf(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const net = parseCidr(c);
+    if (net) list.addSubnet(net.address, net.prefix, net.family);
+  }
+  return list;
+}
+
+const tls = z.strictObject({
+  ca_file: z.string().optional(),
+  cert_file: z.string().optional(),
+  key_file: z.string().optional(),
+  server_name: z.string().optional(),
+  insecure_skip_verify: z.boolean().default(false),
+});
+export type TlsConfig = z.infer<typeof tls>;
+
+/** Settings every source takes. */
+const sourceCommon = {
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'must be letters, digits, "_", "." or "-"'),
+  timeout: duration.optional(),
+  tls: tls.optional(),
+  proxy_url: httpUrl.optional(),
+};
+
+const staticLabels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+  for (const name of Object.keys(labels)) {
+    if (!LABEL_NAME_RE.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `label name "${name}" must match [a-zA-Z_][a-zA-Z0-9_]*` });
+    else if (RESERVED_LABELS.includes(name) || name.startsWith('__')) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is set by the exporter itself` });
+    }
+  }
+});
+
+export const ukmRegister = z.strictObject({
+  name: z.string().min(1),
+  url: httpUrl,
+  labels: staticLabels.default({}),
+});
+export type UkmRegisterConfig = z.infer<typeof ukmRegister>;
+
+/** `registers_file` holds either a list of registers or `{registers: [...]}`. */
+export const ukmRegistersFile = z.union([z.array(ukmRegister), z.strictObject({ registers: z.array(ukmRegister) })]);
+
+const ukmSource = z.strictObject({
+  ...sourceCommon,
+  type: z.literal('ukm'),
+  endpoints: z.array(z.enum(UKM_ENDPOINTS)).min(1).default([...UKM_ENDPOINTS]),
+  min_interval: duration.default(MIN_UKM_INTERVAL_MS).refine((ms) => ms >= MIN_UKM_INTERVAL_MS, {
+    message: 'must be at least 1s: a UKM register accepts at most one request per second',
+  }),
+  request_timeout: duration.default(3000),
+  allowed_targets: z.array(cidr).default([]),
+  registers: z.array(ukmRegister).default([]),
+  registers_file: z.string().optional(),
+});
+export type UkmSourceConfig = z.infer<typeof ukmSource>;
+
+export const SOURCE_TYPES = ['ukm'] as const;
+
+export const sourceSchema = z.discriminatedUnion('type', [ukmSource], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? `unknown source type; expected one of: ${SOURCE_TYPES.join(', ')}` : undefined,
+});
+export type SourceConfig = z.infer<typeof sourceSchema>;
+
+const globalSchema = z.strictObject({
+  timezone: timezone.default('Europe/Moscow'),
+  scrape_timeout: duration.default(10_000),
+});
+
+export const configSchema = z
+  .strictObject({
+    global: globalSchema.default({ timezone: 'Europe/Moscow', scrape_timeout: 10_000 }),
+    sources: z.array(sourceSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.sources.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
+      seen.add(s.name);
+    });
+  });
+export type Config = z.infer<typeof configSchema>;

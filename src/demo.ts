@@ -1,0 +1,36 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoFleet, SimulatedFleet } from './simulator/fleet.js';
+
+export interface Demo {
+  fleet: SimulatedFleet;
+  configFile: string;
+  controlUrl: string;
+}
+
+/** Starts the built-in simulated chain on loopback and writes an exporter config that watches it. */
+export async function startDemo(): Promise<Demo> {
+  const fleet = await SimulatedFleet.start(demoFleet());
+  const dir = await mkdtemp(join(tmpdir(), 'kkt-exporter-demo-'));
+  const configFile = join(dir, 'kkt-exporter.yml');
+  await writeFile(configFile, `# Written by kkt-exporter --demo: the built-in simulated fleet.\n${fleet.exporterConfig()}`);
+  const controlUrl = await fleet.startControl();
+  return { fleet, configFile, controlUrl };
+}
+
+export function demoBanner(demo: Demo, exporterUrl: string): string {
+  const regs = demo.fleet.ukm.registers;
+  return [
+    '',
+    `kkt-exporter demo: ${regs.length} simulated UKM 5 registers in 3 stores, on 127.0.0.1.`,
+    `  All registers, read now:  ${exporterUrl}/metrics   (a full read takes ~7 s: one request per second per register)`,
+    `  One register:             ${exporterUrl}/probe?source=stores&target=msk-012-pos02`,
+    `  Overview page:            ${exporterUrl}/`,
+    `  Config in use:            ${demo.configFile}`,
+    `  Simulator control API:    ${demo.controlUrl}/stats  (PATCH ${demo.controlUrl}/ukm/<register> {"state":{"paper":true}})`,
+    '  Faults to look for: msk-012-pos02 out of paper (kkt_paper_present 0), msk-047-pos01 17 unsent receipts,',
+    '  spb-101-pos03 receipt open, spb-101-pos04 powered off (kkt_up 0), msk-047-pos03 SuperMag Vision link down.',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,181 @@
+import pLimit from 'p-limit';
+import { Registry } from 'prom-client';
+import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
+import { maskedYaml } from './config/mask.js';
+import { deadlineIn, probeTimeoutSeconds } from './http/deadline.js';
+import type { Transport, TransportOptions } from './http/transport.js';
+import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
+import { renderProbeResults } from './metrics/render.js';
+import { SelfMetrics } from './metrics/self.js';
+import { buildSources } from './sources/index.js';
+import type { ProbeResult, ResolvedTarget, Source } from './sources/source.js';
+import { UkmRegisterPool } from './sources/ukm/reads.js';
+import { VERSION } from './version.js';
+
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export interface ExporterOptions {
+  configFile: string;
+  timeoutOffsetSeconds: number;
+  log: Logger;
+  transportFactory?: (opts: TransportOptions) => Transport;
+}
+
+/** A loaded config and the sources built from it; replaced whole on a successful reload. */
+interface Generation {
+  loaded: LoadedConfig;
+  sources: Map<string, Source>;
+}
+
+export interface LastResult {
+  at: Date;
+  success: boolean;
+  durationSeconds: number;
+  registers: Map<string, boolean>;
+}
+
+export interface ProbeAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** Old sources are closed this long after a reload replaced them, when their scrapes are done. */
+const RETIRE_AFTER_MS = 5 * 60_000;
+
+/**
+ * The running exporter: config generations, the process-wide register pool and self-metrics.
+ * Data flows one way: config -> sources -> readings -> metrics -> response.
+ */
+export class Exporter {
+  readonly self = new SelfMetrics(VERSION);
+  readonly pool = new UkmRegisterPool();
+  readonly lastResults = new Map<string, LastResult>();
+  readonly startedAt = new Date();
+  private gen: Generation | undefined;
+  private readonly reloadLock = pLimit(1);
+
+  constructor(private readonly opts: ExporterOptions) {}
+
+  get log(): Logger {
+    return this.opts.log;
+  }
+
+  get configFile(): string {
+    return this.opts.configFile;
+  }
+
+  get ready(): boolean {
+    return this.gen !== undefined;
+  }
+
+  get sources(): Source[] {
+    return [...(this.gen?.sources.values() ?? [])];
+  }
+
+  get config(): LoadedConfig | undefined {
+    return this.gen?.loaded;
+  }
+
+  /** Loads the config file; on failure keeps the running generation and reports why. */
+  reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    return this.reloadLock(async () => {
+      try {
+        const loaded = await loadConfig(this.opts.configFile);
+        this.install(loaded);
+        this.log.info('config loaded', { file: this.opts.configFile, sources: loaded.config.sources.length });
+        return { ok: true as const };
+      } catch (err) {
+        this.self.configLoaded(false);
+        const error = err instanceof ConfigError ? err.message : errorMessage(err);
+        this.log.error('config not loaded; keeping the previous one', { file: this.opts.configFile, err: error });
+        return { ok: false as const, error };
+      }
+    });
+  }
+
+  /** Switches to a loaded config (also used by the demo, which builds its config in memory). */
+  install(loaded: LoadedConfig): void {
+    const sources = buildSources(loaded.config, {
+      observer: this.self,
+      ukmPool: this.pool,
+      transportFactory: this.opts.transportFactory,
+    });
+    const old = this.gen;
+    this.gen = { loaded, sources };
+    this.self.configLoaded(true);
+    for (const name of this.lastResults.keys()) if (!sources.has(name)) this.lastResults.delete(name);
+    if (old) setTimeout(() => void closeAll(old.sources), RETIRE_AFTER_MS).unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.gen) await closeAll(this.gen.sources);
+  }
+
+  private deadlineFor(source: Source, timeoutHeader: string | undefined): number {
+    const defaultSeconds = (this.gen?.loaded.config.global.scrape_timeout ?? 10_000) / 1000;
+    const seconds = probeTimeoutSeconds(timeoutHeader, source.timeoutSeconds, this.opts.timeoutOffsetSeconds, defaultSeconds);
+    return deadlineIn(seconds * 1000);
+  }
+
+  private async runProbe(source: Source, timeoutHeader: string | undefined, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
+    const slog = log.child({ source: source.name });
+    const result = await source.probe({ deadline: this.deadlineFor(source, timeoutHeader), log: slog }, target);
+    slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
+    if (!target) {
+      this.lastResults.set(source.name, {
+        at: new Date(),
+        success: result.success,
+        durationSeconds: result.durationSeconds,
+        registers: new Map(result.registers.map((r) => [r.kkt, r.up])),
+      });
+    }
+    return result;
+  }
+
+  /** `/metrics`: self-metrics plus every register of every source, read now. */
+  async collectAll(timeoutHeader: string | undefined): Promise<string> {
+    const sources = this.sources;
+    const results = await Promise.all(sources.map((s) => this.runProbe(s, timeoutHeader, this.log)));
+    const registry = new Registry();
+    renderProbeResults(registry, results);
+    return (await this.self.registry.metrics()) + (await registry.metrics());
+  }
+
+  /** `/probe?source=&target=&debug=`, in blackbox_exporter's manner. */
+  async probe(query: { source?: string; target?: string; debug?: boolean }, timeoutHeader: string | undefined): Promise<ProbeAnswer> {
+    const text = (status: number, body: string): ProbeAnswer => ({ status, contentType: 'text/plain; charset=utf-8', body });
+    if (!query.source) return text(400, 'source parameter is missing\n');
+    const source = this.gen?.sources.get(query.source);
+    if (!source) return text(400, `unknown source "${query.source}"\n`);
+    let target: ResolvedTarget | undefined;
+    if (query.target !== undefined) {
+      const lookup = source.lookup(query.target);
+      if (!lookup.ok) return text(lookup.status, `${lookup.message}\n`);
+      target = lookup.target;
+    }
+    const captured: LogRecord[] = [];
+    const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
+    const result = await this.runProbe(source, timeoutHeader, log, target);
+    const registry = new Registry();
+    renderProbeResults(registry, [result]);
+    const metrics = await registry.metrics();
+    if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
+    return text(
+      200,
+      [
+        'Logs for the probe:',
+        ...captured.map(formatLogfmt),
+        '',
+        'Metrics that would have been returned:',
+        metrics,
+        'Source configuration:',
+        maskedYaml(source.config),
+      ].join('\n'),
+    );
+  }
+}
+
+async function closeAll(sources: Map<string, Source>): Promise<void> {
+  await Promise.all([...sources.values()].map((s) => s.close().catch(() => {})));
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { probeTimeoutSeconds } from './deadline.js';
+
+describe('probeTimeoutSeconds', () => {
+  // blackbox_exporter's TestTimeoutIsSetCorrectly, with its built-in 120 s default passed in.
+  const table: Array<[sourceTimeout: number, header: string, offset: number, expected: number]> = [
+    [0, '15', 0.5, 14.5],
+    [0, '15', 0, 15],
+    [20, '15', 0.5, 14.5],
+    [20, '15', 0, 15],
+    [5, '15', 0, 5],
+    [5, '15', 0.5, 5],
+    [10, '', 0.5, 10],
+    [10, '10', 0.5, 9.5],
+    [9.5, '', 0.5, 9.5],
+    [9.5, '', 1, 9.5],
+    [0, '', 0.5, 119.5],
+    [0, '', 0, 120],
+  ];
+  it.each(table)('source timeout %ss, header "%s", offset %s -> %ss', (sourceTimeout, header, offset, expected) => {
+    expect(probeTimeoutSeconds(header, sourceTimeout, offset, 120)).toBe(expected);
+  });
+
+  it('uses global.scrape_timeout when Prometheus sends no header', () => {
+    expect(probeTimeoutSeconds(undefined, 0, 0.5, 10)).toBe(9.5);
+  });
+
+  it('treats an unreadable header as absent', () => {
+    expect(probeTimeoutSeconds('soon', 0, 0.5, 10)).toBe(9.5);
+    expect(probeTimeoutSeconds('-3', 0, 0.5, 10)).toBe(9.5);
+  });
+
+  it('falls back to the source timeout when the offset eats the whole header', () => {
+    expect(probeTimeoutSeconds('0.2', 3, 0.5, 10)).toBe(3);
+  });
+});

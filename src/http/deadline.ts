@@ -1,0 +1,31 @@
+/** Prometheus sends its scrape timeout in this header; the probe must answer before it. */
+export const SCRAPE_TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
+
+/**
+ * Seconds a probe may take, as blackbox_exporter's getTimeout computes it: Prometheus's timeout
+ * (or `defaultSeconds` when the request has no header) minus `offsetSeconds`, capped by the source's
+ * own `timeout` (0 = none). An unreadable header counts as no header.
+ */
+export function probeTimeoutSeconds(
+  header: string | undefined,
+  sourceTimeoutSeconds: number,
+  offsetSeconds: number,
+  defaultSeconds: number,
+): number {
+  const fromHeader = header === undefined || header.trim() === '' ? NaN : Number(header);
+  const timeout = Number.isFinite(fromHeader) && fromHeader > 0 ? fromHeader : defaultSeconds;
+  const max = timeout - offsetSeconds;
+  if ((sourceTimeoutSeconds > 0 && sourceTimeoutSeconds < max) || max < 0) return sourceTimeoutSeconds;
+  return max;
+}
+
+/** A point on the monotonic clock (performance.now() milliseconds) by which work must be done. */
+export type Deadline = number;
+
+export function deadlineIn(ms: number): Deadline {
+  return performance.now() + ms;
+}
+
+export function remainingMs(deadline: Deadline): number {
+  return Math.max(0, deadline - performance.now());
+}

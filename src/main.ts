@@ -1,0 +1,151 @@
+import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load.js';
+import { startDemo, demoBanner, type Demo } from './demo.js';
+import { Exporter } from './exporter.js';
+import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { createApp } from './server/app.js';
+import { listen, parseListenAddress } from './server/listen.js';
+import { VERSION } from './version.js';
+
+const USAGE = `usage: kkt-exporter [flags]
+
+Prometheus exporter for cash registers (KKT): UKM 5, ATOL Online, BusinessKassa, Kassa24.
+
+  --config.file=PATH             YAML config (default kkt-exporter.yml)
+  --config.check                 validate the config, print problems as file:line:col: message, exit 0/1
+  --web.listen-address=HOST:PORT listen address (default :10054; 127.0.0.1:10054 with --demo)
+  --web.config.file=PATH         TLS and basic auth (exporter-toolkit format)
+  --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default 0.5)
+  --log.level=LEVEL              debug, info, warn or error (default info)
+  --log.format=FORMAT            logfmt or json (default logfmt)
+  --demo                         run the built-in simulated fleet on loopback and monitor it
+  --version                      print the version
+  -h, --help                     this text
+`;
+
+interface Flags {
+  configFile: string;
+  configCheck: boolean;
+  listenAddress: string | undefined;
+  webConfigFile: string | undefined;
+  timeoutOffset: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  demo: boolean;
+  version: boolean;
+  help: boolean;
+}
+
+export function parseFlags(argv: string[]): Flags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'config.file': { type: 'string', default: 'kkt-exporter.yml' },
+      'config.check': { type: 'boolean', default: false },
+      'web.listen-address': { type: 'string' },
+      'web.config.file': { type: 'string' },
+      'timeout-offset': { type: 'string', default: '0.5' },
+      'log.level': { type: 'string', default: 'info' },
+      'log.format': { type: 'string', default: 'logfmt' },
+      demo: { type: 'boolean', default: false },
+      version: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const timeoutOffset = Number(values['timeout-offset']);
+  if (!Number.isFinite(timeoutOffset) || timeoutOffset < 0) throw new Error('--timeout-offset must be a number of seconds >= 0');
+  const logLevel = values['log.level'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`--log.level must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = values['log.format'] as LogFormat;
+  if (logFormat !== 'logfmt' && logFormat !== 'json') throw new Error('--log.format must be logfmt or json');
+  return {
+    configFile: values['config.file'] as string,
+    configCheck: values['config.check'] as boolean,
+    listenAddress: values['web.listen-address'],
+    webConfigFile: values['web.config.file'],
+    timeoutOffset,
+    logLevel,
+    logFormat,
+    demo: values.demo as boolean,
+    version: values.version as boolean,
+    help: values.help as boolean,
+  };
+}
+
+async function checkConfig(file: string): Promise<number> {
+  try {
+    const { config } = await loadConfig(file);
+    const registers = config.sources.reduce((n, s) => n + (s.type === 'ukm' ? s.registers.length : 0), 0);
+    process.stdout.write(`${file}: OK (${config.sources.length} sources, ${registers} configured registers)\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    process.stderr.write(`kkt-exporter: ${(err as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`kkt-exporter ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  if (flags.configCheck) return checkConfig(flags.configFile);
+  if (flags.webConfigFile !== undefined) {
+    process.stderr.write('kkt-exporter: --web.config.file (TLS and basic auth) is not supported by this version yet\n');
+    return 1;
+  }
+  const address = parseListenAddress(flags.listenAddress ?? (flags.demo ? '127.0.0.1:10054' : ':10054'));
+  if (!address) {
+    process.stderr.write('kkt-exporter: --web.listen-address must be HOST:PORT or :PORT\n');
+    return 1;
+  }
+
+  const log = createLogger(flags.logLevel, flags.logFormat);
+  let demo: Demo | undefined;
+  if (flags.demo) demo = await startDemo();
+  const exporter = new Exporter({ configFile: demo?.configFile ?? flags.configFile, timeoutOffsetSeconds: flags.timeoutOffset, log });
+  const loaded = await exporter.reload();
+  if (!loaded.ok) {
+    await demo?.fleet.stop();
+    return 1;
+  }
+
+  let server: Server;
+  try {
+    const started = await listen(createApp(exporter), address);
+    server = started.server;
+    log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION });
+    if (demo) process.stdout.write(demoBanner(demo, started.url.replace('127.0.0.1', 'localhost')));
+  } catch (err) {
+    log.error('cannot listen', { err });
+    await demo?.fleet.stop();
+    return 1;
+  }
+
+  process.on('SIGHUP', () => void exporter.reload());
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info('shutting down', { signal });
+      server.closeAllConnections();
+      server.close();
+      void Promise.all([exporter.close(), demo?.fleet.stop()]).finally(() => resolve(0));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+

@@ -1,0 +1,144 @@
+/**
+ * Every metric the exporter exposes: name, type, help and labels. This table is the single source
+ * for the code that sets them, the README's metric table and the tests that check both.
+ */
+export type SourceType = 'ukm';
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export interface MetricDef {
+  type: MetricType;
+  help: string;
+  /** Labels beyond the ones every series of its kind carries (see the sections below). */
+  labels: readonly string[];
+  /** For register metrics: the vendor field each source type reads it from. */
+  from?: Partial<Record<SourceType, string>>;
+}
+
+/**
+ * Register-level series. Each carries `source`, `kkt` and the register's static labels, plus the
+ * labels named here.
+ */
+export const REGISTER_METRICS = {
+  kkt_up: {
+    type: 'gauge',
+    help: '1 if this register\'s data was read in this scrape, 0 if not.',
+    labels: [],
+    from: { ukm: 'any endpoint answered' },
+  },
+  kkt_info: {
+    type: 'gauge',
+    help: 'Identity of the register (serial, registration and FN numbers, address); always 1.',
+    labels: [],
+    from: { ukm: 'url' },
+  },
+  kkt_paper_present: {
+    type: 'gauge',
+    help: '1 if the register reports paper in its printer, 0 if it is out of paper.',
+    labels: [],
+    from: { ukm: 'paper (200 / 204)' },
+  },
+  kkt_unsent_docs: {
+    type: 'gauge',
+    help: 'Fiscal documents not yet confirmed by the OFD (fiscal data operator).',
+    labels: [],
+    from: { ukm: 'ofd' },
+  },
+  kkt_receipt_open: {
+    type: 'gauge',
+    help: '1 if a receipt is open on the register right now, 0 if not.',
+    labels: [],
+    from: { ukm: 'last_receipt_time / downtime (200 / 204)' },
+  },
+  kkt_receipt_last_activity_timestamp_seconds: {
+    type: 'gauge',
+    help: 'Last activity in the open receipt (opened or item added), as a Unix timestamp.',
+    labels: [],
+    from: { ukm: 'last_receipt_time' },
+  },
+  kkt_receipt_last_closed_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the last receipt was closed (the register is idle since), as a Unix timestamp.',
+    labels: [],
+    from: { ukm: 'downtime' },
+  },
+  kkt_user_role_id: {
+    type: 'gauge',
+    help: 'Id of the user logged in on the register.',
+    labels: [],
+    from: { ukm: 'user_role_id' },
+  },
+  kkt_vision_connected: {
+    type: 'gauge',
+    help: '1 if the register\'s link to SuperMag Vision video analytics is up, 0 if down.',
+    labels: [],
+    from: { ukm: 'vision (200 / 204)' },
+  },
+  kkt_scale_weight: {
+    type: 'gauge',
+    help: 'Weight on the register\'s scale while no receipt is open, in the unit the register reports (UKM: as configured on the scale, usually kilograms).',
+    labels: [],
+    from: { ukm: 'weight' },
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export type RegisterMetric = keyof typeof REGISTER_METRICS;
+
+/** Probe meta: per source in `/metrics`, per request in `/probe`. */
+export const PROBE_METRICS = {
+  kkt_probe_success: {
+    type: 'gauge',
+    help: '1 if the source (or the probed register) was read completely, 0 if any part failed.',
+    labels: ['source'],
+  },
+  kkt_probe_duration_seconds: {
+    type: 'gauge',
+    help: 'How long reading the source (or the probed register) took.',
+    labels: ['source'],
+  },
+  kkt_probe_endpoint_success: {
+    type: 'gauge',
+    help: '1 if this vendor endpoint of this register was read in this scrape, 0 if it failed or the deadline cut it off.',
+    labels: ['source', 'kkt', 'endpoint'],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+/** The exporter's own metrics, on `/metrics` only (plus the standard process_* and nodejs_* ones). */
+export const SELF_METRICS = {
+  kkt_exporter_build_info: {
+    type: 'gauge',
+    help: 'Version of the exporter and of the Node.js running it; always 1.',
+    labels: ['version', 'nodejs_version'],
+  },
+  kkt_exporter_config_last_reload_successful: {
+    type: 'gauge',
+    help: '1 if the last config (re)load succeeded, 0 if it failed and the previous config is still in use.',
+    labels: [],
+  },
+  kkt_exporter_config_last_reload_success_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the config was last loaded successfully, as a Unix timestamp.',
+    labels: [],
+  },
+  kkt_exporter_requests_total: {
+    type: 'counter',
+    help: 'Requests the exporter sent to vendor APIs, by source, vendor endpoint and HTTP status (or timeout, refused, reset, too_large, error).',
+    labels: ['source', 'endpoint', 'code'],
+  },
+  kkt_exporter_request_duration_seconds: {
+    type: 'histogram',
+    help: 'Duration of requests to vendor APIs, including reading the body.',
+    labels: ['source', 'endpoint'],
+  },
+  kkt_exporter_rate_limit_wait_seconds_total: {
+    type: 'counter',
+    help: 'Time requests spent waiting for a register\'s rate gate (at most one request per min_interval per register).',
+    labels: ['source'],
+  },
+  kkt_exporter_auth_requests_total: {
+    type: 'counter',
+    help: 'Authentication (token or session) requests to vendor APIs, by result.',
+    labels: ['source', 'result'],
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export const ALL_METRICS: Record<string, MetricDef> = { ...REGISTER_METRICS, ...PROBE_METRICS, ...SELF_METRICS };

@@ -1,0 +1,45 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestObserver } from '../http/client.js';
+import { SELF_METRICS } from './definitions.js';
+
+function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {
+  const d = SELF_METRICS[name];
+  return { name, help: d.help, labelNames: [...d.labels], registers: [registry] };
+}
+
+/** The exporter's own long-lived metrics; also the HTTP layer's observer. */
+export class SelfMetrics implements RequestObserver {
+  readonly registry = new Registry();
+  private readonly reloadOk = new Gauge(def('kkt_exporter_config_last_reload_successful', this.registry));
+  private readonly reloadTime = new Gauge(def('kkt_exporter_config_last_reload_success_timestamp_seconds', this.registry));
+  private readonly requests = new Counter(def('kkt_exporter_requests_total', this.registry));
+  private readonly requestDuration = new Histogram({
+    ...def('kkt_exporter_request_duration_seconds', this.registry),
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  private readonly rateWait = new Counter(def('kkt_exporter_rate_limit_wait_seconds_total', this.registry));
+  private readonly auths = new Counter(def('kkt_exporter_auth_requests_total', this.registry));
+
+  constructor(version: string) {
+    new Gauge(def('kkt_exporter_build_info', this.registry)).set({ version, nodejs_version: process.version }, 1);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  configLoaded(ok: boolean): void {
+    this.reloadOk.set(ok ? 1 : 0);
+    if (ok) this.reloadTime.set(Date.now() / 1000);
+  }
+
+  request(source: string, endpoint: string, code: string, seconds: number): void {
+    this.requests.inc({ source, endpoint, code });
+    this.requestDuration.observe({ source, endpoint }, seconds);
+  }
+
+  rateLimitWait(source: string, seconds: number): void {
+    this.rateWait.inc({ source }, seconds);
+  }
+
+  auth(source: string, result: string): void {
+    this.auths.inc({ source, result });
+  }
+}

@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DateTime } from 'luxon';
+import { UKM_ENDPOINTS, type UkmEndpoint } from '../config/schema.js';
+
+export interface UkmRegisterState {
+  paper: boolean;
+  receiptOpen: boolean;
+  /** Unix seconds of the last activity in the open receipt. */
+  lastActivity: number;
+  /** Unix seconds the last receipt was closed. */
+  lastClosed: number;
+  unsent: number;
+  userRoleId: number;
+  vision: boolean;
+  weight: number;
+}
+
+/** What a register does instead of answering normally. */
+export const UKM_FAULTS = ['none', 'down', 'slow', 'error500', 'reset', 'garbage'] as const;
+export type UkmFault = (typeof UKM_FAULTS)[number];
+
+/** How a register writes its bodies: the plugin's format is undocumented, so the fleet mixes them. */
+export type UkmBodyFormat = 'text' | 'json';
+
+export interface UkmRegisterSpec {
+  name: string;
+  state?: Partial<UkmRegisterState>;
+  fault?: UkmFault;
+  format?: UkmBodyFormat;
+  labels?: Record<string, string>;
+}
+
+export interface RateViolation {
+  register: string;
+  endpoint: string;
+  gapMs: number;
+}
+
+const PATH_RE = /^\/api\/v1\/status\/([a-z_]+)$/;
+
+function defaultState(now: number): UkmRegisterState {
+  return { paper: true, receiptOpen: false, lastActivity: now - 30, lastClosed: now - 300, unsent: 0, userRoleId: 1, vision: true, weight: 0 };
+}
+
+/** One simulated UKM 5 register on its own loopback origin, recording when every request arrived. */
+export class SimulatedUkmRegister {
+  readonly server: Server;
+  state: UkmRegisterState;
+  fault: UkmFault;
+  format: UkmBodyFormat;
+  readonly labels: Record<string, string>;
+  slowMs = 30_000;
+  requests = 0;
+  readonly byEndpoint = new Map<string, number>();
+  readonly violations: RateViolation[] = [];
+  private lastArrival: number | undefined;
+  private port = 0;
+
+  constructor(readonly name: string, spec: UkmRegisterSpec, private readonly timezone: string, private readonly minIntervalMs: number) {
+    this.state = { ...defaultState(Math.floor(Date.now() / 1000)), ...spec.state };
+    this.fault = spec.fault ?? 'none';
+    this.format = spec.format ?? 'text';
+    this.labels = spec.labels ?? {};
+    this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.handle(req, res));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get hostPort(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async listen(host: string, port = 0): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async setFault(fault: UkmFault): Promise<void> {
+    const wasDown = this.fault === 'down';
+    this.fault = fault;
+    if (fault === 'down' && !wasDown) await this.stop();
+    if (fault !== 'down' && wasDown) await this.listen('127.0.0.1', this.port);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server.listening) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private record(endpoint: string): void {
+    const now = performance.now();
+    this.requests++;
+    this.byEndpoint.set(endpoint, (this.byEndpoint.get(endpoint) ?? 0) + 1);
+    if (this.lastArrival !== undefined && now - this.lastArrival < this.minIntervalMs) {
+      this.violations.push({ register: this.name, endpoint, gapMs: now - this.lastArrival });
+    }
+    this.lastArrival = now;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const endpoint = PATH_RE.exec(req.url ?? '')?.[1] ?? '';
+    this.record(endpoint || (req.url ?? ''));
+    if (req.method !== 'GET' || !(UKM_ENDPOINTS as readonly string[]).includes(endpoint)) {
+      res.writeHead(404).end();
+      return;
+    }
+    switch (this.fault) {
+      case 'reset':
+        req.socket.destroy();
+        return;
+      case 'error500':
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
+        return;
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
+        return;
+      case 'slow': {
+        const timer = setTimeout(() => this.answer(endpoint as UkmEndpoint, res), this.slowMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      default:
+        this.answer(endpoint as UkmEndpoint, res);
+    }
+  }
+
+  private time(seconds: number): string | { time: string } {
+    const dt = DateTime.fromSeconds(seconds, { zone: this.timezone });
+    // Text registers send local time without an offset; JSON ones an ISO time with offset.
+    return this.format === 'text' ? dt.toFormat('yyyy-MM-dd HH:mm:ss') : { time: dt.toISO({ suppressMilliseconds: true }) ?? '' };
+  }
+
+  private send(res: ServerResponse, status: 200 | 204, value?: string | number | object): void {
+    if (status === 204 || value === undefined) {
+      res.writeHead(status).end();
+      return;
+    }
+    if (this.format === 'json') {
+      const json = typeof value === 'object' ? value : { value };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+    } else {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(String(value));
+    }
+  }
+
+  private answer(endpoint: UkmEndpoint, res: ServerResponse): void {
+    const s = this.state;
+    switch (endpoint) {
+      case 'paper':
+        return this.send(res, s.paper ? 200 : 204);
+      case 'vision':
+        return this.send(res, s.vision ? 200 : 204);
+      case 'ofd':
+        return this.send(res, 200, s.unsent);
+      case 'user_role_id':
+        return this.send(res, 200, s.userRoleId);
+      case 'last_receipt_time':
+        return s.receiptOpen ? this.send(res, 200, this.time(s.lastActivity)) : this.send(res, 204);
+      case 'downtime':
+        return s.receiptOpen ? this.send(res, 204) : this.send(res, 200, this.time(s.lastClosed));
+      case 'weight':
+        return s.receiptOpen ? this.send(res, 204) : this.send(res, 200, s.weight);
+    }
+  }
+}
+
+export interface UkmSimulatorOptions {
+  timezone?: string;
+  host?: string;
+  minIntervalMs?: number;
+}
+
+/** A fleet of simulated UKM registers, each on its own port. */
+export class UkmSimulator {
+  readonly registers: SimulatedUkmRegister[] = [];
+  private readonly byName = new Map<string, SimulatedUkmRegister>();
+
+  private constructor() {}
+
+  static async start(specs: readonly UkmRegisterSpec[], opts: UkmSimulatorOptions = {}): Promise<UkmSimulator> {
+    const sim = new UkmSimulator();
+    for (const spec of specs) {
+      const reg = new SimulatedUkmRegister(spec.name, spec, opts.timezone ?? 'Europe/Moscow', opts.minIntervalMs ?? 1000);
+      sim.registers.push(reg);
+      sim.byName.set(spec.name, reg);
+    }
+    await Promise.all(sim.registers.map((r) => r.listen(opts.host ?? '127.0.0.1')));
+    // A register that starts "down" is bound first so its port is reserved, then closed.
+    await Promise.all(sim.registers.filter((r) => r.fault === 'down').map((r) => r.stop()));
+    return sim;
+  }
+
+  get(name: string): SimulatedUkmRegister | undefined {
+    return this.byName.get(name);
+  }
+
+  get violations(): RateViolation[] {
+    return this.registers.flatMap((r) => r.violations);
+  }
+
+  get requests(): number {
+    return this.registers.reduce((n, r) => n + r.requests, 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.registers.map((r) => r.stop()));
+  }
+}

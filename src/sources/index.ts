@@ -1,0 +1,34 @@
+import type { Config, SourceConfig } from '../config/schema.js';
+import { VendorHttp, type RequestObserver } from '../http/client.js';
+import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
+import type { Source } from './source.js';
+import type { UkmRegisterPool } from './ukm/reads.js';
+import { UkmSource } from './ukm/source.js';
+
+/** What outlives a config generation: shared by the sources of every reload. */
+export interface SourceDeps {
+  observer: RequestObserver;
+  ukmPool: UkmRegisterPool;
+  /** Tests route vendor traffic through msw handlers here; the default is undici. */
+  transportFactory?: (opts: TransportOptions) => Transport;
+}
+
+function transportFor(config: SourceConfig, connectionsPerOrigin: number, deps: SourceDeps): Transport {
+  const opts: TransportOptions = { connectionsPerOrigin, tls: config.tls, proxyUrl: config.proxy_url };
+  return deps.transportFactory ? deps.transportFactory(opts) : new UndiciTransport(opts);
+}
+
+export function buildSource(config: SourceConfig, global: Config['global'], deps: SourceDeps): Source {
+  switch (config.type) {
+    case 'ukm':
+      return new UkmSource(config, {
+        http: new VendorHttp(config.name, transportFor(config, 1, deps), deps.observer),
+        pool: deps.ukmPool,
+        timezone: global.timezone,
+      });
+  }
+}
+
+export function buildSources(config: Config, deps: SourceDeps): Map<string, Source> {
+  return new Map(config.sources.map((s) => [s.name, buildSource(s, config.global, deps)]));
+}

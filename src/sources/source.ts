@@ -1,0 +1,71 @@
+import type { SourceConfig } from '../config/schema.js';
+import type { Deadline } from '../http/deadline.js';
+import type { Logger } from '../log.js';
+import type { RegisterMetric, SourceType } from '../metrics/definitions.js';
+
+/** One value read from a vendor, before it becomes a series. */
+export interface Sample {
+  metric: RegisterMetric;
+  value: number;
+  /** Labels beyond `source`, `kkt` and the static ones (e.g. `operation`). */
+  labels?: Record<string, string>;
+}
+
+export interface EndpointResult {
+  endpoint: string;
+  success: boolean;
+}
+
+/** Everything one scrape learned about one register, vendor-neutral. */
+export interface RegisterReading {
+  kkt: string;
+  /** Static labels from the config. */
+  labels: Record<string, string>;
+  up: boolean;
+  /** Identity labels of `kkt_info`. */
+  info: Record<string, string>;
+  samples: Sample[];
+  endpoints: EndpointResult[];
+}
+
+export interface ProbeResult {
+  source: string;
+  success: boolean;
+  durationSeconds: number;
+  registers: RegisterReading[];
+}
+
+export interface ProbeContext {
+  deadline: Deadline;
+  log: Logger;
+}
+
+/** A `/probe` target a source has accepted; `ref` is the source's own handle for it. */
+export interface ResolvedTarget {
+  kkt: string;
+  ref: unknown;
+}
+
+export type TargetLookup =
+  | { ok: true; target: ResolvedTarget }
+  /** 400: not a target this source knows or could know. 403: a well-formed target it may not reach. */
+  | { ok: false; status: 400 | 403; message: string };
+
+export interface RegisterSummary {
+  kkt: string;
+  detail: string;
+}
+
+export interface Source {
+  readonly name: string;
+  readonly type: SourceType;
+  readonly config: SourceConfig;
+  /** The source's own timeout cap in seconds (0 = none). */
+  readonly timeoutSeconds: number;
+  lookup(target: string): TargetLookup;
+  /** Reads the whole source, or one target of it. Never throws: failures are in the result. */
+  probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult>;
+  /** The registers the config names (cloud sources: those seen in the last scrape). */
+  registers(): RegisterSummary[];
+  close(): Promise<void>;
+}

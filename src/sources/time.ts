@@ -1,0 +1,42 @@
+import { DateTime } from 'luxon';
+
+/** A vendor value that is neither a time nor a documented "no time" marker. */
+export class TimeParseError extends Error {
+  constructor(text: string) {
+    super(`not a date-time: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text)}`);
+    this.name = 'TimeParseError';
+  }
+}
+
+/** Values vendors send for "no such time": BusinessKassa's moment.js output and Go's zero time. */
+const NO_TIME = new Set(['', 'invalid date', 'null', 'none', '-']);
+const LOCAL_FORMATS = ['dd.MM.yyyy HH:mm:ss', 'dd.MM.yyyy HH:mm', 'dd.MM.yyyy', 'yyyy-MM-dd HH:mm:ss.SSS', 'yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd HH:mm'];
+/** Times before this are placeholders (Go's 0001-01-01, .NET's MinValue), not events. */
+const EARLIEST_REAL_SECONDS = Date.UTC(1990, 0, 1) / 1000;
+
+/**
+ * Unix seconds of a vendor date-time, read leniently: ISO 8601 with or without offset, the Russian
+ * `dd.MM.yyyy HH:mm[:ss]` and `yyyy-MM-dd HH:mm:ss` forms, or epoch seconds/milliseconds. Times without
+ * an offset are read in `zone`. Returns undefined for a documented "no time" marker.
+ */
+export function parseVendorTime(value: string | number, zone: string): number | undefined {
+  if (typeof value === 'number') return epochSeconds(value, String(value));
+  const text = value.trim();
+  if (NO_TIME.has(text.toLowerCase())) return undefined;
+  if (/^\d{9,13}(\.\d+)?$/.test(text)) return epochSeconds(Number(text), text);
+  let parsed = DateTime.fromISO(text.replace(' ', 'T'), { zone, setZone: true });
+  for (const format of LOCAL_FORMATS) {
+    if (parsed.isValid) break;
+    parsed = DateTime.fromFormat(text, format, { zone });
+  }
+  if (!parsed.isValid) throw new TimeParseError(text);
+  const seconds = parsed.toMillis() / 1000;
+  return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
+}
+
+function epochSeconds(n: number, text: string): number | undefined {
+  if (!Number.isFinite(n) || n < 0) throw new TimeParseError(text);
+  if (n === 0) return undefined;
+  const seconds = n > 1e11 ? n / 1000 : n;
+  return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
+}

@@ -1,0 +1,159 @@
+import { http, HttpResponse } from 'msw';
+import { describe, expect, it } from 'vitest';
+import { mswTransport } from '../../../test/support/msw-transport.js';
+import { UKM_ENDPOINTS, type UkmSourceConfig } from '../../config/schema.js';
+import { VendorHttp, type RequestObserver } from '../../http/client.js';
+import { deadlineIn } from '../../http/deadline.js';
+import type { HttpRequest } from '../../http/transport.js';
+import { silentLogger } from '../../log.js';
+import type { RegisterReading } from '../source.js';
+import { UkmRegisterPool } from './reads.js';
+import { UkmSource } from './source.js';
+
+const BASE = 'http://10.1.12.3:8080';
+type Answers = Record<string, { status: number; body?: string } | 'error'>;
+
+function handlersFor(base: string, answers: Answers) {
+  return [
+    http.get(`${base}/api/v1/status/:endpoint`, ({ params }) => {
+      const a = answers[params.endpoint as string];
+      if (!a) return new HttpResponse(null, { status: 404 });
+      if (a === 'error') return HttpResponse.error();
+      return new HttpResponse(a.body ?? null, { status: a.status });
+    }),
+  ];
+}
+
+const config = (overrides: Partial<UkmSourceConfig> = {}): UkmSourceConfig => ({
+  name: 'stores',
+  type: 'ukm',
+  endpoints: [...UKM_ENDPOINTS],
+  min_interval: 1, // unit tests only: the schema refuses anything under 1s
+  request_timeout: 1000,
+  allowed_targets: ['10.0.0.0/8'],
+  registers: [{ name: 'msk-012-pos03', url: BASE, labels: { store: '012' } }],
+  ...overrides,
+});
+
+function makeSource(answers: Answers, cfg = config(), log: HttpRequest[] = [], pool = new UkmRegisterPool()) {
+  const codes: string[] = [];
+  const observer: RequestObserver = { request: (_s, e, c) => codes.push(`${e}=${c}`), rateLimitWait() {}, auth() {} };
+  const http = new VendorHttp(cfg.name, mswTransport(handlersFor(BASE, answers), log), observer);
+  return { source: new UkmSource(cfg, { http, pool, timezone: 'Europe/Moscow' }), codes, log };
+}
+
+const values = (r: RegisterReading) => Object.fromEntries(r.samples.map((s) => [s.metric, s.value]));
+const failed = (r: RegisterReading) => r.endpoints.filter((e) => !e.success).map((e) => e.endpoint);
+
+const HEALTHY: Answers = {
+  paper: { status: 200 },
+  ofd: { status: 200, body: '3' },
+  last_receipt_time: { status: 204 },
+  downtime: { status: 200, body: '2026-11-22 12:00:00' },
+  user_role_id: { status: 200, body: '{"value": 7}' },
+  vision: { status: 204 },
+  weight: { status: 200, body: '0.350' },
+};
+
+describe('UkmSource through msw handlers', () => {
+  it('maps all seven endpoints of a healthy register', async () => {
+    const { source, codes } = makeSource(HEALTHY);
+    const result = await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    expect(result.success).toBe(true);
+    const [r] = result.registers as [RegisterReading];
+    expect(r).toMatchObject({ kkt: 'msk-012-pos03', up: true, labels: { store: '012' }, info: { url: BASE } });
+    expect(values(r)).toEqual({
+      kkt_paper_present: 1,
+      kkt_unsent_docs: 3,
+      kkt_receipt_open: 0,
+      kkt_receipt_last_closed_timestamp_seconds: Date.parse('2026-11-22T09:00:00Z') / 1000,
+      kkt_user_role_id: 7,
+      kkt_vision_connected: 0,
+      kkt_scale_weight: 0.35,
+    });
+    expect(failed(r)).toEqual([]);
+    expect(codes).toEqual(['paper=200', 'ofd=200', 'last_receipt_time=204', 'downtime=200', 'user_role_id=200', 'vision=204', 'weight=200']);
+  });
+
+  it('reads only the configured endpoints, in priority order', async () => {
+    const { source, log } = makeSource(HEALTHY, config({ endpoints: ['weight', 'paper'] }));
+    await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    expect(log.map((r) => r.url.split('/').pop())).toEqual(['weight', 'paper']);
+    expect(log.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it('fails one endpoint on a bad body and keeps the others', async () => {
+    const { source } = makeSource({ ...HEALTHY, ofd: { status: 200, body: '<html>Service Unavailable</html>' }, vision: { status: 500 } });
+    const [r] = (await source.probe({ deadline: deadlineIn(5000), log: silentLogger })).registers as [RegisterReading];
+    expect(r.up).toBe(true);
+    expect(failed(r)).toEqual(['ofd', 'vision']);
+    expect(values(r)).not.toHaveProperty('kkt_unsent_docs');
+    expect(values(r)).toMatchObject({ kkt_paper_present: 1, kkt_user_role_id: 7 });
+  });
+
+  it('gives up on a register that refuses the connection instead of asking every endpoint', async () => {
+    const unreachable = config({ registers: [{ name: 'dead', url: 'http://10.9.9.9:8080', labels: {} }] });
+    const { source, log } = makeSource(HEALTHY, unreachable);
+    const { registers, success } = await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    const r = registers[0] as RegisterReading;
+    expect(success).toBe(false);
+    expect(r.up).toBe(false);
+    expect(r.samples).toEqual([]);
+    expect(failed(r)).toEqual([...UKM_ENDPOINTS]);
+    expect(log).toHaveLength(1);
+  });
+
+  it('reports what the deadline cut off as failed, having read paper and ofd first', async () => {
+    const { source, log } = makeSource(HEALTHY, config({ min_interval: 150 }));
+    const [r] = (await source.probe({ deadline: deadlineIn(250), log: silentLogger })).registers as [RegisterReading];
+    expect(log.map((x) => x.url.split('/').pop())).toEqual(['paper', 'ofd']);
+    expect(failed(r)).toEqual(['last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight']);
+    expect(values(r)).toEqual({ kkt_paper_present: 1, kkt_unsent_docs: 3 });
+  });
+
+  it('lets concurrent scrapes share the read in flight: each endpoint is asked once', async () => {
+    const { source, log } = makeSource(HEALTHY, config({ min_interval: 20 }));
+    const ctx = { deadline: deadlineIn(5000), log: silentLogger };
+    const [a, b] = await Promise.all([source.probe(ctx), source.probe(ctx)]);
+    expect(log).toHaveLength(7);
+    expect(values(a?.registers[0] as RegisterReading)).toEqual(values(b?.registers[0] as RegisterReading));
+  });
+
+  it('shares the register gate across config generations (a reload mid-scrape)', async () => {
+    const pool = new UkmRegisterPool();
+    const log: HttpRequest[] = [];
+    const times: number[] = [];
+    const old = makeSource(HEALTHY, config({ min_interval: 60, endpoints: ['paper', 'ofd'] }), log, pool).source;
+    const reloaded = makeSource(HEALTHY, config({ min_interval: 60, endpoints: ['vision', 'weight'] }), log, pool).source;
+    const original = log.push.bind(log);
+    log.push = (...items) => {
+      times.push(performance.now());
+      return original(...items);
+    };
+    const ctx = { deadline: deadlineIn(5000), log: silentLogger };
+    await Promise.all([old.probe(ctx), reloaded.probe(ctx)]);
+    expect(log).toHaveLength(4);
+    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(59);
+  });
+});
+
+describe('UkmSource.lookup (the /probe target)', () => {
+  const { source } = makeSource(HEALTHY, config({ allowed_targets: ['10.0.0.0/8', 'fd00::/8'] }));
+  it('accepts a configured register by name or host:port', () => {
+    expect(source.lookup('msk-012-pos03')).toMatchObject({ ok: true, target: { kkt: 'msk-012-pos03' } });
+    expect(source.lookup('10.1.12.3:8080')).toMatchObject({ ok: true, target: { kkt: 'msk-012-pos03' } });
+  });
+  it('accepts an unconfigured ip:port only inside allowed_targets', () => {
+    expect(source.lookup('10.9.9.9:8080')).toMatchObject({ ok: true, target: { kkt: '10.9.9.9:8080' } });
+    expect(source.lookup('[fd00::5]:8080')).toMatchObject({ ok: true });
+    expect(source.lookup('192.168.1.1:8080')).toMatchObject({ ok: false, status: 403 });
+    expect(source.lookup('127.0.0.1:22')).toMatchObject({ ok: false, status: 403 });
+  });
+  it('refuses host names (403) and anything that is not a name or host:port (400)', () => {
+    expect(source.lookup('intranet.example:80')).toMatchObject({ ok: false, status: 403 });
+    expect(source.lookup('10.0.0.999:80')).toMatchObject({ ok: false, status: 403 });
+    expect(source.lookup('no-such-register')).toMatchObject({ ok: false, status: 400 });
+    expect(source.lookup('http://10.0.0.1:80/')).toMatchObject({ ok: false, status: 400 });
+    expect(source.lookup('user:pw@10.0.0.1:80')).toMatchObject({ ok: false, status: 400 });
+  });
+});

@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedFleet } from '../../src/simulator/fleet.js';
+import { get } from '../support/exporter.js';
+import { parseMetrics, valueOf } from '../support/metrics.js';
+
+/** The built command, as users run it (`npm run build` comes first in the test command). */
+const CLI = join(import.meta.dirname, '../../dist/cli.js');
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kkt-cli-test-'));
+});
+
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+/** Starts the exporter and resolves with the first stdout/stderr text matching `ready`. */
+function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; output: () => string; match: RegExpMatchArray }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ child, output: () => output, match });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+describe('kkt-exporter command', () => {
+  it('--config.check prints file:line:col problems and exits 1', async () => {
+    const file = join(dir, 'bad.yml');
+    await writeFile(file, 'global:\n  timezone: Europe/Moscow\nsources:\n  - name: stores\n    type: ukm\n    min_interval: 200ms\n    colour: red\n');
+    const r = run([`--config.file=${file}`, '--config.check']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:6:19: sources.0.min_interval: must be at least 1s`);
+    expect(r.stderr).toContain(`${file}:7:5: unknown key "colour"`);
+  });
+
+  it('--config.check exits 0 on a good file', async () => {
+    const file = join(dir, 'good.yml');
+    await writeFile(file, 'sources:\n  - name: stores\n    type: ukm\n    registers: [{name: r1, url: "http://10.0.0.1:8080"}]\n');
+    const r = run([`--config.file=${file}`, '--config.check']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('OK (1 sources, 1 configured registers)');
+  });
+
+  it('exits 1 with a clear error on a missing config or a bad flag', () => {
+    const missing = run([`--config.file=${join(dir, 'nope.yml')}`, '--web.listen-address=127.0.0.1:0']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.yml:1:1: cannot read file: ENOENT/);
+    const badFlag = run(['--no-such-flag']);
+    expect(badFlag.status).toBe(1);
+    expect(badFlag.stderr).toMatch(/Unknown option '--no-such-flag'/);
+  });
+
+  it('reloads on SIGHUP and keeps the old config when the new one is bad', async () => {
+    const fleet = await SimulatedFleet.start({ ukm: [{ name: 'r1' }, { name: 'r2' }] });
+    try {
+      const file = join(dir, 'hup.yml');
+      const cfg = (names: string[]) =>
+        `sources:\n  - name: stores\n    type: ukm\n    endpoints: [paper]\n    registers:\n${names.map((n) => `      - {name: ${n}, url: "${fleet.ukm.get(n)?.url}"}\n`).join('')}`;
+      await writeFile(file, cfg(['r1']));
+      const { child, output, match } = await start([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'], /"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+      const base = match[1] as string;
+      await writeFile(file, cfg(['r1', 'r2']));
+      child.kill('SIGHUP');
+      await waitFor(() => output().split('"config loaded"').length > 2);
+      expect((await get(`${base}/probe?source=stores&target=r2`)).status).toBe(200);
+      await writeFile(file, 'sources: [{name: x, type: nope}]\n');
+      child.kill('SIGHUP');
+      await waitFor(() => output().includes('keeping the previous one'));
+      expect((await get(`${base}/probe?source=stores&target=r2`)).status).toBe(200);
+      const self = parseMetrics((await get(`${base}/metrics`)).text);
+      expect(valueOf(self, 'kkt_exporter_config_last_reload_successful')).toBe(0);
+    } finally {
+      await fleet.stop();
+    }
+  });
+
+  it('--demo serves the simulated chain with the paper-out till at kkt_paper_present 0', async () => {
+    const { match } = await start(['--demo', '--web.listen-address=127.0.0.1:0'], /All registers, read now: +(http:\/\/localhost:\d+)\/metrics/);
+    const url = (match[1] as string).replace('localhost', '127.0.0.1');
+    const res = await get(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    const s = parseMetrics(res.text);
+    expect(valueOf(s, 'kkt_paper_present', { kkt: 'msk-012-pos02' })).toBe(0);
+    expect(valueOf(s, 'kkt_unsent_docs', { kkt: 'msk-047-pos01' })).toBe(17);
+    expect(valueOf(s, 'kkt_receipt_open', { kkt: 'spb-101-pos03' })).toBe(1);
+    expect(valueOf(s, 'kkt_up', { kkt: 'spb-101-pos04' })).toBe(0);
+    expect(valueOf(s, 'kkt_vision_connected', { kkt: 'msk-047-pos03' })).toBe(0);
+    expect(valueOf(s, 'kkt_up', { store: '012', city: 'msk', kkt: 'msk-012-pos01' })).toBe(1);
+  }, 30_000);
+});
+
+async function waitFor(check: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
