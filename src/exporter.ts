@@ -94,7 +94,7 @@ export class Exporter {
     });
   }
 
-  /** Switches to a loaded config (also used by the demo, which builds its config in memory). */
+  /** Switches to a loaded config: new sources, the same register pool and self-metrics. */
   install(loaded: LoadedConfig): void {
     const sources = buildSources(loaded.config, {
       observer: this.self,
