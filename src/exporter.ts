@@ -7,6 +7,7 @@ import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
 import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
+import { SessionRegistry } from './sources/auth.js';
 import { buildSources } from './sources/index.js';
 import type { ProbeResult, ResolvedTarget, Source } from './sources/source.js';
 import { UkmRegisterPool } from './sources/ukm/reads.js';
@@ -50,6 +51,7 @@ const RETIRE_AFTER_MS = 5 * 60_000;
 export class Exporter {
   readonly self = new SelfMetrics(VERSION);
   readonly pool = new UkmRegisterPool();
+  readonly sessions = new SessionRegistry();
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
   private gen: Generation | undefined;
@@ -99,6 +101,7 @@ export class Exporter {
     const sources = buildSources(loaded.config, {
       observer: this.self,
       ukmPool: this.pool,
+      sessions: this.sessions,
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;
@@ -137,9 +140,7 @@ export class Exporter {
   async collectAll(timeoutHeader: string | undefined): Promise<string> {
     const sources = this.sources;
     const results = await Promise.all(sources.map((s) => this.runProbe(s, timeoutHeader, this.log)));
-    const registry = new Registry();
-    renderProbeResults(registry, results);
-    return (await this.self.registry.metrics()) + (await registry.metrics());
+    return (await this.self.registry.metrics()) + renderProbeResults(results);
   }
 
   /** `/probe?source=&target=&debug=`, in blackbox_exporter's manner. */
@@ -157,9 +158,7 @@ export class Exporter {
     const captured: LogRecord[] = [];
     const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
     const result = await this.runProbe(source, timeoutHeader, log, target);
-    const registry = new Registry();
-    renderProbeResults(registry, [result]);
-    const metrics = await registry.metrics();
+    const metrics = renderProbeResults([result]);
     if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
     return text(
       200,

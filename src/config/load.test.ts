@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from './duration.js';
 import { ConfigError, loadConfig } from './load.js';
 import { maskedYaml } from './mask.js';
+import { SOURCE_TYPES } from './schema.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -84,7 +85,7 @@ describe('loadConfig', () => {
 
   it('names the unknown source type and the duplicate source name', async () => {
     expect(await problems('sources:\n  - {name: a, type: ukm}\n  - {name: b, type: fiscal}\n')).toEqual([
-      '3:21: sources.1.type: unknown source type; expected one of: ukm',
+      `3:21: sources.1.type: unknown source type; expected one of: ${SOURCE_TYPES.join(', ')}`,
     ]);
     expect(await problems('sources:\n  - {name: a, type: ukm}\n  - {name: a, type: ukm}\n')).toEqual([
       '3:12: sources.1.name: duplicate source name "a"',
@@ -137,6 +138,32 @@ describe('loadConfig', () => {
 
   it('reports a missing file as an error at 1:1', async () => {
     await expect(loadConfig(join(dir, 'nope.yml'), {})).rejects.toThrow(/nope\.yml:1:1: cannot read file: ENOENT/);
+  });
+});
+
+describe('ATOL source config', () => {
+  it('reads the password from password_file, relative to the config, and fills defaults', async () => {
+    await write('atol-pass', 'v2ApscRjr\n');
+    const { config } = await loadConfig(await write('atol.yml', 'sources:\n  - name: atol-cloud\n    type: atol\n    login: neletest\n    password_file: atol-pass\n'), {});
+    expect(config.sources[0]).toEqual({
+      name: 'atol-cloud', type: 'atol', url: 'https://online.atol.ru', login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 16,
+    });
+  });
+
+  it('requires a password, refuses both forms at once, and bounds page_size to 1..100', async () => {
+    expect(await problems('sources:\n  - name: a\n    type: atol\n    login: x\n')).toEqual(['2:5: sources.0.password: password (or password_file) is required']);
+    await write('pw', 'x');
+    expect(await problems('sources:\n  - {name: a, type: atol, login: x, password: y, password_file: pw}\n')).toEqual([
+      '2:50: set either password or password_file, not both',
+    ]);
+    expect(await problems('sources:\n  - {name: a, type: atol, login: x, password: y, page_size: 101}\n')).toEqual([
+      expect.stringMatching(/^2:61: sources\.0\.page_size: Too big/),
+    ]);
+  });
+
+  it('reports an unreadable password_file at its key', async () => {
+    const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: /nonexistent/secret\n');
+    expect(found).toEqual(['5:20: cannot read password_file: ENOENT']);
   });
 });
 

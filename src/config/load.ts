@@ -138,13 +138,15 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
     const value = obj[key];
     if (secret && typeof value === 'string') {
       if (obj[secret] !== undefined) {
-        problems.push(yaml.problemAt([...path, key], `set either ${secret} or ${key}, not both`, key));
+        problems.push(yaml.problemAt(path, `set either ${secret} or ${key}, not both`, key));
+        delete obj[key];
         continue;
       }
       try {
         obj[secret] = await readSecretFile(resolve(baseDir, value));
       } catch (err) {
         problems.push(yaml.problemAt([...path, key], `cannot read ${key}: ${(err as NodeJS.ErrnoException).code ?? err}`));
+        obj[secret] = '<unreadable>'; // reported above; keeps validation from also calling it missing
       }
       delete obj[key];
     } else {

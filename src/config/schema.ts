@@ -112,9 +112,24 @@ const ukmSource = z.strictObject({
 });
 export type UkmSourceConfig = z.infer<typeof ukmSource>;
 
-export const SOURCE_TYPES = ['ukm'] as const;
+/** A secret: given inline (usually as `${ENV}`) or as `<key>_file`. */
+const secret = (key: string) => z.string({ error: `${key} (or ${key}_file) is required` }).min(1, `${key} is empty`);
 
-export const sourceSchema = z.discriminatedUnion('type', [ukmSource], {
+const atolSource = z.strictObject({
+  ...sourceCommon,
+  type: z.literal('atol'),
+  url: httpUrl.default('https://online.atol.ru'),
+  login: z.string().min(1),
+  password: secret('password'),
+  page_size: z.number().int().min(1).max(100).default(100),
+  /** Pages read at once after the first; the first tells how many there are. */
+  page_concurrency: z.number().int().min(1).max(32).default(16),
+});
+export type AtolSourceConfig = z.infer<typeof atolSource>;
+
+export const SOURCE_TYPES = ['ukm', 'atol'] as const;
+
+export const sourceSchema = z.discriminatedUnion('type', [ukmSource, atolSource], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `unknown source type; expected one of: ${SOURCE_TYPES.join(', ')}` : undefined,
 });

@@ -29,3 +29,8 @@ export function deadlineIn(ms: number): Deadline {
 export function remainingMs(deadline: Deadline): number {
   return Math.max(0, deadline - performance.now());
 }
+
+/** An AbortSignal that fires at the deadline: undici's own timers are only about 1 s granular. */
+export function deadlineSignal(deadline: Deadline): AbortSignal {
+  return AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs(deadline))));
+}

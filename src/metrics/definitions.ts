@@ -2,7 +2,7 @@
  * Every metric the exporter exposes: name, type, help and labels. This table is the single source
  * for the code that sets them, the README's metric table and the tests that check both.
  */
-export type SourceType = 'ukm';
+export type SourceType = 'ukm' | 'atol';
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 export interface MetricDef {
@@ -23,13 +23,16 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: '1 if this register\'s data was read in this scrape, 0 if not.',
     labels: [],
-    from: { ukm: 'any endpoint answered' },
+    from: { ukm: 'any endpoint answered', atol: 'its record was in the list (or the one-register call) and valid' },
   },
   kkt_info: {
     type: 'gauge',
     help: 'Identity of the register (serial, registration and FN numbers, address); always 1.',
     labels: [],
-    from: { ukm: 'url' },
+    from: {
+      ukm: 'url',
+      atol: 'serial (serialNumber), rnm (registrationNumber), device_number, fn_serial (fiscalStorageSerialNumber), inn (fiscalStorageINN), payment_address (fiscalStoragePaymentAddress), group_code (groupCode)',
+    },
   },
   kkt_paper_present: {
     type: 'gauge',
@@ -41,7 +44,67 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: 'Fiscal documents not yet confirmed by the OFD (fiscal data operator).',
     labels: [],
-    from: { ukm: 'ofd' },
+    from: { ukm: 'ofd', atol: 'unsentDocs (absent = 0)' },
+  },
+  kkt_unsent_oldest_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the oldest fiscal document not yet confirmed by the OFD was made, as a Unix timestamp; absent when none is unsent. After 30 days the FN blocks the register.',
+    labels: [],
+    from: { atol: 'firstUnsetDocTimestamp' },
+  },
+  kkt_fn_usage_percent: {
+    type: 'gauge',
+    help: 'How full the fiscal storage (FN) is, in percent.',
+    labels: [],
+    from: { atol: 'fiscalStoragePercentageUse' },
+  },
+  kkt_fn_expiry_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the fiscal storage (FN) must be replaced, as a Unix timestamp.',
+    labels: [],
+    from: { atol: 'fiscalStorageExpiration' },
+  },
+  kkt_fn_documents: {
+    type: 'gauge',
+    help: 'Fiscal documents signed by the fiscal storage (FN).',
+    labels: [],
+    from: { atol: 'signedDocuments' },
+  },
+  kkt_fn_fiscalization_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the fiscal storage (FN) was activated (fiscalised), as a Unix timestamp.',
+    labels: [],
+    from: { atol: 'fiscalizationDate' },
+  },
+  kkt_shift_open: {
+    type: 'gauge',
+    help: '1 if a shift is open on the register, 0 if closed. A shift open for more than 24 h expires.',
+    labels: [],
+    from: { atol: 'isShiftOpened' },
+  },
+  kkt_shift_number: {
+    type: 'gauge',
+    help: 'Number of the current shift (of the last one when closed).',
+    labels: [],
+    from: { atol: 'shiftNumber' },
+  },
+  kkt_shift_receipts: {
+    type: 'gauge',
+    help: 'Documents in the current shift (receipts of the last one when closed).',
+    labels: [],
+    from: { atol: 'shiftReceipt' },
+  },
+  kkt_ofd_network_error_code: {
+    type: 'gauge',
+    help: 'OFD link error code: 0 none, 1 no physical link, 2 network settings or no connection to the OFD, 3 link broken while sending, 4 bad session packet header, 5 receipt wait timeout, 6 link broken while receiving the receipt, 7 send timeout, 8 OFD process not initialised.',
+    labels: [],
+    from: { atol: 'networkErrorCode' },
+  },
+  kkt_status_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the vendor formed this register\'s data, as a Unix timestamp: a value far in the past means the register stopped reporting.',
+    labels: [],
+    from: { atol: 'timestamp' },
   },
   kkt_receipt_open: {
     type: 'gauge',

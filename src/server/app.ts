@@ -35,6 +35,8 @@ function probeHandler(exporter: Exporter) {
 export function createApp(exporter: Exporter): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // An ETag would hash every multi-megabyte scrape answer for nothing: scrapes are never cached.
+  app.set('etag', false);
   app.set('query parser', 'simple');
 
   app.get('/metrics', async (req, res) => {

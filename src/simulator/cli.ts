@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { generatedAtolFleet } from './atol.js';
 import { demoFleet, generatedUkmFleet, SimulatedFleet, type FleetSpec } from './fleet.js';
 
-const USAGE = `usage: kkt-simulator [--demo | --ukm=N] [--control-port=PORT] [--config-out=PATH] [--endpoints=a,b]
+const USAGE = `usage: kkt-simulator [--demo | --ukm=N] [--atol=N] [--atol-latency-ms=MS] [--control-port=PORT]
+                     [--config-out=PATH] [--endpoints=a,b]
 
 Serves simulated vendor APIs on 127.0.0.1 (each UKM register on its own port), a JSON control API
 (GET /stats, GET /ukm, PATCH /ukm/NAME {"fault": "...", "state": {...}}), and writes an exporter
@@ -15,6 +17,8 @@ async function main(): Promise<void> {
     options: {
       demo: { type: 'boolean', default: false },
       ukm: { type: 'string' },
+      atol: { type: 'string' },
+      'atol-latency-ms': { type: 'string', default: '0' },
       'control-port': { type: 'string', default: '0' },
       'config-out': { type: 'string' },
       endpoints: { type: 'string' },
@@ -25,7 +29,13 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const spec: FleetSpec = values.ukm !== undefined ? { ukm: generatedUkmFleet(Number(values.ukm)) } : demoFleet();
+  const generated = values.ukm !== undefined || values.atol !== undefined;
+  const spec: FleetSpec = generated
+    ? {
+        ukm: generatedUkmFleet(Number(values.ukm ?? 0)),
+        atol: values.atol ? { registers: generatedAtolFleet(Number(values.atol)), latencyMs: Number(values['atol-latency-ms']) } : undefined,
+      }
+    : demoFleet();
   const fleet = await SimulatedFleet.start(spec);
   const control = await fleet.startControl(Number(values['control-port']));
   if (values['config-out']) {

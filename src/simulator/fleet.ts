@@ -1,11 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
+import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
+import { readBody, sendJson, SimServer } from './http.js';
 import { UKM_FAULTS, UkmSimulator, type UkmFault, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
 
 export interface FleetSpec {
   timezone?: string;
   ukm: UkmRegisterSpec[];
+  atol?: AtolSimulatorOptions;
 }
 
 const DEMO_STORES = [
@@ -34,7 +36,7 @@ export function demoFleet(): FleetSpec {
   patch('spb-101-pos03', { state: { receiptOpen: true, lastActivity: now - 95 } });
   patch('spb-101-pos04', { fault: 'down' });
   patch('msk-047-pos03', { state: { vision: false, weight: 1.25 } });
-  return { ukm };
+  return { ukm, atol: { registers: demoAtolFleet() } };
 }
 
 /** `n` healthy registers for benchmarks and scale tests, half of them answering in JSON. */
@@ -46,100 +48,93 @@ export function generatedUkmFleet(n: number, prefix = 'pos'): UkmRegisterSpec[] 
   }));
 }
 
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      text += c;
-      if (text.length > 1_000_000) req.destroy();
-    });
-    req.on('end', () => {
-      try {
-        resolve(text === '' ? {} : JSON.parse(text));
-      } catch (err) {
-        reject(err);
-      }
-    });
-    req.on('error', reject);
-  });
-}
-
 /**
  * The simulated vendors of a whole chain, plus a small JSON control API on loopback that tests,
  * benchmarks and the end-to-end run use to read counters and switch faults on and off.
  */
 export class SimulatedFleet {
-  private control: Server | undefined;
+  private control: SimServer | undefined;
 
-  private constructor(readonly spec: FleetSpec, readonly ukm: UkmSimulator) {}
+  private constructor(
+    readonly spec: FleetSpec,
+    readonly ukm: UkmSimulator,
+    readonly atol: AtolSimulator | undefined,
+  ) {}
 
   static async start(spec: FleetSpec): Promise<SimulatedFleet> {
     const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? 'Europe/Moscow' });
-    return new SimulatedFleet(spec, ukm);
+    const atol = spec.atol ? await AtolSimulator.start(spec.atol) : undefined;
+    return new SimulatedFleet(spec, ukm, atol);
   }
 
   /** An exporter config (as YAML) that monitors this fleet. */
   exporterConfig(overrides: { ukmEndpoints?: string[]; sourceName?: string } = {}): string {
-    return stringify({
-      global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' },
-      sources: [
-        {
-          name: overrides.sourceName ?? 'stores',
-          type: 'ukm',
-          ...(overrides.ukmEndpoints ? { endpoints: overrides.ukmEndpoints } : {}),
-          min_interval: '1s',
-          allowed_targets: ['127.0.0.0/8'],
-          registers: this.ukm.registers.map((r) => ({ name: r.name, url: r.url, ...(Object.keys(r.labels).length ? { labels: r.labels } : {}) })),
-        },
-      ],
-    });
+    const sources: object[] = [];
+    if (this.ukm.registers.length > 0) {
+      sources.push({
+        name: overrides.sourceName ?? 'stores',
+        type: 'ukm',
+        ...(overrides.ukmEndpoints ? { endpoints: overrides.ukmEndpoints } : {}),
+        min_interval: '1s',
+        allowed_targets: ['127.0.0.0/8'],
+        registers: this.ukm.registers.map((r) => ({ name: r.name, url: r.url, ...(Object.keys(r.labels).length ? { labels: r.labels } : {}) })),
+      });
+    }
+    if (this.atol) {
+      sources.push({ name: 'atol-cloud', type: 'atol', url: this.atol.url, login: this.atol.login, password: this.atol.password });
+    }
+    return stringify({ global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' }, sources });
   }
 
   stats(): object {
     const violations = this.ukm.violations;
-    return { ukm: { registers: this.ukm.registers.length, requests: this.ukm.requests, violations: violations.length, violation_samples: violations.slice(0, 20) } };
+    return {
+      ukm: { registers: this.ukm.registers.length, requests: this.ukm.requests, violations: violations.length, violation_samples: violations.slice(0, 20) },
+      ...(this.atol
+        ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls } }
+        : {}),
+    };
   }
 
   async startControl(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.control = createServer((req, res) => {
-      this.route(req, res).catch((err: unknown) => {
-        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err) }));
-      });
-    });
-    await new Promise<void>((resolve) => this.control?.listen(port, host, resolve));
-    return `http://${host}:${(this.control.address() as AddressInfo).port}`;
+    this.control = new SimServer((req, res) => this.route(req, res));
+    await this.control.listen(host, port);
+    return this.control.url;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const json = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
     const url = new URL(req.url ?? '/', 'http://sim');
-    if (req.method === 'GET' && url.pathname === '/stats') return json(200, this.stats());
+    if (req.method === 'GET' && url.pathname === '/stats') return sendJson(res, 200, this.stats());
     if (req.method === 'GET' && url.pathname === '/ukm') {
-      return json(200, this.ukm.registers.map((r) => ({ name: r.name, url: r.url, fault: r.fault, format: r.format, state: r.state, requests: r.requests })));
+      return sendJson(res, 200, this.ukm.registers.map((r) => ({ name: r.name, url: r.url, fault: r.fault, format: r.format, state: r.state, requests: r.requests })));
     }
     const m = /^\/ukm\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'PATCH' && m) {
       const reg = this.ukm.get(decodeURIComponent(m[1] ?? ''));
-      if (!reg) return json(404, { error: 'no such register' });
-      const body = (await readJson(req)) as { fault?: UkmFault; state?: Partial<UkmRegisterState> };
+      if (!reg) return sendJson(res, 404, { error: 'no such register' });
+      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: UkmFault; state?: Partial<UkmRegisterState> };
       if (body.fault !== undefined) {
-        if (!UKM_FAULTS.includes(body.fault)) return json(400, { error: `fault must be one of ${UKM_FAULTS.join(', ')}` });
+        if (!UKM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${UKM_FAULTS.join(', ')}` });
         await reg.setFault(body.fault);
       }
       if (body.state) reg.state = { ...reg.state, ...body.state };
-      return json(200, { name: reg.name, fault: reg.fault, state: reg.state });
+      return sendJson(res, 200, { name: reg.name, fault: reg.fault, state: reg.state });
     }
-    json(404, { error: 'not found' });
+    if (req.method === 'PATCH' && url.pathname === '/atol' && this.atol) {
+      const body = JSON.parse((await readBody(req)) || '{}') as { latency_ms?: number; failing_offsets?: number[]; expire_tokens?: boolean };
+      if (body.latency_ms !== undefined) this.atol.latencyMs = body.latency_ms;
+      if (body.failing_offsets) {
+        this.atol.failingOffsets.clear();
+        for (const o of body.failing_offsets) this.atol.failingOffsets.add(o);
+      }
+      if (body.expire_tokens) this.atol.expireTokens();
+      return sendJson(res, 200, this.stats());
+    }
+    sendJson(res, 404, { error: 'not found' });
   }
 
   async stop(): Promise<void> {
-    if (this.control) {
-      this.control.closeAllConnections();
-      await new Promise<void>((resolve) => this.control?.close(() => resolve()));
-    }
-    await this.ukm.stop();
+    await this.control?.close();
+    await Promise.all([this.ukm.stop(), this.atol?.stop()]);
   }
 }

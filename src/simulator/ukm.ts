@@ -1,7 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
 import { UKM_ENDPOINTS, type UkmEndpoint } from '../config/schema.js';
+import { SimServer } from './http.js';
 
 export interface UkmRegisterState {
   paper: boolean;
@@ -45,7 +45,7 @@ function defaultState(now: number): UkmRegisterState {
 
 /** One simulated UKM 5 register on its own loopback origin, recording when every request arrived. */
 export class SimulatedUkmRegister {
-  readonly server: Server;
+  readonly server = new SimServer((req, res) => this.handle(req, res));
   state: UkmRegisterState;
   fault: UkmFault;
   format: UkmBodyFormat;
@@ -62,7 +62,6 @@ export class SimulatedUkmRegister {
     this.fault = spec.fault ?? 'none';
     this.format = spec.format ?? 'text';
     this.labels = spec.labels ?? {};
-    this.server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => this.handle(req, res));
   }
 
   get url(): string {
@@ -73,28 +72,21 @@ export class SimulatedUkmRegister {
     return `127.0.0.1:${this.port}`;
   }
 
-  async listen(host: string, port = 0): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+  /** Binds a port; later calls (after "down") bind the same one again. */
+  async listen(host: string): Promise<void> {
+    await this.server.listen(host, this.port);
+    this.port = Number(new URL(this.server.url).port);
   }
 
   async setFault(fault: UkmFault): Promise<void> {
     const wasDown = this.fault === 'down';
     this.fault = fault;
     if (fault === 'down' && !wasDown) await this.stop();
-    if (fault !== 'down' && wasDown) await this.listen('127.0.0.1', this.port);
+    if (fault !== 'down' && wasDown) await this.listen('127.0.0.1');
   }
 
-  async stop(): Promise<void> {
-    if (!this.server.listening) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  stop(): Promise<void> {
+    return this.server.close();
   }
 
   private record(endpoint: string): void {

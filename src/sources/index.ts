@@ -1,6 +1,9 @@
 import type { Config, SourceConfig } from '../config/schema.js';
 import { VendorHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
+import { SessionRegistry } from './auth.js';
+import { AtolClient } from './atol/client.js';
+import { AtolSource } from './atol/source.js';
 import type { Source } from './source.js';
 import type { UkmRegisterPool } from './ukm/reads.js';
 import { UkmSource } from './ukm/source.js';
@@ -9,6 +12,7 @@ import { UkmSource } from './ukm/source.js';
 export interface SourceDeps {
   observer: RequestObserver;
   ukmPool: UkmRegisterPool;
+  sessions: SessionRegistry;
   /** Tests route vendor traffic through msw handlers here; the default is undici. */
   transportFactory?: (opts: TransportOptions) => Transport;
 }
@@ -26,6 +30,11 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
         pool: deps.ukmPool,
         timezone: global.timezone,
       });
+    case 'atol': {
+      const http = new VendorHttp(config.name, transportFor(config, config.page_concurrency, deps), deps.observer);
+      const session = deps.sessions.get(['atol', config.url, config.login, config.password]);
+      return new AtolSource(config, new AtolClient(config, http, session), global.timezone);
+    }
   }
 }
 

@@ -69,3 +69,24 @@ export interface Source {
   registers(): RegisterSummary[];
   close(): Promise<void>;
 }
+
+/** A register read from a vendor record: `values` left undefined are absent, never zero. */
+export function readingOf(
+  kkt: string,
+  endpoint: string,
+  info: Record<string, string | undefined>,
+  values: Partial<Record<RegisterMetric, number | undefined>>,
+): RegisterReading {
+  const samples: Sample[] = [];
+  for (const [metric, value] of Object.entries(values)) {
+    if (value !== undefined && Number.isFinite(value)) samples.push({ metric: metric as RegisterMetric, value });
+  }
+  const identity: Record<string, string> = {};
+  for (const [k, v] of Object.entries(info)) if (v !== undefined && v !== '') identity[k] = v;
+  return { kkt, labels: {}, up: true, info: identity, samples, endpoints: [{ endpoint, success: true }] };
+}
+
+/** A register the source knows but could not read in this scrape. */
+export function unreadReading(kkt: string, endpoint: string): RegisterReading {
+  return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }] };
+}

@@ -11,6 +11,7 @@ export class TimeParseError extends Error {
 /** Values vendors send for "no such time": BusinessKassa's moment.js output and Go's zero time. */
 const NO_TIME = new Set(['', 'invalid date', 'null', 'none', '-']);
 const LOCAL_FORMATS = ['dd.MM.yyyy HH:mm:ss', 'dd.MM.yyyy HH:mm', 'dd.MM.yyyy', 'yyyy-MM-dd HH:mm:ss.SSS', 'yyyy-MM-dd HH:mm:ss', 'yyyy-MM-dd HH:mm'];
+const ISO_WITH_OFFSET_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:\d{2})$/;
 /** Times before this are placeholders (Go's 0001-01-01, .NET's MinValue), not events. */
 const EARLIEST_REAL_SECONDS = Date.UTC(1990, 0, 1) / 1000;
 
@@ -24,6 +25,11 @@ export function parseVendorTime(value: string | number, zone: string): number | 
   const text = value.trim();
   if (NO_TIME.has(text.toLowerCase())) return undefined;
   if (/^\d{9,13}(\.\d+)?$/.test(text)) return epochSeconds(Number(text), text);
+  // Fast path for the common case, ISO 8601 with an offset (ATOL, Kassa24): no zone needed.
+  if (ISO_WITH_OFFSET_RE.test(text)) {
+    const ms = Date.parse(text);
+    if (Number.isFinite(ms)) return ms / 1000 < EARLIEST_REAL_SECONDS ? undefined : ms / 1000;
+  }
   let parsed = DateTime.fromISO(text.replace(' ', 'T'), { zone, setZone: true });
   for (const format of LOCAL_FORMATS) {
     if (parsed.isValid) break;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedFleet } from '../../src/simulator/fleet.js';
 import { get } from '../support/exporter.js';
-import { parseMetrics, valueOf } from '../support/metrics.js';
+import { find, parseMetrics, valueOf } from '../support/metrics.js';
 
 /** The built command, as users run it (`npm run build` comes first in the test command). */
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
@@ -104,6 +104,13 @@ describe('kkt-exporter command', () => {
     expect(valueOf(s, 'kkt_up', { kkt: 'spb-101-pos04' })).toBe(0);
     expect(valueOf(s, 'kkt_vision_connected', { kkt: 'msk-047-pos03' })).toBe(0);
     expect(valueOf(s, 'kkt_up', { store: '012', city: 'msk', kkt: 'msk-012-pos01' })).toBe(1);
+    const atol = (metric: string) => find(s, metric, { source: 'atol-cloud' }).map((x) => x.value);
+    expect(atol('kkt_up')).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(atol('kkt_fn_usage_percent')).toEqual(expect.arrayContaining([85.34, 95.1]));
+    expect(atol('kkt_ofd_network_error_code')).toContain(2);
+    const now = Date.now() / 1000;
+    expect(atol('kkt_fn_expiry_timestamp_seconds').some((t) => t > now + 9 * 86400 && t < now + 11 * 86400)).toBe(true);
+    expect(atol('kkt_unsent_oldest_timestamp_seconds').some((t) => t < now - 4.9 * 86400 && t > now - 5.1 * 86400)).toBe(true);
   }, 30_000);
 });
 

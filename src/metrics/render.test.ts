@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { parseMetrics } from '../../test/support/metrics.js';
+import { renderProbeResults } from './render.js';
+
+describe('renderProbeResults', () => {
+  const text = renderProbeResults([
+    {
+      source: 'stores',
+      success: true,
+      durationSeconds: 1.5,
+      registers: [
+        {
+          kkt: 'pos "1"',
+          labels: { store: 'a\\b' },
+          up: true,
+          info: { url: 'http://x\ny' },
+          samples: [
+            { metric: 'kkt_unsent_docs', value: 3 },
+            { metric: 'kkt_scale_weight', value: Number.NaN },
+            { metric: 'kkt_fn_usage_percent', value: Number.POSITIVE_INFINITY },
+          ],
+          endpoints: [{ endpoint: 'ofd', success: true }],
+        },
+      ],
+    },
+  ]);
+
+  it('escapes label values as the text format requires', () => {
+    expect(text).toContain('kkt_up{source="stores",kkt="pos \\"1\\"",store="a\\\\b"} 1');
+    expect(text).toContain('url="http://x\\ny"');
+    expect(parseMetrics(text).find((s) => s.name === 'kkt_info')?.labels).toEqual({ source: 'stores', kkt: 'pos "1"', store: 'a\\b', url: 'http://x\ny' });
+  });
+
+  it('never writes NaN or Infinity, and leaves a family with no series out', () => {
+    expect(text).not.toMatch(/NaN|Inf/);
+    expect(text).not.toContain('kkt_scale_weight');
+    expect(text).not.toContain('kkt_fn_usage_percent');
+  });
+
+  it('writes HELP and TYPE once per family, register metrics before probe metrics', () => {
+    expect(text.match(/# TYPE kkt_up gauge/g)).toHaveLength(1);
+    expect(text.indexOf('kkt_unsent_docs{')).toBeLessThan(text.indexOf('kkt_probe_success{'));
+    expect(text).toContain('kkt_probe_endpoint_success{source="stores",kkt="pos \\"1\\"",store="a\\\\b",endpoint="ofd"} 1');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});

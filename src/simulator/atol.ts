@@ -1,0 +1,197 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readBody, sendJson, SimServer } from './http.js';
+
+/** One register's `data` as ATOL Online sends it (API v1.0, table 3). */
+export type AtolRecord = Record<string, string | number | boolean | null | undefined> & { serialNumber: string };
+
+export interface AtolSimulatorOptions {
+  login?: string;
+  password?: string;
+  registers: AtolRecord[];
+  /** `expiresIn` the service reports, in minutes (1440 = 24 h, as documented). */
+  expiresInMinutes?: number;
+  /** Latency added to every page and register call. */
+  latencyMs?: number;
+}
+
+export interface AtolRequest {
+  method: string;
+  path: string;
+}
+
+const DAY = 86_400;
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', '+00:00');
+
+/** `n` registers with varied, healthy values; serials 00107700000000 onwards. */
+export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000)): AtolRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    serialNumber: String(107700000000 + i).padStart(14, '0'),
+    registrationNumber: String(3027865 + i).padStart(16, '0'),
+    deviceNumber: `KKT${String(24219 + i).padStart(6, '0')}`,
+    fiscalizationDate: iso(now - 200 * DAY),
+    fiscalStorageExpiration: iso(now + (60 + (i % 300)) * DAY),
+    signedDocuments: 1000 + i * 7,
+    fiscalStoragePercentageUse: Math.round((10 + (i % 60) + (i % 7) / 10) * 100) / 100,
+    fiscalStorageINN: '3026455760',
+    fiscalStorageSerialNumber: String(9999078902004339n - BigInt(i)),
+    fiscalStoragePaymentAddress: 'shop.example.ru',
+    groupCode: 'shop-example-ru_14605',
+    timestamp: iso(now - 60),
+    isShiftOpened: i % 3 !== 0,
+    shiftNumber: 100 + (i % 50),
+    shiftReceipt: i % 400,
+    networkErrorCode: 0,
+  }));
+}
+
+/** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md). */
+export function demoAtolFleet(now = Math.floor(Date.now() / 1000)): AtolRecord[] {
+  const fleet = generatedAtolFleet(6, now);
+  const set = (i: number, fields: Partial<AtolRecord>) => Object.assign(fleet[i] as AtolRecord, fields);
+  set(0, { fiscalStoragePercentageUse: 85.34 });
+  set(1, { fiscalStoragePercentageUse: 95.1 });
+  set(2, { fiscalStorageExpiration: iso(now + 10 * DAY) });
+  set(3, { unsentDocs: 1510, firstUnsetDocTimestamp: iso(now - 5 * DAY) });
+  set(4, { networkErrorCode: 2, unsentDocs: 12, firstUnsetDocTimestamp: iso(now - 3600) });
+  return fleet;
+}
+
+function problem(res: ServerResponse, status: number, title: string, extra: Record<string, unknown> = {}): void {
+  const types: Record<number, string> = { 400: 'rfc7231#section-6.5.1', 401: 'rfc7235#section-3.1', 403: 'rfc7231#section-6.5.3', 404: 'rfc7231#section-6.5.4', 500: 'rfc7231#section-6.6.1' };
+  sendJson(res, status, { type: `https://tools.ietf.org/html/${types[status] ?? ''}`, title, status, traceId: Math.random().toString(16).slice(2), ...extra }, 'application/problem+json');
+}
+
+/** A simulated ATOL Online monitoring service: tokens, real paging, RFC 7807 errors, counters. */
+export class AtolSimulator {
+  readonly server = new SimServer((req, res) => this.handle(req, res));
+  readonly requests: AtolRequest[] = [];
+  authCalls = 0;
+  pageCalls = 0;
+  registerCalls = 0;
+  /** Offsets whose page answers 500. */
+  readonly failingOffsets = new Set<number>();
+  latencyMs: number;
+  registers: AtolRecord[];
+  private readonly tokens = new Map<string, boolean>();
+  private expireAfterDataCalls: number | undefined;
+  private tokenCounter = 0;
+
+  constructor(private readonly opts: AtolSimulatorOptions) {
+    this.registers = opts.registers;
+    this.latencyMs = opts.latencyMs ?? 0;
+  }
+
+  static async start(opts: AtolSimulatorOptions): Promise<AtolSimulator> {
+    const sim = new AtolSimulator(opts);
+    await sim.server.listen();
+    return sim;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get login(): string {
+    return this.opts.login ?? 'shop-login';
+  }
+
+  get password(): string {
+    return this.opts.password ?? 'shop-password';
+  }
+
+  /** Every token issued so far stops working now, or after `afterDataCalls` more data calls. */
+  expireTokens(afterDataCalls = 0): void {
+    if (afterDataCalls > 0) this.expireAfterDataCalls = afterDataCalls;
+    else for (const t of this.tokens.keys()) this.tokens.set(t, false);
+  }
+
+  stop(): Promise<void> {
+    return this.server.close();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    this.requests.push({ method: req.method ?? '', path: url.pathname + url.search });
+    if (url.pathname === '/api/auth/v1/gettoken') return this.auth(req, res, url);
+    if (req.method !== 'GET') return problem(res, 404, 'Not Found');
+    const one = /^\/api\/kkt\/v1\/cash-registers\/([^/]+)$/.exec(url.pathname);
+    if (url.pathname !== '/api/kkt/v1/cash-registers' && !one) return problem(res, 404, 'Not Found');
+    if (one) this.registerCalls++;
+    else this.pageCalls++;
+    if (!this.authorised(req, res)) return;
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    return one ? this.oneRegister(res, decodeURIComponent(one[1] ?? '')) : this.page(res, url);
+  }
+
+  private async auth(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    this.authCalls++;
+    let login = url.searchParams.get('login');
+    let pass = url.searchParams.get('pass');
+    if (req.method === 'POST') {
+      try {
+        const body = JSON.parse(await readBody(req)) as { login?: string; pass?: string };
+        login = body.login ?? null;
+        pass = body.pass ?? null;
+      } catch {
+        return problem(res, 400, 'Ошибка валидации', { errors: { $: ['invalid JSON'] } });
+      }
+    }
+    if (login !== this.login || pass !== this.password) {
+      return problem(res, 401, 'Неверный логин или пароль', { detail: 'Неверный логин или пароль', errorCode: 'WrongLoginOrPassword', instance: url.pathname });
+    }
+    const token = `tok-${++this.tokenCounter}-${Math.random().toString(36).slice(2)}`;
+    this.tokens.set(token, true);
+    const issued = new Date(Date.now() + 3 * 3600_000).toISOString().replace('Z', '0000+03:00');
+    sendJson(res, 200, { token, issued, expiresIn: this.opts.expiresInMinutes ?? 1440 });
+  }
+
+  private authorised(req: IncomingMessage, res: ServerResponse): boolean {
+    const token = req.headers.token;
+    if (typeof token !== 'string' || !this.tokens.has(token)) {
+      problem(res, 401, 'Не распознан токен запроса', { detail: 'Не распознан токен запроса', errorCode: 'MissingToken' });
+      return false;
+    }
+    if (this.expireAfterDataCalls !== undefined && --this.expireAfterDataCalls <= 0) {
+      this.expireAfterDataCalls = undefined;
+      this.expireTokens();
+    }
+    if (!this.tokens.get(token)) {
+      problem(res, 401, 'Переданный токен не активен', { detail: 'Переданный токен не активен', errorCode: 'ExpiredToken' });
+      return false;
+    }
+    return true;
+  }
+
+  private page(res: ServerResponse, url: URL): void {
+    const limit = Number(url.searchParams.get('limit') ?? 10);
+    const offset = Number(url.searchParams.get('offset') ?? 0);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100 || !Number.isInteger(offset) || offset < 0) {
+      return problem(res, 400, 'Ошибка валидации', { errors: { limit: ['limit must be 1..100'] } });
+    }
+    if (this.failingOffsets.has(offset)) return problem(res, 500, 'Ошибка сервера', { instance: url.pathname });
+    const base = `${this.url}/api/kkt/v1/cash-registers`;
+    const link = (o: number) => ({ href: `${base}?offset=${o}&limit=${limit}`, rel: 'get-cash-registers', action: 'GET' });
+    const slice = this.registers.slice(offset, offset + limit);
+    sendJson(res, 200, {
+      _links: {
+        ...(offset + limit < this.registers.length ? { next: link(offset + limit) } : {}),
+        ...(offset > 0 ? { prev: link(Math.max(0, offset - limit)) } : {}),
+      },
+      _embedded: slice.map((data) => {
+        const self = { href: `${base}/${data.serialNumber}`, rel: 'get-cash-register', action: 'GET' };
+        return { _links: { self, 'get-cash-register': self }, data };
+      }),
+      total: this.registers.length,
+      limit,
+      offset,
+    }, 'application/hal+json');
+  }
+
+  private oneRegister(res: ServerResponse, serial: string): void {
+    const data = this.registers.find((r) => r.serialNumber === serial);
+    if (!data) return problem(res, 404, 'Not Found', { instance: `/api/kkt/v1/cash-registers/${serial}` });
+    const self = { href: `${this.url}/api/kkt/v1/cash-registers/${serial}`, rel: 'get-cash-register', action: 'GET' };
+    sendJson(res, 200, { _links: { self, 'get-cash-register': self }, data }, 'application/hal+json');
+  }
+}

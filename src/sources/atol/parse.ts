@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { bool, describeZodError, int, num, str } from '../fields.js';
+import { readingOf, type RegisterReading } from '../source.js';
+import { parseVendorTime, TimeParseError } from '../time.js';
+
+/** `networkErrorCode` values (API document v1.0, table 3). */
+export const ATOL_NETWORK_ERRORS: Record<number, string> = {
+  0: 'no error',
+  1: 'no physical link',
+  2: 'network settings error or no connection to the OFD server',
+  3: 'connection broken while sending a document',
+  4: 'bad session packet header',
+  5: 'receipt wait timeout',
+  6: 'connection broken while receiving the receipt',
+  7: 'document send timeout',
+  8: 'OFD process not initialised',
+};
+
+/** Null is taken as "not reported", like an absent field. */
+const opt = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? undefined);
+
+/** One register's `data` (table 3); unknown fields are ignored. */
+export const atolRegisterSchema = z.looseObject({
+  serialNumber: str.pipe(z.string().min(1)),
+  registrationNumber: opt(str),
+  deviceNumber: opt(str),
+  fiscalizationDate: opt(z.string()),
+  fiscalStorageExpiration: opt(z.string()),
+  signedDocuments: opt(int),
+  fiscalStoragePercentageUse: opt(num),
+  fiscalStorageINN: opt(str),
+  fiscalStorageSerialNumber: opt(str),
+  fiscalStoragePaymentAddress: opt(str),
+  groupCode: opt(str),
+  timestamp: opt(z.string()),
+  isShiftOpened: opt(bool),
+  shiftNumber: opt(int),
+  shiftReceipt: opt(int),
+  unsentDocs: opt(int),
+  firstUnsetDocTimestamp: opt(z.string()),
+  networkErrorCode: opt(int),
+});
+export type AtolRegister = z.infer<typeof atolRegisterSchema>;
+
+/** `GET /api/kkt/v1/cash-registers`: records stay unparsed here so one bad record fails alone. */
+export const atolPageSchema = z.looseObject({
+  _embedded: z.array(z.looseObject({ data: z.unknown() })).nullish(),
+  total: opt(int),
+  limit: opt(int),
+  offset: opt(int),
+  _links: opt(z.looseObject({ next: z.unknown().optional() })),
+});
+
+/** `GET /api/kkt/v1/cash-registers/{serialNumber}`. */
+export const atolOneSchema = z.looseObject({ data: z.unknown() });
+
+/** `POST /api/auth/v1/gettoken`: `expiresIn` is minutes after `issued`. */
+export const atolTokenSchema = z.looseObject({
+  token: z.string().min(1),
+  issued: opt(z.string()),
+  expiresIn: opt(num),
+});
+
+/** RFC 7807 problem details, as every ATOL error is sent. */
+export function readAtolProblem(_status: number, body: unknown): { message?: string; code?: string } {
+  if (body === null || typeof body !== 'object') return {};
+  const p = body as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return { message: text(p.detail) ?? text(p.title), code: text(p.errorCode) };
+}
+
+export type AtolRecordResult = { ok: true; reading: RegisterReading } | { ok: false; kkt?: string; error: string };
+
+function seconds(value: string | undefined, field: string, zone: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseVendorTime(value, zone);
+  } catch (err) {
+    if (err instanceof TimeParseError) throw new TimeParseError(`${field}: ${value}`);
+    throw err;
+  }
+}
+
+/** A register record turned into a reading; a malformed one is reported with its serial if it has one. */
+export function parseAtolRegister(raw: unknown, zone: string, endpoint: string): AtolRecordResult {
+  const parsed = atolRegisterSchema.safeParse(raw);
+  if (!parsed.success) {
+    const serial = (raw as { serialNumber?: unknown } | null)?.serialNumber;
+    const kkt = typeof serial === 'string' && serial !== '' ? serial : undefined;
+    return { ok: false, kkt, error: `malformed register record: ${describeZodError(parsed.error)}` };
+  }
+  const r = parsed.data;
+  try {
+    const reading = readingOf(
+      r.serialNumber,
+      endpoint,
+      {
+        serial: r.serialNumber,
+        rnm: r.registrationNumber,
+        device_number: r.deviceNumber,
+        fn_serial: r.fiscalStorageSerialNumber,
+        inn: r.fiscalStorageINN,
+        payment_address: r.fiscalStoragePaymentAddress,
+        group_code: r.groupCode,
+      },
+      {
+        // Documented as present only when non-zero: absent means none.
+        kkt_unsent_docs: r.unsentDocs ?? 0,
+        kkt_unsent_oldest_timestamp_seconds: seconds(r.firstUnsetDocTimestamp, 'firstUnsetDocTimestamp', zone),
+        kkt_fn_usage_percent: r.fiscalStoragePercentageUse,
+        kkt_fn_expiry_timestamp_seconds: seconds(r.fiscalStorageExpiration, 'fiscalStorageExpiration', zone),
+        kkt_fn_documents: r.signedDocuments,
+        kkt_fn_fiscalization_timestamp_seconds: seconds(r.fiscalizationDate, 'fiscalizationDate', zone),
+        kkt_shift_open: r.isShiftOpened === undefined ? undefined : Number(r.isShiftOpened),
+        kkt_shift_number: r.shiftNumber,
+        kkt_shift_receipts: r.shiftReceipt,
+        kkt_ofd_network_error_code: r.networkErrorCode,
+        kkt_status_timestamp_seconds: seconds(r.timestamp, 'timestamp', zone),
+      },
+    );
+    return { ok: true, reading };
+  } catch (err) {
+    if (err instanceof TimeParseError) return { ok: false, kkt: r.serialNumber, error: `malformed register record: ${err.message}` };
+    throw err;
+  }
+}

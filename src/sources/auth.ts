@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+
+/** A login the vendor refused, or could not answer. */
+export class AuthError extends Error {
+  constructor(readonly result: 'wrong_credentials' | 'error', message: string) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+export interface IssuedToken {
+  token: string;
+  /** Epoch milliseconds after which the token is not to be used; undefined = until rejected. */
+  expiresAt?: number;
+}
+
+/** Logs in; the caller's own HTTP client, so a session outlives the config generation that made it. */
+export type Login = () => Promise<IssuedToken>;
+
+export interface TokenSessionOptions {
+  /** Renew this long before the token's stated expiry. */
+  refreshMarginMs?: number;
+  /** After wrong credentials, fail at once for this long instead of asking again. */
+  wrongCredentialsBackoffMs?: number;
+}
+
+/**
+ * A vendor token shared by every scrape, probe and config generation using the same credentials:
+ * one login at a time, the token reused until it expires or the vendor rejects it, then one new
+ * login and one retry. Wrong credentials are not retried until the back-off has passed.
+ */
+export class TokenSession {
+  private current: IssuedToken | undefined;
+  private pending: Promise<IssuedToken> | undefined;
+  private refusedUntil = 0;
+  private refusal: AuthError | undefined;
+
+  constructor(private readonly opts: TokenSessionOptions = {}) {}
+
+  private valid(t: IssuedToken | undefined): t is IssuedToken {
+    return t !== undefined && (t.expiresAt === undefined || Date.now() < t.expiresAt - (this.opts.refreshMarginMs ?? 60_000));
+  }
+
+  /** The current token, or one new one from `login` (shared by concurrent callers). */
+  async token(login: Login): Promise<string> {
+    if (this.valid(this.current)) return this.current.token;
+    if (this.refusal && Date.now() < this.refusedUntil) throw this.refusal;
+    this.pending ??= login()
+      .then((t) => {
+        this.current = t;
+        this.refusal = undefined;
+        return t;
+      })
+      .catch((err: unknown) => {
+        if (err instanceof AuthError && err.result === 'wrong_credentials') {
+          this.refusal = err;
+          this.refusedUntil = Date.now() + (this.opts.wrongCredentialsBackoffMs ?? 60_000);
+        }
+        throw err;
+      })
+      .finally(() => {
+        this.pending = undefined;
+      });
+    return (await this.pending).token;
+  }
+
+  /** Forgets `token` if it is still the current one (a concurrent caller may have renewed it). */
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+
+  /** Runs `call` with the token; when `rejected(err)` says the vendor refused it, renews once and retries once. */
+  async withToken<T>(login: Login, call: (token: string) => Promise<T>, rejected: (err: unknown) => boolean): Promise<T> {
+    const first = await this.token(login);
+    try {
+      return await call(first);
+    } catch (err) {
+      if (!rejected(err)) throw err;
+      this.invalidate(first);
+      return call(await this.token(login));
+    }
+  }
+}
+
+/** Token sessions by credentials, kept across config reloads so a reload does not log in again. */
+export class SessionRegistry {
+  private readonly sessions = new Map<string, TokenSession>();
+
+  get(parts: readonly string[], opts?: TokenSessionOptions): TokenSession {
+    const key = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+    let session = this.sessions.get(key);
+    if (!session) this.sessions.set(key, (session = new TokenSession(opts)));
+    return session;
+  }
+}
