@@ -14,9 +14,9 @@ describe('documentation stays true', () => {
   });
 
   it('examples/kkt-exporter.yml is a valid config', async () => {
-    const { config } = await loadConfig(new URL('examples/kkt-exporter.yml', root).pathname, {});
+    const { config } = await loadConfig(new URL('examples/kkt-exporter.yml', root).pathname, { BK_SESSION: 'x' });
     const stores = config.sources[0];
     expect(stores?.type === 'ukm' && stores.registers.map((r) => r.name)).toEqual(['msk-012-pos03', 'msk-012-pos04', 'spb-101-pos01', 'spb-101-pos02']);
-    expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol']);
+    expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol', 'businesskassa']);
   });
 });

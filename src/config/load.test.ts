@@ -167,6 +167,20 @@ describe('ATOL source config', () => {
   });
 });
 
+describe('BusinessKassa source config', () => {
+  it('reads the session cookie from cookie_file and defaults the time zone to global', async () => {
+    await write('bk-cookie', 'bkapisessionid=abc\n');
+    const { config } = await loadConfig(await write('bk.yml', 'sources:\n  - name: bk\n    type: businesskassa\n    url: http://10.55.0.2:8080/v1\n    auth: { cookie_file: bk-cookie }\n'), {});
+    expect(config.sources[0]).toMatchObject({ url: 'http://10.55.0.2:8080/v1', auth: { cookie: 'bkapisessionid=abc' }, circuits: [] });
+    expect(config.sources[0]).not.toHaveProperty('timezone');
+  });
+
+  it('refuses two kinds of credentials at once', async () => {
+    const found = await problems('sources:\n  - name: bk\n    type: businesskassa\n    url: http://x/v1\n    auth: { cookie: a, bearer_token: b }\n');
+    expect(found).toEqual([expect.stringMatching(/^5:11: sources\.0\.auth: use one of cookie, bearer_token or basic_auth/)]);
+  });
+});
+
 describe('secrets', () => {
   it('masks secret keys and header values in debug output', () => {
     const out = maskedYaml({ name: 'x', password: 'hunter2', auth: { cookie: 'bkapisessionid=abc', headers: { 'X-Key': 'k1' } } });

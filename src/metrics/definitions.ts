@@ -2,7 +2,7 @@
  * Every metric the exporter exposes: name, type, help and labels. This table is the single source
  * for the code that sets them, the README's metric table and the tests that check both.
  */
-export type SourceType = 'ukm' | 'atol';
+export type SourceType = 'ukm' | 'atol' | 'businesskassa';
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 export interface MetricDef {
@@ -23,7 +23,11 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: '1 if this register\'s data was read in this scrape, 0 if not.',
     labels: [],
-    from: { ukm: 'any endpoint answered', atol: 'its record was in the list (or the one-register call) and valid' },
+    from: {
+      ukm: 'any endpoint answered',
+      atol: 'its record was in the list (or the one-register call) and valid',
+      businesskassa: 'its record was in GET /frs (or GET /frs/:eip) and valid',
+    },
   },
   kkt_info: {
     type: 'gauge',
@@ -32,6 +36,7 @@ export const REGISTER_METRICS = {
     from: {
       ukm: 'url',
       atol: 'serial (serialNumber), rnm (registrationNumber), device_number, fn_serial (fiscalStorageSerialNumber), inn (fiscalStorageINN), payment_address (fiscalStoragePaymentAddress), group_code (groupCode)',
+      businesskassa: 'serial (sn), eip, rnm (fs.rnm), fn_serial (fs.sn), inn (fs.inn), fn_mode (fs.mode), tax_system (fs.tax_system), agent (fs.agent)',
     },
   },
   kkt_paper_present: {
@@ -44,13 +49,19 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: 'Fiscal documents not yet confirmed by the OFD (fiscal data operator).',
     labels: [],
-    from: { ukm: 'ofd', atol: 'unsentDocs (absent = 0)' },
+    from: { ukm: 'ofd', atol: 'unsentDocs (absent = 0)', businesskassa: 'fs.ofd.number' },
   },
   kkt_unsent_oldest_timestamp_seconds: {
     type: 'gauge',
     help: 'When the oldest fiscal document not yet confirmed by the OFD was made, as a Unix timestamp; absent when none is unsent. After 30 days the FN blocks the register.',
     labels: [],
-    from: { atol: 'firstUnsetDocTimestamp' },
+    from: { atol: 'firstUnsetDocTimestamp', businesskassa: 'fs.ofd.fd_first_timestamp ("Invalid date" = none)' },
+  },
+  kkt_unsent_oldest_document_number: {
+    type: 'gauge',
+    help: 'Fiscal document number of the oldest document not yet confirmed by the OFD; absent when none is unsent.',
+    labels: [],
+    from: { businesskassa: 'fs.ofd.fd_first (0 = none)' },
   },
   kkt_fn_usage_percent: {
     type: 'gauge',
@@ -76,11 +87,23 @@ export const REGISTER_METRICS = {
     labels: [],
     from: { atol: 'fiscalizationDate' },
   },
+  kkt_fn_phase: {
+    type: 'gauge',
+    help: 'Life phase of the fiscal storage (FN): 0 setup, 1 ready for fiscalisation, 3 fiscal mode (normal), 7 post-fiscal (closed, still sending to the OFD), 15 archive read only.',
+    labels: [],
+    from: { businesskassa: 'fs.phase' },
+  },
+  kkt_fn_warning_flags: {
+    type: 'gauge',
+    help: 'Warning flags of the fiscal storage (FN), a bit mask: 1 urgent replacement (3 days left), 2 resource running out (30 days), 4 memory 90 % full, 8 OFD answer timeout exceeded, 128 critical FN error.',
+    labels: [],
+    from: { businesskassa: 'fs.flags' },
+  },
   kkt_shift_open: {
     type: 'gauge',
     help: '1 if a shift is open on the register, 0 if closed. A shift open for more than 24 h expires.',
     labels: [],
-    from: { atol: 'isShiftOpened' },
+    from: { atol: 'isShiftOpened', businesskassa: 'fs.shift_is_open' },
   },
   kkt_shift_number: {
     type: 'gauge',
@@ -104,7 +127,19 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: 'When the vendor formed this register\'s data, as a Unix timestamp: a value far in the past means the register stopped reporting.',
     labels: [],
-    from: { atol: 'timestamp' },
+    from: { atol: 'timestamp', businesskassa: 'timestamp (dd.MM.yyyy HH:mm in the source\'s time zone)' },
+  },
+  kkt_mcu_temperature_celsius: {
+    type: 'gauge',
+    help: 'Temperature of the register\'s microcontroller, in degrees Celsius.',
+    labels: [],
+    from: { businesskassa: 'mcu_temperature' },
+  },
+  kkt_circuit_active: {
+    type: 'gauge',
+    help: '1 if the register is active in the fiscal circuit (BusinessKassa spreads fiscalisation over the active registers of a circuit), 0 if not.',
+    labels: ['circuit', 'device_type'],
+    from: { businesskassa: 'GET /fcircuit/:inn frs[].is_active (for the configured circuits)' },
   },
   kkt_receipt_open: {
     type: 'gauge',

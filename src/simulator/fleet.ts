@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
 import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
+import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SimServer } from './http.js';
 import { UKM_FAULTS, UkmSimulator, type UkmFault, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
 
@@ -8,6 +9,7 @@ export interface FleetSpec {
   timezone?: string;
   ukm: UkmRegisterSpec[];
   atol?: AtolSimulatorOptions;
+  businesskassa?: BkSimulatorOptions;
 }
 
 const DEMO_STORES = [
@@ -36,7 +38,9 @@ export function demoFleet(): FleetSpec {
   patch('spb-101-pos03', { state: { receiptOpen: true, lastActivity: now - 95 } });
   patch('spb-101-pos04', { fault: 'down' });
   patch('msk-047-pos03', { state: { vision: false, weight: 1.25 } });
-  return { ukm, atol: { registers: demoAtolFleet() } };
+  const bk = demoBkFleet();
+  const circuit = { id: 5346, inn: '770900467024', title: 'Demo chain', frs: bk.map((r, i) => ({ eip: r.eip, type: i === 0 ? 'terminalfa' : 'pkfa12', is_active: i === 1 ? (0 as const) : (1 as const) })) };
+  return { ukm, atol: { registers: demoAtolFleet() }, businesskassa: { registers: bk, circuits: [circuit] } };
 }
 
 /** `n` healthy registers for benchmarks and scale tests, half of them answering in JSON. */
@@ -59,12 +63,14 @@ export class SimulatedFleet {
     readonly spec: FleetSpec,
     readonly ukm: UkmSimulator,
     readonly atol: AtolSimulator | undefined,
+    readonly businesskassa: BusinessKassaSimulator | undefined,
   ) {}
 
   static async start(spec: FleetSpec): Promise<SimulatedFleet> {
     const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? 'Europe/Moscow' });
     const atol = spec.atol ? await AtolSimulator.start(spec.atol) : undefined;
-    return new SimulatedFleet(spec, ukm, atol);
+    const bk = spec.businesskassa ? await BusinessKassaSimulator.start(spec.businesskassa) : undefined;
+    return new SimulatedFleet(spec, ukm, atol, bk);
   }
 
   /** An exporter config (as YAML) that monitors this fleet. */
@@ -83,6 +89,10 @@ export class SimulatedFleet {
     if (this.atol) {
       sources.push({ name: 'atol-cloud', type: 'atol', url: this.atol.url, login: this.atol.login, password: this.atol.password });
     }
+    if (this.businesskassa) {
+      const circuits = this.spec.businesskassa?.circuits?.map((c) => c.inn) ?? [];
+      sources.push({ name: 'bk', type: 'businesskassa', url: this.businesskassa.url, auth: { cookie: BK_SESSION_COOKIE }, ...(circuits.length ? { circuits } : {}) });
+    }
     return stringify({ global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' }, sources });
   }
 
@@ -93,6 +103,7 @@ export class SimulatedFleet {
       ...(this.atol
         ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls } }
         : {}),
+      ...(this.businesskassa ? { businesskassa: { registers: this.businesskassa.registers.length, requests: this.businesskassa.requests.length, write_calls: this.businesskassa.writeCalls } } : {}),
     };
   }
 
@@ -135,6 +146,6 @@ export class SimulatedFleet {
 
   async stop(): Promise<void> {
     await this.control?.close();
-    await Promise.all([this.ukm.stop(), this.atol?.stop()]);
+    await Promise.all([this.ukm.stop(), this.atol?.stop(), this.businesskassa?.stop()]);
   }
 }

@@ -17,6 +17,9 @@ export const bool = z.union([
 
 export const str = z.union([z.string(), z.number().transform(String)]);
 
+/** An optional field where null, like absence, means "not reported". */
+export const opt = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? undefined);
+
 /** "unexpected shape: fs.phase: not a number; ..." from a zod error, for logs. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues

@@ -4,6 +4,8 @@ import { UndiciTransport, type Transport, type TransportOptions } from '../http/
 import { SessionRegistry } from './auth.js';
 import { AtolClient } from './atol/client.js';
 import { AtolSource } from './atol/source.js';
+import { BusinessKassaClient } from './businesskassa/client.js';
+import { BusinessKassaSource } from './businesskassa/source.js';
 import type { Source } from './source.js';
 import type { UkmRegisterPool } from './ukm/reads.js';
 import { UkmSource } from './ukm/source.js';
@@ -34,6 +36,10 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
       const http = new VendorHttp(config.name, transportFor(config, config.page_concurrency, deps), deps.observer);
       const session = deps.sessions.get(['atol', config.url, config.login, config.password]);
       return new AtolSource(config, new AtolClient(config, http, session), global.timezone);
+    }
+    case 'businesskassa': {
+      const http = new VendorHttp(config.name, transportFor(config, 2, deps), deps.observer);
+      return new BusinessKassaSource(config, new BusinessKassaClient(config, http), config.timezone ?? global.timezone);
     }
   }
 }

@@ -90,3 +90,7 @@ export function readingOf(
 export function unreadReading(kkt: string, endpoint: string): RegisterReading {
   return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }] };
 }
+
+export function probeResult(source: string, startedAt: number, success: boolean, registers: RegisterReading[]): ProbeResult {
+  return { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
+}

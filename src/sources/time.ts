@@ -2,8 +2,8 @@ import { DateTime } from 'luxon';
 
 /** A vendor value that is neither a time nor a documented "no time" marker. */
 export class TimeParseError extends Error {
-  constructor(text: string) {
-    super(`not a date-time: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text)}`);
+  constructor(text: string, field?: string) {
+    super(`${field ? `${field}: ` : ''}not a date-time: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text)}`);
     this.name = 'TimeParseError';
   }
 }
@@ -45,4 +45,15 @@ function epochSeconds(n: number, text: string): number | undefined {
   if (n === 0) return undefined;
   const seconds = n > 1e11 ? n / 1000 : n;
   return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
+}
+
+/** parseVendorTime for an optional record field; a bad value throws a TimeParseError naming the field. */
+export function fieldSeconds(value: string | undefined, field: string, zone: string): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseVendorTime(value, zone);
+  } catch (err) {
+    if (err instanceof TimeParseError) throw new TimeParseError(value, field);
+    throw err;
+  }
 }

@@ -111,6 +111,11 @@ describe('kkt-exporter command', () => {
     const now = Date.now() / 1000;
     expect(atol('kkt_fn_expiry_timestamp_seconds').some((t) => t > now + 9 * 86400 && t < now + 11 * 86400)).toBe(true);
     expect(atol('kkt_unsent_oldest_timestamp_seconds').some((t) => t < now - 4.9 * 86400 && t > now - 5.1 * 86400)).toBe(true);
+    const bk = (metric: string) => find(s, metric, { source: 'bk' }).map((x) => x.value);
+    expect(bk('kkt_up')).toEqual([1, 1, 1, 1, 1]);
+    expect(bk('kkt_fn_phase')).toContain(7);
+    expect(bk('kkt_mcu_temperature_celsius')).toContain(78);
+    expect(bk('kkt_fn_warning_flags')).toContain(2);
   }, 30_000);
 });
 

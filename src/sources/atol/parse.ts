@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { bool, describeZodError, int, num, str } from '../fields.js';
-import { readingOf, type RegisterReading } from '../source.js';
-import { parseVendorTime, TimeParseError } from '../time.js';
+import { bool, int, num, opt, str } from '../fields.js';
+import { parseRecord, type RecordResult } from '../records.js';
+import { readingOf } from '../source.js';
+import { fieldSeconds } from '../time.js';
 
 /** `networkErrorCode` values (API document v1.0, table 3). */
 export const ATOL_NETWORK_ERRORS: Record<number, string> = {
@@ -15,9 +16,6 @@ export const ATOL_NETWORK_ERRORS: Record<number, string> = {
   7: 'document send timeout',
   8: 'OFD process not initialised',
 };
-
-/** Null is taken as "not reported", like an absent field. */
-const opt = <T extends z.ZodType>(t: T) => t.nullish().transform((v) => v ?? undefined);
 
 /** One register's `data` (table 3); unknown fields are ignored. */
 export const atolRegisterSchema = z.looseObject({
@@ -69,29 +67,10 @@ export function readAtolProblem(_status: number, body: unknown): { message?: str
   return { message: text(p.detail) ?? text(p.title), code: text(p.errorCode) };
 }
 
-export type AtolRecordResult = { ok: true; reading: RegisterReading } | { ok: false; kkt?: string; error: string };
-
-function seconds(value: string | undefined, field: string, zone: string): number | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return parseVendorTime(value, zone);
-  } catch (err) {
-    if (err instanceof TimeParseError) throw new TimeParseError(`${field}: ${value}`);
-    throw err;
-  }
-}
-
 /** A register record turned into a reading; a malformed one is reported with its serial if it has one. */
-export function parseAtolRegister(raw: unknown, zone: string, endpoint: string): AtolRecordResult {
-  const parsed = atolRegisterSchema.safeParse(raw);
-  if (!parsed.success) {
-    const serial = (raw as { serialNumber?: unknown } | null)?.serialNumber;
-    const kkt = typeof serial === 'string' && serial !== '' ? serial : undefined;
-    return { ok: false, kkt, error: `malformed register record: ${describeZodError(parsed.error)}` };
-  }
-  const r = parsed.data;
-  try {
-    const reading = readingOf(
+export function parseAtolRegister(raw: unknown, zone: string, endpoint: string): RecordResult {
+  return parseRecord(atolRegisterSchema, raw, 'serialNumber', (r) =>
+    readingOf(
       r.serialNumber,
       endpoint,
       {
@@ -106,21 +85,17 @@ export function parseAtolRegister(raw: unknown, zone: string, endpoint: string):
       {
         // Documented as present only when non-zero: absent means none.
         kkt_unsent_docs: r.unsentDocs ?? 0,
-        kkt_unsent_oldest_timestamp_seconds: seconds(r.firstUnsetDocTimestamp, 'firstUnsetDocTimestamp', zone),
+        kkt_unsent_oldest_timestamp_seconds: fieldSeconds(r.firstUnsetDocTimestamp, 'firstUnsetDocTimestamp', zone),
         kkt_fn_usage_percent: r.fiscalStoragePercentageUse,
-        kkt_fn_expiry_timestamp_seconds: seconds(r.fiscalStorageExpiration, 'fiscalStorageExpiration', zone),
+        kkt_fn_expiry_timestamp_seconds: fieldSeconds(r.fiscalStorageExpiration, 'fiscalStorageExpiration', zone),
         kkt_fn_documents: r.signedDocuments,
-        kkt_fn_fiscalization_timestamp_seconds: seconds(r.fiscalizationDate, 'fiscalizationDate', zone),
+        kkt_fn_fiscalization_timestamp_seconds: fieldSeconds(r.fiscalizationDate, 'fiscalizationDate', zone),
         kkt_shift_open: r.isShiftOpened === undefined ? undefined : Number(r.isShiftOpened),
         kkt_shift_number: r.shiftNumber,
         kkt_shift_receipts: r.shiftReceipt,
         kkt_ofd_network_error_code: r.networkErrorCode,
-        kkt_status_timestamp_seconds: seconds(r.timestamp, 'timestamp', zone),
+        kkt_status_timestamp_seconds: fieldSeconds(r.timestamp, 'timestamp', zone),
       },
-    );
-    return { ok: true, reading };
-  } catch (err) {
-    if (err instanceof TimeParseError) return { ok: false, kkt: r.serialNumber, error: `malformed register record: ${err.message}` };
-    throw err;
-  }
+    ),
+  );
 }

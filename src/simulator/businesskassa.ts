@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DateTime } from 'luxon';
+import { sendJson, SimServer } from './http.js';
+
+export interface BkRecord {
+  eip: string;
+  sn: string;
+  timestamp: string;
+  mcu_temperature: number;
+  fs: {
+    inn: string;
+    rnm: string;
+    phase: number;
+    sn: string;
+    flags: number;
+    shift_is_open: boolean;
+    ofd: { number: number; fd_first: number; fd_first_timestamp: string };
+    mode: number;
+    tax_system: number;
+    agent: number;
+    current_document: number;
+  };
+}
+
+/** The credentials the simulated service accepts; any other request gets 401 "session expired". */
+export type BkAuth = { cookie: string } | { bearer: string } | { basic: { username: string; password: string } } | { header: { name: string; value: string } };
+
+export interface BkSimulatorOptions {
+  registers: BkRecord[];
+  auth?: BkAuth;
+  /** Path prefix, as the hosted service's `/v1`. */
+  prefix?: string;
+  timezone?: string;
+  circuits?: Array<{ id: number; inn: string; title: string; frs: Array<{ eip: string; type: string; is_active: 0 | 1 }> }>;
+}
+
+export const BK_SESSION_COOKIE = 'bkapisessionid=demo-session-7f3a9c';
+
+/** The service's own time format, `dd.MM.yyyy HH:mm`, with no zone. */
+export function bkTime(seconds: number, zone = 'Europe/Moscow'): string {
+  return DateTime.fromSeconds(seconds, { zone }).toFormat('dd.MM.yyyy HH:mm');
+}
+
+/** `n` healthy registers in fiscal mode, addressed 10.55.15.x:10515. */
+export function generatedBkFleet(n: number, now = Math.floor(Date.now() / 1000)): BkRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    eip: `10.55.${15 + Math.floor(i / 250)}.${(i % 250) + 1}:10515`,
+    sn: String(2000004581 + i),
+    timestamp: bkTime(now - 60),
+    mcu_temperature: 40 + (i % 8),
+    fs: {
+      inn: '770900467024',
+      rnm: String(8287390020208 + i * 17).padStart(16, '0'),
+      phase: 3,
+      sn: String(7381440800357213n + BigInt(i)),
+      flags: 0,
+      shift_is_open: i % 2 === 0,
+      ofd: { number: 0, fd_first: 0, fd_first_timestamp: 'Invalid date' },
+      mode: 4,
+      tax_system: 2,
+      agent: 0,
+      current_document: 0,
+    },
+  }));
+}
+
+/** The demo's registers: one post-fiscal, one with a hot MCU, one with unsent documents, one FN near its end. */
+export function demoBkFleet(now = Math.floor(Date.now() / 1000)): BkRecord[] {
+  const fleet = generatedBkFleet(5, now);
+  const [, postFiscal, hot, unsent, ending] = fleet as [BkRecord, BkRecord, BkRecord, BkRecord, BkRecord];
+  postFiscal.fs.phase = 7;
+  postFiscal.fs.shift_is_open = false;
+  hot.mcu_temperature = 78;
+  unsent.fs.ofd = { number: 23, fd_first: 10412, fd_first_timestamp: bkTime(now - 2 * 86_400) };
+  ending.fs.flags = 0x02;
+  return fleet;
+}
+
+/** A simulated BusinessKassa service: `GET /frs`, `/frs/:eip`, `/fcircuit/:inn`, behind a credential. */
+export class BusinessKassaSimulator {
+  readonly server = new SimServer((req, res) => this.handle(req, res));
+  readonly requests: Array<{ method: string; path: string }> = [];
+  registers: BkRecord[];
+  auth: BkAuth;
+
+  constructor(private readonly opts: BkSimulatorOptions) {
+    this.registers = opts.registers;
+    this.auth = opts.auth ?? { cookie: BK_SESSION_COOKIE };
+  }
+
+  static async start(opts: BkSimulatorOptions): Promise<BusinessKassaSimulator> {
+    const sim = new BusinessKassaSimulator(opts);
+    await sim.server.listen();
+    return sim;
+  }
+
+  get prefix(): string {
+    return this.opts.prefix ?? '/v1';
+  }
+
+  /** The base URL the exporter is configured with. */
+  get url(): string {
+    return `${this.server.url}${this.prefix}`;
+  }
+
+  /** Calls other than GET: the exporter must never make one. */
+  get writeCalls(): number {
+    return this.requests.filter((r) => r.method !== 'GET').length;
+  }
+
+  stop(): Promise<void> {
+    return this.server.close();
+  }
+
+  private authorised(req: IncomingMessage): boolean {
+    const a = this.auth;
+    if ('cookie' in a) return (req.headers.cookie ?? '').split(/;\s*/).includes(a.cookie);
+    if ('bearer' in a) return req.headers.authorization === `Bearer ${a.bearer}`;
+    if ('basic' in a) return req.headers.authorization === `Basic ${Buffer.from(`${a.basic.username}:${a.basic.password}`).toString('base64')}`;
+    return req.headers[a.header.name.toLowerCase()] === a.header.value;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    this.requests.push({ method: req.method ?? '', path: decodeURIComponent(url.pathname) });
+    if (!url.pathname.startsWith(`${this.prefix}/`)) return sendJson(res, 404, { error: 'not found' });
+    if (!this.authorised(req)) return sendJson(res, 401, { error: 'session expired' });
+    const path = url.pathname.slice(this.prefix.length);
+    if (req.method !== 'GET') return sendJson(res, 200, { ok: true }); // management calls: accepted, and counted
+    if (path === '/frs') return sendJson(res, 200, this.registers);
+    const fr = /^\/frs\/([^/]+)$/.exec(path);
+    if (fr) {
+      const r = this.registers.find((x) => x.eip === decodeURIComponent(fr[1] ?? ''));
+      return r ? sendJson(res, 200, r) : sendJson(res, 404, { error: 'fr not found' });
+    }
+    const circuit = /^\/fcircuit\/([^/]+)$/.exec(path);
+    if (circuit) {
+      const c = this.opts.circuits?.find((x) => x.inn === decodeURIComponent(circuit[1] ?? ''));
+      return c ? sendJson(res, 200, { ...c, integrations: [] }) : sendJson(res, 404, { error: 'circuit not found' });
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+}

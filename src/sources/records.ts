@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import { describeZodError } from './fields.js';
+import { unreadReading, type RegisterReading, type RegisterSummary } from './source.js';
+import { TimeParseError } from './time.js';
+
+/** A vendor's register record as a reading, or why it could not be one (with its id when known). */
+export type RecordResult = { ok: true; reading: RegisterReading } | { ok: false; kkt?: string; error: string };
+
+/**
+ * Validates one register record with `schema` and maps it with `map`. A record that fails either
+ * step is malformed: reported alone, so the rest of the fleet is still read.
+ */
+export function parseRecord<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  idField: string,
+  map: (data: z.infer<S>) => RegisterReading,
+): RecordResult {
+  const parsed = schema.safeParse(raw);
+  const id = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[idField] : undefined;
+  const kkt = typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined;
+  if (!parsed.success) return { ok: false, kkt, error: `malformed register record: ${describeZodError(parsed.error)}` };
+  try {
+    return { ok: true, reading: map(parsed.data) };
+  } catch (err) {
+    if (err instanceof TimeParseError) return { ok: false, kkt, error: `malformed register record: ${err.message}` };
+    throw err;
+  }
+}
+
+/** The reading of a record, or a down reading / nothing for a malformed one, which is logged. */
+export function recordReading(result: RecordResult, endpoint: string, log: Logger): RegisterReading | undefined {
+  if (result.ok) return result.reading;
+  log.warn('register record skipped', { kkt: result.kkt, err: result.error });
+  return result.kkt ? unreadReading(result.kkt, endpoint) : undefined;
+}
+
+/**
+ * The registers a fleet source knows from its last complete list. A scrape's readings are counted
+ * once per register; registers known but missing from an incomplete scrape are reported down.
+ */
+export class FleetRoster {
+  private known = new Map<string, string>();
+
+  constructor(private readonly detailOf: (r: RegisterReading) => string) {}
+
+  summaries(): RegisterSummary[] {
+    return [...this.known].map(([kkt, detail]) => ({ kkt, detail }));
+  }
+
+  detail(kkt: string): string | undefined {
+    return this.known.get(kkt);
+  }
+
+  /** Every known register, down: the list itself could not be read. */
+  unread(endpoint: string): RegisterReading[] {
+    return [...this.known.keys()].map((kkt) => unreadReading(kkt, endpoint));
+  }
+
+  settle(readings: Iterable<RegisterReading | undefined>, complete: boolean, endpoint: string): RegisterReading[] {
+    const byKkt = new Map<string, RegisterReading>();
+    // A register can be listed twice (e.g. a list that shifts while it is paged): count it once.
+    for (const r of readings) if (r && !byKkt.has(r.kkt)) byKkt.set(r.kkt, r);
+    if (complete) this.known = new Map([...byKkt.values()].filter((r) => r.up).map((r) => [r.kkt, this.detailOf(r)]));
+    else for (const kkt of this.known.keys()) if (!byKkt.has(kkt)) byKkt.set(kkt, unreadReading(kkt, endpoint));
+    return [...byKkt.values()];
+  }
+}
