@@ -12,7 +12,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY examples/kkt-exporter.yml examples/ukm-registers.yml examples/atol-password /etc/kkt-exporter/
+COPY examples/kkt-exporter.yml examples/ukm-registers.yml examples/atol-password examples/kassa24-password /etc/kkt-exporter/
 USER node
 EXPOSE 10054
 HEALTHCHECK --interval=30s --timeout=5s CMD ["node", "-e", "fetch('http://127.0.0.1:10054/-/healthy').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

@@ -24,7 +24,7 @@ export function demoBanner(demo: Demo, exporterUrl: string): string {
   return [
     '',
     `kkt-exporter demo: ${regs.length} simulated UKM 5 registers in 3 stores, a ${demo.fleet.atol?.registers.length ?? 0}-register ATOL Online account`,
-    `and a ${demo.fleet.businesskassa?.registers.length ?? 0}-register BusinessKassa service, on 127.0.0.1.`,
+    `a ${demo.fleet.businesskassa?.registers.length ?? 0}-register BusinessKassa service and ${demo.fleet.kassa24?.registers.length ?? 0} Kassa24 registers, on 127.0.0.1.`,
     `  All registers, read now:  ${exporterUrl}/metrics   (a full read takes ~7 s: one request per second per register)`,
     `  One register:             ${exporterUrl}/probe?source=stores&target=msk-012-pos02`,
     `  Overview page:            ${exporterUrl}/`,
@@ -33,7 +33,8 @@ export function demoBanner(demo: Demo, exporterUrl: string): string {
     '  Faults to look for: msk-012-pos02 out of paper (kkt_paper_present 0), msk-047-pos01 17 unsent receipts,',
     '  spb-101-pos03 receipt open, spb-101-pos04 powered off (kkt_up 0), msk-047-pos03 SuperMag Vision link down;',
     '  ATOL (source="atol-cloud"): FN 85 % and 95 % full, FN expiring in 10 days, documents unsent for 5 days, OFD error 2;',
-    '  BusinessKassa (source="bk"): FN post-fiscal (phase 7), MCU at 78 C, 23 documents unsent for 2 days, FN flag 0x02.',
+    '  BusinessKassa (source="bk"): FN post-fiscal (phase 7), MCU at 78 C, 23 documents unsent for 2 days, FN flag 0x02;',
+    '  Kassa24 (source="kz"): a shift open 23.5 h, a closed shift, a shift past 24 h, X-report sales.',
     '',
   ].join('\n');
 }

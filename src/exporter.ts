@@ -9,6 +9,7 @@ import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
 import { buildSources } from './sources/index.js';
+import { XReportCache } from './sources/kassa24/xreport-cache.js';
 import type { ProbeResult, ResolvedTarget, Source } from './sources/source.js';
 import { UkmRegisterPool } from './sources/ukm/reads.js';
 import { VERSION } from './version.js';
@@ -52,6 +53,7 @@ export class Exporter {
   readonly self = new SelfMetrics(VERSION);
   readonly pool = new UkmRegisterPool();
   readonly sessions = new SessionRegistry();
+  readonly xreports = new XReportCache();
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
   private gen: Generation | undefined;
@@ -102,6 +104,7 @@ export class Exporter {
       observer: this.self,
       ukmPool: this.pool,
       sessions: this.sessions,
+      xreports: this.xreports,
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config/load.js';
+import { loadConfig } from './config/load.js';
 import { startDemo, demoBanner, type Demo } from './demo.js';
 import { Exporter } from './exporter.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';

@@ -17,6 +17,6 @@ describe('documentation stays true', () => {
     const { config } = await loadConfig(new URL('examples/kkt-exporter.yml', root).pathname, { BK_SESSION: 'x' });
     const stores = config.sources[0];
     expect(stores?.type === 'ukm' && stores.registers.map((r) => r.name)).toEqual(['msk-012-pos03', 'msk-012-pos04', 'spb-101-pos01', 'spb-101-pos02']);
-    expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol', 'businesskassa']);
+    expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol', 'businesskassa', 'kassa24']);
   });
 });

@@ -153,9 +153,31 @@ const businessKassaSource = z.strictObject({
 });
 export type BusinessKassaSourceConfig = z.infer<typeof businessKassaSource>;
 
-export const SOURCE_TYPES = ['ukm', 'atol', 'businesskassa'] as const;
+const kassa24Source = z.strictObject({
+  ...sourceCommon,
+  type: z.literal('kassa24'),
+  url: httpUrl.default('https://fiscal2.kassa24.kz'),
+  login: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1)),
+  password: secret('password'),
+  /** Registers (IdKkm) to watch; default: every register GET /kkms returns. */
+  kkms: z.array(z.number().int().positive()).optional(),
+  /** Registers read at once. */
+  concurrency: z.number().int().min(1).max(64).default(8),
+  /** An X-report is a fiscal document sent to the OFD: taken rarely, cached in between. */
+  xreport: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      min_interval: duration.default(15 * 60_000).refine((ms) => ms >= 60_000, { message: 'must be at least 1m: every X-report is a fiscal document' }),
+      method: z.enum(['POST', 'GET']).default('POST'),
+      path: z.string().startsWith('/').refine((p) => p.includes('{shift}'), { message: 'must contain {shift}' }).default('/shifts/{shift}/x'),
+    })
+    .default({ enabled: true, min_interval: 15 * 60_000, method: 'POST', path: '/shifts/{shift}/x' }),
+});
+export type Kassa24SourceConfig = z.infer<typeof kassa24Source>;
 
-export const sourceSchema = z.discriminatedUnion('type', [ukmSource, atolSource, businessKassaSource], {
+export const SOURCE_TYPES = ['ukm', 'atol', 'businesskassa', 'kassa24'] as const;
+
+export const sourceSchema = z.discriminatedUnion('type', [ukmSource, atolSource, businessKassaSource, kassa24Source], {
   error: (issue) =>
     issue.code === 'invalid_union' ? `unknown source type; expected one of: ${SOURCE_TYPES.join(', ')}` : undefined,
 });

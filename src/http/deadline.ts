@@ -34,3 +34,16 @@ export function remainingMs(deadline: Deadline): number {
 export function deadlineSignal(deadline: Deadline): AbortSignal {
   return AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs(deadline))));
 }
+
+/** `promise`'s value if it settles by the deadline, else undefined; the work itself goes on. */
+export async function settleBy<T>(promise: Promise<T>, deadline: Deadline): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), remainingMs(deadline));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -2,7 +2,7 @@
  * Every metric the exporter exposes: name, type, help and labels. This table is the single source
  * for the code that sets them, the README's metric table and the tests that check both.
  */
-export type SourceType = 'ukm' | 'atol' | 'businesskassa';
+export type SourceType = 'ukm' | 'atol' | 'businesskassa' | 'kassa24';
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 export interface MetricDef {
@@ -12,6 +12,35 @@ export interface MetricDef {
   labels: readonly string[];
   /** For register metrics: the vendor field each source type reads it from. */
   from?: Partial<Record<SourceType, string>>;
+}
+
+const CACHED = 'From the last X-report, which is cached: a fiscal document, taken at most once per xreport.min_interval while the shift is open.';
+
+/** X-report totals (Kassa24), all cached between X-reports. */
+function xreportMetrics() {
+  const total = (help: string, field: string): MetricDef => ({ type: 'gauge', help: `${help} ${CACHED}`, labels: [], from: { kassa24: field } });
+  const perOperation = (help: string, field: string): MetricDef => ({ type: 'gauge', help: `${help} ${CACHED}`, labels: ['operation'], from: { kassa24: field } });
+  return {
+    kkt_xreport_operations: perOperation('Operations in the shift, by operation (sales, purchases, refunds, purchase_refunds, expenses, incomes).', 'Total.*.Qty'),
+    kkt_xreport_amount: perOperation('Amount of the shift\'s operations, by operation, in the register\'s currency (tenge).', 'Total.*.Amount'),
+    kkt_xreport_cumulative_amount: perOperation('Amount of all operations over all shifts, by operation, in the register\'s currency (tenge).', 'Total.*.Cumulative'),
+    kkt_xreport_count: total('Operations in the shift, all kinds.', 'Count'),
+    kkt_xreport_total_amount: total('Total amount of the shift, in tenge.', 'TotalAmount'),
+    kkt_xreport_cash_received_amount: total('Cash received in the shift, in tenge.', 'TotalCashReceivedAmount'),
+    kkt_xreport_change_amount: total('Change given in the shift, in tenge.', 'TotalChangeAmount'),
+    kkt_xreport_discount_amount: total('Discounts given in the shift, in tenge.', 'TotalDiscountAmount'),
+    kkt_xreport_markup_amount: total('Markups charged in the shift, in tenge.', 'TotalMarkupAmount'),
+    kkt_xreport_vat_amount: total('VAT (NDS) in the shift, in tenge.', 'TotalNdsAmount'),
+    kkt_xreport_balance_open: total('Cash at the opening of the shift, in tenge.', 'BalanceOpen'),
+    kkt_xreport_balance_close: total('Cash in the register when the X-report was taken, in tenge.', 'BalanceClose'),
+    kkt_xreport_balance_close_non_cash: total('Non-cash funds when the X-report was taken, in tenge.', 'BalanceCloseNonCash'),
+    kkt_xreport_timestamp_seconds: {
+      type: 'gauge',
+      help: 'When the cached X-report was taken, as a Unix timestamp.',
+      labels: [],
+      from: { kassa24: 'the time the exporter took it' },
+    } satisfies MetricDef,
+  } as const;
 }
 
 /**
@@ -27,6 +56,7 @@ export const REGISTER_METRICS = {
       ukm: 'any endpoint answered',
       atol: 'its record was in the list (or the one-register call) and valid',
       businesskassa: 'its record was in GET /frs (or GET /frs/:eip) and valid',
+      kassa24: 'GET /kkms/:IdKkm and GET /shifts/:IdShift answered',
     },
   },
   kkt_info: {
@@ -37,6 +67,7 @@ export const REGISTER_METRICS = {
       ukm: 'url',
       atol: 'serial (serialNumber), rnm (registrationNumber), device_number, fn_serial (fiscalStorageSerialNumber), inn (fiscalStorageINN), payment_address (fiscalStoragePaymentAddress), group_code (groupCode)',
       businesskassa: 'serial (sn), eip, rnm (fs.rnm), fn_serial (fs.sn), inn (fs.inn), fn_mode (fs.mode), tax_system (fs.tax_system), agent (fs.agent)',
+      kassa24: 'id_kkm (IdKkm), name (Name), znm (Znm), rnm (Rnm)',
     },
   },
   kkt_paper_present: {
@@ -103,13 +134,49 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: '1 if a shift is open on the register, 0 if closed. A shift open for more than 24 h expires.',
     labels: [],
-    from: { atol: 'isShiftOpened', businesskassa: 'fs.shift_is_open' },
+    from: { atol: 'isShiftOpened', businesskassa: 'fs.shift_is_open', kassa24: 'IdStatusShift == 1' },
   },
   kkt_shift_number: {
     type: 'gauge',
     help: 'Number of the current shift (of the last one when closed).',
     labels: [],
-    from: { atol: 'shiftNumber' },
+    from: { atol: 'shiftNumber', kassa24: 'ShiftIndex' },
+  },
+  kkt_shift_opened_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the current (or last) shift was opened, as a Unix timestamp. A shift open for more than 24 h expires and the register cannot sell until it is closed and reopened.',
+    labels: [],
+    from: { kassa24: 'DateOpen' },
+  },
+  kkt_shift_closed_timestamp_seconds: {
+    type: 'gauge',
+    help: 'When the last shift was closed, as a Unix timestamp; absent while it is open.',
+    labels: [],
+    from: { kassa24: 'DateClose (0001-01-01 while open = absent)' },
+  },
+  kkt_shift_locked: {
+    type: 'gauge',
+    help: '1 if the shift is locked, 0 if not.',
+    labels: [],
+    from: { kassa24: 'User.Lock' },
+  },
+  kkt_shift_balance_open: {
+    type: 'gauge',
+    help: 'Cash in the register when the shift was opened, in the register\'s currency (tenge for Kassa24).',
+    labels: [],
+    from: { kassa24: 'BalanceOpen' },
+  },
+  kkt_shift_balance_close: {
+    type: 'gauge',
+    help: 'Cash in the register when the shift was closed, in the register\'s currency (0 while open).',
+    labels: [],
+    from: { kassa24: 'BalanceClose' },
+  },
+  kkt_shift_balance_close_non_cash: {
+    type: 'gauge',
+    help: 'Non-cash funds when the shift was closed, in the register\'s currency (0 while open).',
+    labels: [],
+    from: { kassa24: 'BalanceCloseNonCash' },
   },
   kkt_shift_receipts: {
     type: 'gauge',
@@ -177,6 +244,7 @@ export const REGISTER_METRICS = {
     labels: [],
     from: { ukm: 'weight' },
   },
+  ...xreportMetrics(),
 } as const satisfies Record<string, MetricDef>;
 
 export type RegisterMetric = keyof typeof REGISTER_METRICS;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
 import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
+import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SimServer } from './http.js';
 import { UKM_FAULTS, UkmSimulator, type UkmFault, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
@@ -10,6 +11,7 @@ export interface FleetSpec {
   ukm: UkmRegisterSpec[];
   atol?: AtolSimulatorOptions;
   businesskassa?: BkSimulatorOptions;
+  kassa24?: Kassa24SimulatorOptions;
 }
 
 const DEMO_STORES = [
@@ -40,7 +42,7 @@ export function demoFleet(): FleetSpec {
   patch('msk-047-pos03', { state: { vision: false, weight: 1.25 } });
   const bk = demoBkFleet();
   const circuit = { id: 5346, inn: '770900467024', title: 'Demo chain', frs: bk.map((r, i) => ({ eip: r.eip, type: i === 0 ? 'terminalfa' : 'pkfa12', is_active: i === 1 ? (0 as const) : (1 as const) })) };
-  return { ukm, atol: { registers: demoAtolFleet() }, businesskassa: { registers: bk, circuits: [circuit] } };
+  return { ukm, atol: { registers: demoAtolFleet() }, businesskassa: { registers: bk, circuits: [circuit] }, kassa24: { registers: demoK24Fleet() } };
 }
 
 /** `n` healthy registers for benchmarks and scale tests, half of them answering in JSON. */
@@ -64,13 +66,15 @@ export class SimulatedFleet {
     readonly ukm: UkmSimulator,
     readonly atol: AtolSimulator | undefined,
     readonly businesskassa: BusinessKassaSimulator | undefined,
+    readonly kassa24: Kassa24Simulator | undefined,
   ) {}
 
   static async start(spec: FleetSpec): Promise<SimulatedFleet> {
     const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? 'Europe/Moscow' });
     const atol = spec.atol ? await AtolSimulator.start(spec.atol) : undefined;
     const bk = spec.businesskassa ? await BusinessKassaSimulator.start(spec.businesskassa) : undefined;
-    return new SimulatedFleet(spec, ukm, atol, bk);
+    const k24 = spec.kassa24 ? await Kassa24Simulator.start(spec.kassa24) : undefined;
+    return new SimulatedFleet(spec, ukm, atol, bk, k24);
   }
 
   /** An exporter config (as YAML) that monitors this fleet. */
@@ -93,6 +97,9 @@ export class SimulatedFleet {
       const circuits = this.spec.businesskassa?.circuits?.map((c) => c.inn) ?? [];
       sources.push({ name: 'bk', type: 'businesskassa', url: this.businesskassa.url, auth: { cookie: BK_SESSION_COOKIE }, ...(circuits.length ? { circuits } : {}) });
     }
+    if (this.kassa24) {
+      sources.push({ name: 'kz', type: 'kassa24', url: this.kassa24.url, login: this.kassa24.login, password: this.kassa24.password });
+    }
     return stringify({ global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' }, sources });
   }
 
@@ -103,6 +110,7 @@ export class SimulatedFleet {
       ...(this.atol
         ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls } }
         : {}),
+      ...(this.kassa24 ? { kassa24: { registers: this.kassa24.registers.length, auth_calls: this.kassa24.authCalls, xreports: this.kassa24.xreportsTaken, requests: this.kassa24.requests.length } } : {}),
       ...(this.businesskassa ? { businesskassa: { registers: this.businesskassa.registers.length, requests: this.businesskassa.requests.length, write_calls: this.businesskassa.writeCalls } } : {}),
     };
   }
@@ -146,6 +154,6 @@ export class SimulatedFleet {
 
   async stop(): Promise<void> {
     await this.control?.close();
-    await Promise.all([this.ukm.stop(), this.atol?.stop(), this.businesskassa?.stop()]);
+    await Promise.all([this.ukm.stop(), this.atol?.stop(), this.businesskassa?.stop(), this.kassa24?.stop()]);
   }
 }

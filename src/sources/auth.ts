@@ -93,3 +93,15 @@ export class SessionRegistry {
     return session;
   }
 }
+
+/** A JWT's `exp` claim in epoch milliseconds, or undefined when the token is not a JWT with one. */
+export function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,11 +1,14 @@
 import type { Config, SourceConfig } from '../config/schema.js';
 import { VendorHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
-import { SessionRegistry } from './auth.js';
+import type { SessionRegistry } from './auth.js';
 import { AtolClient } from './atol/client.js';
 import { AtolSource } from './atol/source.js';
 import { BusinessKassaClient } from './businesskassa/client.js';
 import { BusinessKassaSource } from './businesskassa/source.js';
+import { Kassa24Client } from './kassa24/client.js';
+import { Kassa24Source } from './kassa24/source.js';
+import type { XReportCache } from './kassa24/xreport-cache.js';
 import type { Source } from './source.js';
 import type { UkmRegisterPool } from './ukm/reads.js';
 import { UkmSource } from './ukm/source.js';
@@ -15,6 +18,7 @@ export interface SourceDeps {
   observer: RequestObserver;
   ukmPool: UkmRegisterPool;
   sessions: SessionRegistry;
+  xreports: XReportCache;
   /** Tests route vendor traffic through msw handlers here; the default is undici. */
   transportFactory?: (opts: TransportOptions) => Transport;
 }
@@ -40,6 +44,11 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
     case 'businesskassa': {
       const http = new VendorHttp(config.name, transportFor(config, 2, deps), deps.observer);
       return new BusinessKassaSource(config, new BusinessKassaClient(config, http), config.timezone ?? global.timezone);
+    }
+    case 'kassa24': {
+      const http = new VendorHttp(config.name, transportFor(config, config.concurrency, deps), deps.observer);
+      const session = deps.sessions.get(['kassa24', config.url, config.login, config.password]);
+      return new Kassa24Source(config, new Kassa24Client(config, http, session), global.timezone, deps.xreports);
     }
   }
 }

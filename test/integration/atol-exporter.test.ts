@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AtolSimulator, generatedAtolFleet, type AtolRecord } from '../../src/simulator/atol.js';
-import { get, startExporter, type RunningExporter } from '../support/exporter.js';
+import { get, scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
 import { find, parseMetrics, valueOf, type Series } from '../support/metrics.js';
 
 const atolConfig = (sim: AtolSimulator, extra = '', password = sim.password) =>
   `sources:\n  - name: atol-cloud\n    type: atol\n    url: "${sim.url}"\n    login: ${sim.login}\n    password: "${password}"\n${extra}`;
-
-async function scrape(app: RunningExporter): Promise<Series[]> {
-  const res = await get(`${app.url}/metrics`);
-  expect(res.status).toBe(200);
-  return parseMetrics(res.text);
-}
 
 const upCount = (s: Series[], value: number) => find(s, 'kkt_up', { source: 'atol-cloud' }).filter((x) => x.value === value).length;
 

@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, generatedBkFleet, type BkAuth, type BkRecord } from '../../src/simulator/businesskassa.js';
-import { get, startExporter, type RunningExporter } from '../support/exporter.js';
-import { find, parseMetrics, valueOf, type Series } from '../support/metrics.js';
+import { scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
+import { find, valueOf, type Series } from '../support/metrics.js';
 
 const bkConfig = (sim: BusinessKassaSimulator, auth: string, extra = '') =>
   `global: { timezone: Europe/Moscow }\nsources:\n  - name: bk\n    type: businesskassa\n    url: "${sim.url}"\n    auth: ${auth}\n${extra}`;
-
-async function scrape(app: RunningExporter, path = '/metrics'): Promise<Series[]> {
-  const res = await get(`${app.url}${path}`);
-  expect(res.status).toBe(200);
-  return parseMetrics(res.text);
-}
 
 describe('BusinessKassa source against the simulated service (cookie auth, /v1 prefix)', () => {
   let sim: BusinessKassaSimulator;

@@ -116,6 +116,10 @@ describe('kkt-exporter command', () => {
     expect(bk('kkt_fn_phase')).toContain(7);
     expect(bk('kkt_mcu_temperature_celsius')).toContain(78);
     expect(bk('kkt_fn_warning_flags')).toContain(2);
+    const kz = (metric: string) => find(s, metric, { source: 'kz' }).map((x) => x.value);
+    expect(kz('kkt_shift_open')).toEqual([1, 1, 0, 1]);
+    expect(kz('kkt_shift_opened_timestamp_seconds').some((t) => Math.abs(now - t - 23.5 * 3600) < 60)).toBe(true);
+    expect(find(s, 'kkt_xreport_amount', { source: 'kz', operation: 'sales' })).toHaveLength(3);
   }, 30_000);
 });
 

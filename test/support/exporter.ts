@@ -6,6 +6,7 @@ import { Exporter } from '../../src/exporter.js';
 import { Logger, type LogRecord } from '../../src/log.js';
 import { createApp } from '../../src/server/app.js';
 import { listen } from '../../src/server/listen.js';
+import { parseMetrics, type Series } from './metrics.js';
 
 export interface RunningExporter {
   exporter: Exporter;
@@ -45,4 +46,11 @@ export function closeServer(server: Server): Promise<void> {
 export async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; text: string }> {
   const res = await fetch(url, { headers });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+}
+
+/** GETs a scrape path of a running exporter, checks the 200, and parses the series. */
+export async function scrapeSeries(app: RunningExporter, path = '/metrics'): Promise<Series[]> {
+  const res = await get(`${app.url}${path}`);
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${res.text}`);
+  return parseMetrics(res.text);
 }

@@ -1,5 +1,5 @@
 import type { UkmEndpoint } from '../../config/schema.js';
-import { remainingMs, type Deadline } from '../../http/deadline.js';
+import { remainingMs, settleBy, type Deadline } from '../../http/deadline.js';
 import { GateDeadlineError, GateRegistry, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
@@ -101,19 +101,11 @@ export class UkmRegisterPool {
       });
       read = created;
     }
-    await untilDoneOr(read.done, req.deadline);
+    await settleBy(read.done, req.deadline);
     return new Map(req.endpoints.map((e) => [e, read.outcomes.get(e) ?? { ok: false, error: CUT_OFF }]));
   }
 
   get readsInFlight(): number {
     return this.inflight.size;
   }
-}
-
-function untilDoneOr(done: Promise<void>, deadline: Deadline): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, remainingMs(deadline));
-  });
-  return Promise.race([done, timeout]).finally(() => clearTimeout(timer));
 }

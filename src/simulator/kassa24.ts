@@ -1,0 +1,234 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson, SimServer } from './http.js';
+
+export interface K24ShiftState {
+  id: number;
+  index: number;
+  open: boolean;
+  /** Unix seconds. */
+  openedAt: number;
+  closedAt?: number;
+  balanceOpen: number;
+  salesQty: number;
+  salesAmount: number;
+}
+
+export interface K24RegisterState {
+  id: number;
+  name: string;
+  znm: string;
+  rnm: string;
+  shift?: K24ShiftState;
+  /** Answers 403 "the register is blocked". */
+  blocked?: boolean;
+  /** Answers HTTP 200 with a non-200 Status inside the envelope. */
+  envelopeError?: boolean;
+}
+
+export interface Kassa24SimulatorOptions {
+  login?: string;
+  password?: string;
+  registers: K24RegisterState[];
+  /** Lifetime of the JWTs the service issues (their `exp`). */
+  tokenLifetimeMs?: number;
+}
+
+const HOUR = 3600;
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function shiftFor(id: number, index: number, openedHoursAgo: number, open: boolean, now: number, closedHoursAgo?: number): K24ShiftState {
+  return {
+    id: id * 100 + index,
+    index,
+    open,
+    openedAt: now - openedHoursAgo * HOUR,
+    closedAt: open ? undefined : now - (closedHoursAgo ?? 1) * HOUR,
+    balanceOpen: 50_000 + (id % 1000) * 10,
+    salesQty: 10 + (id % 40),
+    salesAmount: Math.round((12_500.5 + (id % 1000) * 3.25) * 100) / 100,
+  };
+}
+
+/** `n` registers with shifts opened 1 to 8 hours ago. */
+export function generatedK24Fleet(n: number, now = Math.floor(Date.now() / 1000)): K24RegisterState[] {
+  return Array.from({ length: n }, (_, i) => {
+    const id = 70_000 + i;
+    return { id, name: `Касса ${i + 1}`, znm: `SWK${String(id).padStart(8, '0')}`, rnm: String(600_300_000_000 + id), shift: shiftFor(id, 5 + (i % 20), 1 + (i % 8), true, now) };
+  });
+}
+
+/** The demo's tills: a normal open shift, one open 23.5 h (expires in 30 min), one closed, one expired. */
+export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterState[] {
+  const fleet = generatedK24Fleet(4, now);
+  const [, nearly, closed, expired] = fleet as [K24RegisterState, K24RegisterState, K24RegisterState, K24RegisterState];
+  nearly.shift = shiftFor(nearly.id, 41, 23.5, true, now);
+  closed.shift = shiftFor(closed.id, 17, 10, false, now, 2);
+  expired.shift = shiftFor(expired.id, 9, 27, true, now);
+  return fleet;
+}
+
+function envelope(res: ServerResponse, httpStatus: number, status: number, message: string, data: unknown = null): void {
+  sendJson(res, httpStatus, { Status: status, Message: message, Data: data });
+}
+
+/** A simulated Kassa24 (Fiscal24) API: JWT login, registers, shifts, X-reports; write calls recorded. */
+export class Kassa24Simulator {
+  readonly server = new SimServer((req, res) => this.handle(req, res));
+  readonly requests: Array<{ method: string; path: string }> = [];
+  readonly xreports = new Map<number, number>();
+  authCalls = 0;
+  registers: K24RegisterState[];
+  private revokedBefore = 0;
+
+  constructor(private readonly opts: Kassa24SimulatorOptions) {
+    this.registers = opts.registers;
+  }
+
+  static async start(opts: Kassa24SimulatorOptions): Promise<Kassa24Simulator> {
+    const sim = new Kassa24Simulator(opts);
+    await sim.server.listen();
+    return sim;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get login(): string {
+    return this.opts.login ?? '77001234567';
+  }
+
+  get password(): string {
+    return this.opts.password ?? 'kassa24-password';
+  }
+
+  get xreportsTaken(): number {
+    return [...this.xreports.values()].reduce((a, b) => a + b, 0);
+  }
+
+  /** Every token issued so far is now expired. */
+  expireTokens(): void {
+    this.revokedBefore = Date.now() + 1;
+  }
+
+  stop(): Promise<void> {
+    return this.server.close();
+  }
+
+  private issue(): string {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const iat = Date.now();
+    return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: this.login, iat: iat / 1000, exp: (iat + (this.opts.tokenLifetimeMs ?? 24 * 3600_000)) / 1000 })}.c2lt`;
+  }
+
+  /** The token's problem, or undefined when it is good. */
+  private tokenProblem(req: IncomingMessage): string | undefined {
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!m) return 'Unauthorized: no token';
+    try {
+      const claims = JSON.parse(Buffer.from(m[1]?.split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number };
+      const expiredBy = Date.now() - Math.min(claims.exp * 1000, claims.iat * 1000 < this.revokedBefore ? Date.now() - 1 : Infinity);
+      return expiredBy > 0 ? `Unauthorized: token is expired by ${Math.ceil(expiredBy / 1000)}s` : undefined;
+    } catch {
+      return 'Unauthorized: malformed token';
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://sim').pathname;
+    const method = req.method ?? '';
+    this.requests.push({ method, path });
+    if (method === 'POST' && path === '/auth') return this.auth(req, res);
+    const problem = this.tokenProblem(req);
+    if (problem) return envelope(res, 401, 401, problem);
+    if (method === 'GET' && path === '/kkms') {
+      return envelope(res, 200, 200, 'OK', { Kkms: this.registers.map((r) => this.kkm(r)) });
+    }
+    const kkm = /^\/kkms\/(\d+)$/.exec(path);
+    if (method === 'GET' && kkm) {
+      const r = this.registers.find((x) => x.id === Number(kkm[1]));
+      if (!r) return envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
+      if (r.blocked) return envelope(res, 403, 403, 'Forbidden: касса заблокирована');
+      if (r.envelopeError) return envelope(res, 200, 500, 'Internal Server Error');
+      return envelope(res, 200, 200, 'OK', { Kkm: this.kkm(r) });
+    }
+    const shift = /^\/shifts\/(\d+)(\/x|\/sections\/reports|\/z)?$/.exec(path);
+    const owner = shift ? this.registers.find((r) => r.shift?.id === Number(shift[1])) : undefined;
+    if (shift && owner?.shift) {
+      const s = owner.shift;
+      if (method === 'GET' && !shift[2]) return envelope(res, 200, 200, 'OK', this.shift(owner, s));
+      if (method === 'POST' && shift[2] === '/x') {
+        if (!s.open) return envelope(res, 410, 410, 'Данная смена уже закрыта');
+        this.xreports.set(owner.id, (this.xreports.get(owner.id) ?? 0) + 1);
+        return envelope(res, 200, 200, 'OK', this.xreport(s));
+      }
+    }
+    // Anything else, writes included (open shift, Z-report): refused, and on the request log.
+    envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
+  }
+
+  private async auth(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.authCalls++;
+    let body: { Login?: string; Password?: string } = {};
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      return envelope(res, 400, 400, 'Bad Request');
+    }
+    if (body.Login !== this.login || body.Password !== this.password) return envelope(res, 401, 401, 'Unauthorized: wrong login or password');
+    envelope(res, 200, 200, 'OK', { Token: this.issue() });
+  }
+
+  private kkm(r: K24RegisterState): object {
+    return { Id: r.id, Name: r.name, Znm: r.znm, Rnm: r.rnm, IdShift: r.shift?.id ?? 0, IdCompany: 20 };
+  }
+
+  private shift(r: K24RegisterState, s: K24ShiftState): object {
+    return {
+      BalanceClose: s.open ? 0 : s.balanceOpen + s.salesAmount,
+      BalanceCloseNonCash: 0,
+      BalanceOpen: s.balanceOpen,
+      Company: {},
+      DateClose: s.closedAt ? iso(s.closedAt) : ZERO_TIME,
+      DateOpen: iso(s.openedAt),
+      Id: s.id,
+      IdCompany: 20,
+      IdKkm: r.id,
+      IdStatusShift: s.open ? 1 : 2,
+      IdUser: 1032,
+      ShiftIndex: s.index,
+      StatusShift: { Id: s.open ? 1 : 2, Name: s.open ? 'open' : 'closed' },
+      User: { Id: 1032, IdShift: s.id, Lock: false, Name: 'first cashier', PhoneLogin: '77078385387' },
+    };
+  }
+
+  private xreport(s: K24ShiftState): object {
+    const op = (qty: number, amount: number, cumulative: number) => ({ Qty: qty, Amount: amount, Cumulative: cumulative });
+    const vat = Math.round((s.salesAmount * 12) / 112 * 100) / 100;
+    return {
+      Count: s.salesQty + 1,
+      Kkm: {},
+      Sections: {},
+      Operations: [],
+      OperatorCode: '',
+      Total: {
+        Sales: op(s.salesQty, s.salesAmount, 1_228_340.94 + s.salesAmount),
+        Purchases: op(0, 0, 154_990.88),
+        Refunds: op(1, 250, 795_774.92),
+        PurchaseRefunds: op(0, 0, 53_272.72),
+        Expenses: op(0, 0, 19_146.36),
+        Incomes: op(1, 5000, 61_511.53),
+      },
+      BalanceOpen: s.balanceOpen,
+      BalanceClose: s.balanceOpen + s.salesAmount - 250 + 5000,
+      BalanceCloseNonCash: 0,
+      TotalAmount: s.salesAmount,
+      TotalCashReceivedAmount: s.salesAmount,
+      TotalChangeAmount: 0,
+      TotalDiscountAmount: 0,
+      TotalMarkupAmount: 0,
+      TotalNdsAmount: vat,
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { jwtExpiry } from '../auth.js';
+import type { Sample } from '../source.js';
+import { k24EnvelopeSchema, k24ShiftSchema, k24XReportSchema, readK24Error, shiftSamples, xreportSamples } from './parse.js';
+
+const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/kassa24/${name}`, import.meta.url), 'utf8'));
+const data = (name: string) => k24EnvelopeSchema.parse(fixture(name)).Data;
+const byMetric = (samples: Sample[]) => Object.fromEntries(samples.filter((s) => !s.labels).map((s) => [s.metric, s.value]));
+const byOperation = (samples: Sample[], metric: string) => Object.fromEntries(samples.filter((s) => s.metric === metric).map((s) => [s.labels?.operation, s.value]));
+
+describe('Kassa24 payloads from the document', () => {
+  it('maps the open shift of "shift information"', () => {
+    const shift = k24ShiftSchema.parse(data('shift-example.json'));
+    expect(byMetric(shiftSamples(shift, 'Asia/Almaty'))).toEqual({
+      kkt_shift_open: 1,
+      kkt_shift_number: 8,
+      kkt_shift_opened_timestamp_seconds: Date.parse('2020-06-30T17:28:12.662Z') / 1000,
+      kkt_shift_locked: 1,
+      kkt_shift_balance_open: 51690,
+      kkt_shift_balance_close: 0,
+      kkt_shift_balance_close_non_cash: 0,
+    });
+  });
+
+  it('DateClose 0001-01-01T00:00:00Z while open means no closing time, not year 1', () => {
+    const shift = k24ShiftSchema.parse(data('shift-example.json'));
+    expect(byMetric(shiftSamples(shift, 'UTC'))).not.toHaveProperty('kkt_shift_closed_timestamp_seconds');
+    const closed = k24ShiftSchema.parse({ ...(data('shift-example.json') as object), IdStatusShift: 2, DateClose: '2020-07-01T09:00:00Z' });
+    expect(byMetric(shiftSamples(closed, 'UTC'))).toMatchObject({ kkt_shift_open: 0, kkt_shift_closed_timestamp_seconds: Date.parse('2020-07-01T09:00:00Z') / 1000 });
+  });
+
+  it('maps every total of the X-report example, duplicated Count and all', () => {
+    const x = xreportSamples(k24XReportSchema.parse(data('xreport-example.json')));
+    expect(byOperation(x, 'kkt_xreport_operations')).toEqual({ sales: 1, purchases: 0, refunds: 0, purchase_refunds: 0, expenses: 0, incomes: 0 });
+    expect(byOperation(x, 'kkt_xreport_amount')).toEqual({ sales: 100, purchases: 0, refunds: 0, purchase_refunds: 0, expenses: 0, incomes: 0 });
+    expect(byOperation(x, 'kkt_xreport_cumulative_amount')).toEqual({
+      sales: 1228340.94, purchases: 154990.88, refunds: 795774.92, purchase_refunds: 53272.72, expenses: 19146.36, incomes: 61511.53,
+    });
+    expect(byMetric(x)).toEqual({
+      kkt_xreport_count: 1,
+      kkt_xreport_total_amount: 100,
+      kkt_xreport_cash_received_amount: 100,
+      kkt_xreport_change_amount: 0,
+      kkt_xreport_discount_amount: 0,
+      kkt_xreport_markup_amount: 0,
+      kkt_xreport_vat_amount: 10.71,
+      kkt_xreport_balance_open: 93794.1,
+      kkt_xreport_balance_close: 93894.1,
+      kkt_xreport_balance_close_non_cash: 0,
+    });
+  });
+
+  it('reads the envelope of the error tables', () => {
+    expect(readK24Error(401, fixture('error-token-expired.json'))).toEqual({ message: 'Unauthorized: token is expired by 2h36m46s' });
+    expect(readK24Error(410, fixture('error-shift-closed.json'))).toEqual({ message: 'Данная смена уже закрыта' });
+    expect(readK24Error(500, '<html>')).toEqual({});
+  });
+
+  it('leaves out what the vendor did not report, and refuses a shift without its id or status', () => {
+    expect(xreportSamples(k24XReportSchema.parse({ Total: { Sales: { Qty: 2 } } }))).toEqual([{ metric: 'kkt_xreport_operations', value: 2, labels: { operation: 'sales' } }]);
+    expect(k24ShiftSchema.safeParse({ Id: 1 }).success).toBe(false);
+    expect(k24ShiftSchema.safeParse({ Id: '11344', IdStatusShift: '1', BalanceOpen: '51690.5' }).success).toBe(true);
+  });
+});
+
+describe('jwtExpiry', () => {
+  const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
+  it('reads the exp claim', () => expect(jwtExpiry(jwt({ exp: 1795380000 }))).toBe(1795380000_000));
+  it('is undefined for opaque tokens and tokens without exp', () => {
+    expect(jwtExpiry('opaque-token')).toBeUndefined();
+    expect(jwtExpiry(jwt({ sub: 'x' }))).toBeUndefined();
+    expect(jwtExpiry('a.!!!.c')).toBeUndefined();
+  });
+});

@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import { bool, int, num, opt, str } from '../fields.js';
+import type { Sample } from '../source.js';
+import { fieldSeconds } from '../time.js';
+
+/** Every Kassa24 answer: `{Status, Message, Data}`; a non-200 Status can come inside an HTTP 200. */
+export const k24EnvelopeSchema = z.looseObject({
+  Status: opt(int),
+  Message: opt(str),
+  Data: z.unknown(),
+});
+
+export function readK24Error(_status: number, body: unknown): { message?: string } {
+  const parsed = k24EnvelopeSchema.safeParse(body);
+  return parsed.success ? { message: parsed.data.Message } : {};
+}
+
+export const k24TokenSchema = z.looseObject({ Token: z.string().min(1) });
+
+const kkmSchema = z.looseObject({
+  Id: opt(int),
+  IdKkm: opt(int),
+  Name: opt(str),
+  Znm: opt(str),
+  Rnm: opt(str),
+  IdShift: opt(int),
+});
+export type K24Kkm = z.infer<typeof kkmSchema>;
+
+export const k24KkmListSchema = z.looseObject({ Kkms: z.array(kkmSchema).nullish().transform((v) => v ?? []) });
+export const k24KkmSchema = z.looseObject({ Kkm: kkmSchema });
+
+/** `GET /shifts/:IdShift` (the document's "shift information"). */
+export const k24ShiftSchema = z.looseObject({
+  Id: int,
+  IdKkm: opt(int),
+  IdStatusShift: int,
+  ShiftIndex: opt(int),
+  DateOpen: opt(z.string()),
+  DateClose: opt(z.string()),
+  BalanceOpen: opt(num),
+  BalanceClose: opt(num),
+  BalanceCloseNonCash: opt(num),
+  User: opt(z.looseObject({ Lock: opt(bool) })),
+});
+export type K24Shift = z.infer<typeof k24ShiftSchema>;
+
+const operationTotals = z.looseObject({ Qty: opt(num), Amount: opt(num), Cumulative: opt(num) });
+
+/** The X-report: per-operation totals and the shift's totals. */
+export const k24XReportSchema = z.looseObject({
+  Count: opt(int),
+  Total: opt(
+    z.looseObject({
+      Sales: opt(operationTotals),
+      Purchases: opt(operationTotals),
+      Refunds: opt(operationTotals),
+      PurchaseRefunds: opt(operationTotals),
+      Expenses: opt(operationTotals),
+      Incomes: opt(operationTotals),
+    }),
+  ),
+  BalanceOpen: opt(num),
+  BalanceClose: opt(num),
+  BalanceCloseNonCash: opt(num),
+  TotalAmount: opt(num),
+  TotalCashReceivedAmount: opt(num),
+  TotalChangeAmount: opt(num),
+  TotalDiscountAmount: opt(num),
+  TotalMarkupAmount: opt(num),
+  TotalNdsAmount: opt(num),
+});
+export type K24XReport = z.infer<typeof k24XReportSchema>;
+
+/** The `operation` label of the X-report metrics, for each key of `Total`. */
+export const OPERATIONS = {
+  Sales: 'sales',
+  Purchases: 'purchases',
+  Refunds: 'refunds',
+  PurchaseRefunds: 'purchase_refunds',
+  Expenses: 'expenses',
+  Incomes: 'incomes',
+} as const;
+
+function defined(samples: Array<Sample | { metric: Sample['metric']; value: number | undefined; labels?: Record<string, string> }>): Sample[] {
+  return samples.filter((s): s is Sample => s.value !== undefined && Number.isFinite(s.value));
+}
+
+export const SHIFT_OPEN = 1;
+
+/** The samples of a shift; DateOpen/DateClose with offsets, `0001-01-01` meaning "not yet". */
+export function shiftSamples(shift: K24Shift, zone: string): Sample[] {
+  const lock = shift.User?.Lock;
+  return defined([
+    { metric: 'kkt_shift_open', value: shift.IdStatusShift === SHIFT_OPEN ? 1 : 0 },
+    { metric: 'kkt_shift_number', value: shift.ShiftIndex },
+    { metric: 'kkt_shift_opened_timestamp_seconds', value: fieldSeconds(shift.DateOpen, 'DateOpen', zone) },
+    { metric: 'kkt_shift_closed_timestamp_seconds', value: fieldSeconds(shift.DateClose, 'DateClose', zone) },
+    { metric: 'kkt_shift_locked', value: lock === undefined ? undefined : Number(lock) },
+    { metric: 'kkt_shift_balance_open', value: shift.BalanceOpen },
+    { metric: 'kkt_shift_balance_close', value: shift.BalanceClose },
+    { metric: 'kkt_shift_balance_close_non_cash', value: shift.BalanceCloseNonCash },
+  ]);
+}
+
+/** Every total of an X-report, as samples. */
+export function xreportSamples(x: K24XReport): Sample[] {
+  const perOperation = Object.entries(OPERATIONS).flatMap(([field, operation]) => {
+    const t = x.Total?.[field as keyof typeof OPERATIONS];
+    const labels = { operation };
+    return [
+      { metric: 'kkt_xreport_operations' as const, value: t?.Qty, labels },
+      { metric: 'kkt_xreport_amount' as const, value: t?.Amount, labels },
+      { metric: 'kkt_xreport_cumulative_amount' as const, value: t?.Cumulative, labels },
+    ];
+  });
+  return defined([
+    ...perOperation,
+    { metric: 'kkt_xreport_count', value: x.Count },
+    { metric: 'kkt_xreport_total_amount', value: x.TotalAmount },
+    { metric: 'kkt_xreport_cash_received_amount', value: x.TotalCashReceivedAmount },
+    { metric: 'kkt_xreport_change_amount', value: x.TotalChangeAmount },
+    { metric: 'kkt_xreport_discount_amount', value: x.TotalDiscountAmount },
+    { metric: 'kkt_xreport_markup_amount', value: x.TotalMarkupAmount },
+    { metric: 'kkt_xreport_vat_amount', value: x.TotalNdsAmount },
+    { metric: 'kkt_xreport_balance_open', value: x.BalanceOpen },
+    { metric: 'kkt_xreport_balance_close', value: x.BalanceClose },
+    { metric: 'kkt_xreport_balance_close_non_cash', value: x.BalanceCloseNonCash },
+  ]);
+}

@@ -1,0 +1,103 @@
+import pLimit from 'p-limit';
+import type { Kassa24SourceConfig } from '../../config/schema.js';
+import { deadlineSignal, settleBy } from '../../http/deadline.js';
+import { errorMessage, type Logger } from '../../log.js';
+import { CloudSource } from '../cloud-source.js';
+import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeContext, type ProbeResult, type RegisterReading } from '../source.js';
+import type { Kassa24Client } from './client.js';
+import { SHIFT_OPEN, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
+import type { XReportCache } from './xreport-cache.js';
+
+/** Taking an X-report may outlast one scrape; it is not cut off with the scrape's deadline. */
+const XREPORT_TIMEOUT_MS = 30_000;
+
+/**
+ * Kassa24 shift-ops prober (vendor-apis.md section 4): per register the current shift, and the
+ * totals of an X-report taken at most once per `xreport.min_interval` while the shift is open.
+ */
+export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
+  readonly type = 'kassa24' as const;
+  protected readonly targetHelp = 'a Kassa24 register id (IdKkm)';
+
+  constructor(
+    config: Kassa24SourceConfig,
+    protected override readonly client: Kassa24Client,
+    timezone: string,
+    private readonly xreports: XReportCache,
+  ) {
+    super(config, client, timezone, (r) => r.info.name ?? '');
+  }
+
+  protected targetRef(target: string): number | undefined {
+    return /^\d{1,12}$/.test(target) ? Number(target) : undefined;
+  }
+
+  protected async probeFleet(ctx: ProbeContext): Promise<ProbeResult> {
+    const started = performance.now();
+    const signal = deadlineSignal(ctx.deadline);
+    let ids: number[];
+    try {
+      ids = this.config.kkms ?? (await this.client.kkms(signal)).map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined);
+    } catch (err) {
+      ctx.log.error('cannot read the register list', { err: errorMessage(err) });
+      return probeResult(this.name, started, false, this.roster.unread('kkm'));
+    }
+    const limit = pLimit(this.config.concurrency);
+    const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
+    const settled = this.roster.settle(readings, true, 'kkm');
+    return probeResult(this.name, started, settled.every((r) => r.up), settled);
+  }
+
+  protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
+    const started = performance.now();
+    const reading = await this.readRegister(id, ctx, deadlineSignal(ctx.deadline));
+    return probeResult(this.name, started, reading.up, [reading]);
+  }
+
+  private async readRegister(id: number, ctx: ProbeContext, signal: AbortSignal): Promise<RegisterReading> {
+    const kkt = String(id);
+    const log = ctx.log.child({ kkt });
+    let kkm: K24Kkm;
+    try {
+      kkm = await this.client.kkm(id, signal);
+    } catch (err) {
+      log.warn('cannot read the register', { err: errorMessage(err) });
+      return unreadReading(kkt, 'kkm');
+    }
+    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm }, {});
+    if (kkm.IdShift) await this.addShift(reading, kkm.IdShift, ctx, signal, log);
+    return reading;
+  }
+
+  private async addShift(reading: RegisterReading, shiftId: number, ctx: ProbeContext, signal: AbortSignal, log: Logger): Promise<void> {
+    const endpoint = (name: string, success: boolean): void => void reading.endpoints.push({ endpoint: name, success } satisfies EndpointResult);
+    let open: boolean;
+    let shiftKey: number;
+    try {
+      const shift = await this.client.shift(shiftId, signal);
+      reading.samples.push(...shiftSamples(shift, this.timezone));
+      open = shift.IdStatusShift === SHIFT_OPEN;
+      shiftKey = shift.Id;
+      endpoint('shift', true);
+    } catch (err) {
+      log.warn('cannot read the shift', { shift: shiftId, err: errorMessage(err) });
+      endpoint('shift', false);
+      return;
+    }
+    const cacheKey = `${this.config.url}|${this.config.login}|${reading.kkt}`;
+    if (!open) {
+      this.xreports.drop(cacheKey);
+      return;
+    }
+    if (!this.config.xreport.enabled) return;
+    const take = () => this.client.xreport(shiftKey, AbortSignal.timeout(XREPORT_TIMEOUT_MS)).then(xreportSamples);
+    const entry = await settleBy(this.xreports.get(cacheKey, shiftKey, this.config.xreport.min_interval, take), ctx.deadline);
+    if (entry?.samples) {
+      reading.samples.push(...entry.samples, { metric: 'kkt_xreport_timestamp_seconds', value: entry.takenAt / 1000 });
+      endpoint('xreport', true);
+    } else {
+      log.warn('no X-report', { shift: shiftKey, err: entry?.error ?? 'still being taken at the scrape deadline' });
+      endpoint('xreport', false);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoK24Fleet, Kassa24Simulator, type K24RegisterState } from '../../src/simulator/kassa24.js';
+import { get, scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
+import { find, valueOf, type Series } from '../support/metrics.js';
+
+describe('Kassa24 shift prober against the simulated API', () => {
+  let sim: Kassa24Simulator;
+  let app: RunningExporter;
+  let first: Series[];
+  const now = Math.floor(Date.now() / 1000);
+  const requestsPerScrape: number[] = [];
+
+  beforeAll(async () => {
+    const fleet = demoK24Fleet(now);
+    const blocked: K24RegisterState = { id: 80001, name: 'blocked', znm: 'Z1', rnm: 'R1', blocked: true };
+    const broken: K24RegisterState = { id: 80002, name: 'broken', znm: 'Z2', rnm: 'R2', envelopeError: true };
+    sim = await Kassa24Simulator.start({ registers: [...fleet, blocked, broken] });
+    app = await startExporter(`sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "${sim.password}"\n`);
+    let before = sim.requests.length;
+    first = await scrape(app);
+    requestsPerScrape.push(sim.requests.length - before);
+    before = sim.requests.length;
+    await scrape(app);
+    requestsPerScrape.push(sim.requests.length - before);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+  });
+
+  it('shows shift state and age: one shift open 23.5 h, one closed, one past 24 h', () => {
+    expect(valueOf(first, 'kkt_shift_open', { kkt: '70001' })).toBe(1);
+    expect(now - (valueOf(first, 'kkt_shift_opened_timestamp_seconds', { kkt: '70001' }) ?? 0)).toBeCloseTo(23.5 * 3600, -1);
+    expect(valueOf(first, 'kkt_shift_number', { kkt: '70001' })).toBe(41);
+    expect(valueOf(first, 'kkt_shift_open', { kkt: '70002' })).toBe(0);
+    expect(valueOf(first, 'kkt_shift_closed_timestamp_seconds', { kkt: '70002' })).toBeCloseTo(now - 2 * 3600, -1);
+    expect(find(first, 'kkt_shift_closed_timestamp_seconds', { kkt: '70001' })).toEqual([]);
+    expect(now - (valueOf(first, 'kkt_shift_opened_timestamp_seconds', { kkt: '70003' }) ?? 0)).toBeGreaterThan(24 * 3600);
+    expect(find(first, 'kkt_info', { kkt: '70000' })[0]?.labels).toMatchObject({ id_kkm: '70000', znm: 'SWK00070000', rnm: '600300070000' });
+  });
+
+  it('exposes the X-report totals of open shifts, with when the cached report was taken', () => {
+    const reg = sim.registers[0] as K24RegisterState;
+    expect(valueOf(first, 'kkt_xreport_amount', { kkt: '70000', operation: 'sales' })).toBe(reg.shift?.salesAmount);
+    expect(valueOf(first, 'kkt_xreport_operations', { kkt: '70000', operation: 'sales' })).toBe(reg.shift?.salesQty);
+    expect(find(first, 'kkt_xreport_cumulative_amount', { kkt: '70000' })).toHaveLength(6);
+    expect(valueOf(first, 'kkt_xreport_timestamp_seconds', { kkt: '70000' })).toBeGreaterThanOrEqual(now);
+    expect(find(first, 'kkt_xreport_amount', { kkt: '70002' })).toEqual([]);
+  });
+
+  it('takes one X-report per open shift over many scrapes within min_interval, none for a closed shift', async () => {
+    for (let i = 0; i < 8; i++) await scrape(app);
+    expect(Object.fromEntries(sim.xreports)).toEqual({ 70000: 1, 70001: 1, 70003: 1 });
+  });
+
+  it('reports a blocked register and an error inside a 200 envelope as kkt_up 0 with the vendor\'s message', () => {
+    expect(valueOf(first, 'kkt_up', { kkt: '80001' })).toBe(0);
+    expect(valueOf(first, 'kkt_up', { kkt: '80002' })).toBe(0);
+    expect(find(first, 'kkt_up', { source: 'kz' }).filter((s) => s.value === 1)).toHaveLength(4);
+    expect(valueOf(first, 'kkt_probe_success', { source: 'kz' })).toBe(0);
+    const errs = app.logs.filter((l) => l.level === 'warn' && l.fields.source === 'kz').map((l) => `${l.fields.kkt} ${l.fields.err}`);
+    expect(errs).toContainEqual(expect.stringMatching(/^80001 HTTP 403: Forbidden: касса заблокирована/));
+    expect(errs).toContainEqual(expect.stringMatching(/^80002 Status 500: Internal Server Error/));
+  });
+
+  it('makes 1 + N + shifts + due X-reports calls per scrape', () => {
+    // 6 registers: GET /kkms, 6 x GET /kkms/:id, 4 x GET /shifts/:id, then 3 X-reports in the first scrape only (+1 login).
+    expect(requestsPerScrape).toEqual([1 + 1 + 6 + 4 + 3, 1 + 6 + 4]);
+  });
+
+  it('renews an expired token once', async () => {
+    const auths = sim.authCalls;
+    sim.expireTokens();
+    const s = await scrape(app);
+    expect(sim.authCalls).toBe(auths + 1);
+    expect(find(s, 'kkt_up', { source: 'kz' }).filter((x) => x.value === 1)).toHaveLength(4);
+  });
+
+  it('takes a new X-report when a new shift opens, and drops the old one when a shift closes', async () => {
+    const reg = sim.registers[0] as K24RegisterState;
+    const shift = reg.shift as NonNullable<K24RegisterState['shift']>;
+    shift.open = false;
+    shift.closedAt = now;
+    let s = await scrape(app);
+    expect(find(s, 'kkt_xreport_amount', { kkt: '70000' })).toEqual([]);
+    reg.shift = { ...shift, id: shift.id + 1, index: shift.index + 1, open: true, closedAt: undefined, openedAt: now };
+    s = await scrape(app);
+    expect(valueOf(s, 'kkt_shift_number', { kkt: '70000' })).toBe(shift.index + 1);
+    expect(sim.xreports.get(70000)).toBe(2);
+  });
+
+  it('probes one register by IdKkm', async () => {
+    const s = await scrape(app, '/probe?source=kz&target=70001');
+    expect(valueOf(s, 'kkt_shift_open', { kkt: '70001' })).toBe(1);
+    expect(find(s, 'kkt_up')).toHaveLength(1);
+    expect((await get(`${app.url}/probe?source=kz&target=abc`)).status).toBe(400);
+  });
+
+  it('never opens or closes a shift: only login, reads and X-reports were sent', () => {
+    const calls = new Set(sim.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, ':id')}`));
+    expect(calls).toEqual(new Set(['POST /auth', 'GET /kkms', 'GET /kkms/:id', 'GET /shifts/:id', 'POST /shifts/:id/x']));
+  });
+});
