@@ -45,7 +45,7 @@ export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000
   }));
 }
 
-/** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md). */
+/** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md), one register each. */
 export function demoAtolFleet(now = Math.floor(Date.now() / 1000)): AtolRecord[] {
   const fleet = generatedAtolFleet(6, now);
   const set = (i: number, fields: Partial<AtolRecord>) => Object.assign(fleet[i] as AtolRecord, fields);
@@ -54,6 +54,7 @@ export function demoAtolFleet(now = Math.floor(Date.now() / 1000)): AtolRecord[]
   set(2, { fiscalStorageExpiration: iso(now + 10 * DAY) });
   set(3, { unsentDocs: 1510, firstUnsetDocTimestamp: iso(now - 5 * DAY) });
   set(4, { networkErrorCode: 2, unsentDocs: 12, firstUnsetDocTimestamp: iso(now - 3600) });
+  set(5, { timestamp: iso(now - 2 * 3600) }); // has not reported to ATOL for 2 hours
   return fleet;
 }
 

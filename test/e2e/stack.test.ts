@@ -1,0 +1,201 @@
+/**
+ * End to end with the real tools: the simulator, the exporter, Prometheus and Alertmanager (Debian
+ * packages, installed by scripts/install-test-deps.sh) on 127.0.0.1, each in its own process, with
+ * the example configs adapted to loopback ports and the example rules (their `for:` shortened).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'kkt-e2e-'));
+const children: ChildProcess[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function start(cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  children.push(child);
+  return child;
+}
+
+function firstLine(child: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} in: ${out}`)), 20_000);
+    const on = (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+  });
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
+  const until = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+interface QueryResult {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+let promUrl = '';
+let amUrl = '';
+let control = '';
+
+async function query(expr: string): Promise<QueryResult[]> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await res.json()) as { status: string; error?: string; data?: { result: QueryResult[] } };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
+  return body.data?.result ?? [];
+}
+
+async function activeAlerts(): Promise<Array<{ labels: Record<string, string> }>> {
+  return (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string> }>;
+}
+
+function need(binary: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) throw new Error(`${binary} not found: run scripts/install-test-deps.sh`);
+}
+
+beforeAll(async () => {
+  for (const b of ['prometheus', 'promtool', 'prometheus-alertmanager', 'amtool']) need(b);
+  const [exporterPort, promPort, amPort] = [await freePort(), await freePort(), await freePort()];
+  promUrl = `http://127.0.0.1:${promPort}`;
+  amUrl = `http://127.0.0.1:${amPort}`;
+
+  const sim = start(process.execPath, ['dist/simulator/cli.js', '--demo', `--config-out=${join(dir, 'kkt.yml')}`]);
+  control = (await firstLine(sim, /"control":"([^"]+)"/))[1] as string;
+  const exporter = start(process.execPath, ['dist/cli.js', `--config.file=${join(dir, 'kkt.yml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`]);
+  await firstLine(exporter, /msg=listening/);
+
+  // The example rules, with every `for:` cut to 5s so that the run takes seconds, not minutes.
+  const rules = parse(readFileSync(join(ROOT, 'examples/alerts/kkt-alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ for?: string }> }> };
+  for (const g of rules.groups) for (const r of g.rules) if (r.for) r.for = '5s';
+  writeFileSync(join(dir, 'rules.yml'), stringify(rules));
+  writeFileSync(join(dir, 'targets.yml'), stringify([{ targets: ['70000', '70001', '70002', '70003'], labels: { source: 'kz' } }]));
+
+  const prom = parse(readFileSync(join(ROOT, 'prometheus.yml.example'), 'utf8'));
+  prom.global = { scrape_interval: '10s', scrape_timeout: '9s', evaluation_interval: '2s' };
+  prom.rule_files = [join(dir, 'rules.yml')];
+  prom.alerting.alertmanagers[0].static_configs[0].targets = [`127.0.0.1:${amPort}`];
+  const [kkt, probe] = prom.scrape_configs;
+  kkt.static_configs[0].targets = [`127.0.0.1:${exporterPort}`];
+  probe.file_sd_configs[0].files = [join(dir, 'targets.yml')];
+  probe.relabel_configs.at(-1).replacement = `127.0.0.1:${exporterPort}`;
+  writeFileSync(join(dir, 'prometheus.yml'), stringify(prom));
+
+  const am = parse(readFileSync(join(ROOT, 'examples/alertmanager.yml'), 'utf8'));
+  Object.assign(am.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '1m' });
+  writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
+
+  start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
+  start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+  await eventually('Prometheus and Alertmanager ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok && (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+        }),
+    ),
+  );
+});
+
+describe('the exporter with real Prometheus and Alertmanager', () => {
+  it('is scraped by both jobs with up == 1', async () => {
+    const up = await eventually('both jobs scraped', async () => {
+      const r = await query('up');
+      const jobs = new Set(r.filter((s) => s.value[1] === '1').map((s) => s.metric.job));
+      return jobs.has('kkt') && jobs.has('kkt-probe') && r.length === 5 ? r : undefined;
+    });
+    expect(up.every((s) => s.value[1] === '1')).toBe(true);
+  }, 120_000);
+
+  it('answers every dashboard query and every recording rule with data', async () => {
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'examples/grafana/kkt-overview.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr?: string }> }> };
+    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).filter((e): e is string => !!e);
+    expect(exprs.length).toBeGreaterThan(30);
+    const substituted = exprs.map((e) => e.replaceAll('$job', '.*').replaceAll('$source', '.*').replaceAll('$kkt', '.*').replaceAll('$__rate_interval', '1m'));
+    const records = (parse(readFileSync(join(dir, 'rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> }).groups
+      .flatMap((g) => g.rules)
+      .map((r) => r.record)
+      .filter((r): r is string => !!r);
+    // Rates need two scrapes of the exporter first.
+    await eventually('rates to have data', async () => ((await query('rate(kkt_exporter_requests_total[1m])')).length > 0 ? true : undefined));
+    const empty: string[] = [];
+    for (const expr of [...substituted, ...records]) {
+      const result = await eventually(`a valid answer to ${expr}`, () => query(expr), 10_000);
+      if (result.length === 0) empty.push(expr);
+    }
+    expect(empty).toEqual([]);
+  }, 180_000);
+
+  it('delivers the demo fleet\'s faults to Alertmanager, and resolves paper-out once the paper is back', async () => {
+    const wanted = ['KktPaperOut', 'KktUnsentDocumentsOld', 'KktFnExpiringSoon', 'KktShiftOpenLong', 'KktShiftExpired'];
+    const alerts = await eventually('the alerts in Alertmanager', async () => {
+      const a = await activeAlerts();
+      return wanted.every((n) => a.some((x) => x.labels.alertname === n)) ? a : undefined;
+    });
+    expect(alerts.find((a) => a.labels.alertname === 'KktPaperOut')?.labels).toMatchObject({ kkt: 'msk-012-pos02', source: 'stores', store: '012', severity: 'critical' });
+    expect(alerts.find((a) => a.labels.alertname === 'KktShiftOpenLong')?.labels).toMatchObject({ kkt: '70001', source: 'kz' });
+
+    const res = await fetch(`${control}/ukm/msk-012-pos02`, { method: 'PATCH', body: JSON.stringify({ state: { paper: true } }) });
+    expect(res.status).toBe(200);
+    await eventually('KktPaperOut to resolve', async () => ((await activeAlerts()).some((a) => a.labels.alertname === 'KktPaperOut') ? undefined : true));
+  }, 180_000);
+});
+
+describe('the example configs pass the real tools\' own checks', () => {
+  it('promtool check config prometheus.yml.example (with its rules)', () => {
+    const r = spawnSync('promtool', ['check', 'config', 'prometheus.yml.example'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/SUCCESS: prometheus\.yml\.example is valid/);
+    expect(r.stdout).toMatch(/SUCCESS: 30 rules found/);
+    expect(r.status).toBe(0);
+  });
+
+  it('amtool check-config examples/alertmanager.yml', () => {
+    const r = spawnSync('amtool', ['check-config', 'examples/alertmanager.yml'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/SUCCESS/);
+    expect(r.status).toBe(0);
+  });
+});
