@@ -29,11 +29,14 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
-/** Resident set size of a process in MB. */
-export function rssMb(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+function statusKb(pid, field) {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
 }
+
+/** Resident set size of a process in MB, now and at its peak. */
+export const rssMb = (pid) => statusKb(pid, 'VmRSS') / 1024;
+export const peakRssMb = (pid) => statusKb(pid, 'VmHWM') / 1024;
 
 export async function timedGet(url, headers = {}) {
   const t0 = performance.now();

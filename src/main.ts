@@ -6,6 +6,7 @@ import { Exporter } from './exporter.js';
 import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
 import { createApp } from './server/app.js';
 import { listen, parseListenAddress } from './server/listen.js';
+import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage: kkt-exporter [flags]
@@ -104,8 +105,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (flags.configCheck) return checkConfig(flags.configFile);
-  if (flags.webConfigFile !== undefined) {
-    process.stderr.write('kkt-exporter: --web.config.file (TLS and basic auth) is not supported by this version yet\n');
+  let web: LoadedWebConfig | undefined;
+  try {
+    if (flags.webConfigFile !== undefined) web = loadWebConfig(flags.webConfigFile);
+  } catch (err) {
+    process.stderr.write(`kkt-exporter: --web.config.file: ${(err as Error).message}\n`);
     return 1;
   }
   const address = parseListenAddress(flags.listenAddress ?? (flags.demo ? '127.0.0.1:10054' : ':10054'));
@@ -126,7 +130,8 @@ export async function main(argv: string[]): Promise<number> {
 
   let server: Server;
   try {
-    const started = await listen(createApp(exporter), address);
+    const app = createApp(exporter);
+    const started = await listen(web ? withWebConfig(app, web.config) : app, address, web?.tls);
     server = started.server;
     log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION });
     if (demo) process.stdout.write(demoBanner(demo, started.url.replace('127.0.0.1', 'localhost')));

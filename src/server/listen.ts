@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 
@@ -17,8 +18,8 @@ export function parseListenAddress(text: string): ListenAddress | undefined {
   return { host: host === '' ? undefined : host, port };
 }
 
-export async function listen(handler: RequestListener, address: ListenAddress): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
+export async function listen(handler: RequestListener, address: ListenAddress, tls?: ServerOptions): Promise<{ server: Server; url: string }> {
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   // Prometheus may keep a scrape connection open between scrapes.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -27,5 +28,5 @@ export async function listen(handler: RequestListener, address: ListenAddress): 
   });
   const a = server.address() as AddressInfo;
   const host = a.family === 'IPv6' ? `[${a.address === '::' ? '::1' : a.address}]` : a.address === '0.0.0.0' ? 'localhost' : a.address;
-  return { server, url: `http://${host}:${a.port}` };
+  return { server, url: `${tls ? 'https' : 'http'}://${host}:${a.port}` };
 }

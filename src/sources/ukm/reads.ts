@@ -1,6 +1,6 @@
 import type { UkmEndpoint } from '../../config/schema.js';
 import { remainingMs, settleBy, type Deadline } from '../../http/deadline.js';
-import { GateDeadlineError, GateRegistry, type RateGate } from '../../http/rate-gate.js';
+import { GateDeadlineError, GateRegistry, type GateRunOptions, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
 
@@ -15,6 +15,7 @@ export interface ReadRequest {
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
+const SWEEP_EVERY = 10_000;
 const SKIPPED = 'not read: the register did not answer an earlier endpoint';
 
 /** After these, the register is not there: asking its other endpoints would only spend the budget. */
@@ -35,12 +36,28 @@ class SharedRead {
 
   constructor(private readonly gate: RateGate, private readonly req: ReadRequest) {
     this.deadline = req.deadline;
+    this.gateOptions = { intervalMs: req.intervalMs, deadline: () => this.deadline, signal: this.controller.signal, onWait: req.onWait };
     this.armTimer();
-    this.done = this.run().finally(() => clearTimeout(this.timer));
+    this.done = this.run().finally(() => {
+      clearTimeout(this.timer);
+      this.endedAt = performance.now();
+    });
+  }
+
+  /** When the read finished (performance.now()), or undefined while it runs. */
+  endedAt: number | undefined;
+
+  covers(endpoints: readonly UkmEndpoint[]): boolean {
+    return endpoints.every((e) => this.req.endpoints.includes(e));
   }
 
   joinable(endpoints: readonly UkmEndpoint[]): boolean {
-    return !this.controller.signal.aborted && endpoints.every((e) => this.req.endpoints.includes(e));
+    return !this.controller.signal.aborted && this.covers(endpoints);
+  }
+
+  /** Finished so recently that the register may not be asked again yet, and read completely. */
+  freshFor(endpoints: readonly UkmEndpoint[], intervalMs: number): boolean {
+    return this.endedAt !== undefined && performance.now() - this.endedAt < intervalMs && this.covers(endpoints) && endpoints.every((e) => this.outcomes.get(e)?.ok);
   }
 
   extend(deadline: Deadline): void {
@@ -54,16 +71,17 @@ class SharedRead {
     this.timer = setTimeout(() => this.controller.abort(new Error('scrape deadline reached')), remainingMs(this.deadline));
   }
 
+  /** The endpoint being read; one closure and one options object per read, not per request. */
+  private current: UkmEndpoint | undefined;
+  private readonly fetchCurrent = () => this.req.fetch(this.current as UkmEndpoint, this.controller.signal);
+  private readonly gateOptions: GateRunOptions;
+
   private async run(): Promise<void> {
     const signal = this.controller.signal;
     for (const endpoint of this.req.endpoints) {
+      this.current = endpoint;
       try {
-        const res = await this.gate.run(() => this.req.fetch(endpoint, signal), {
-          intervalMs: this.req.intervalMs,
-          deadline: () => this.deadline,
-          signal,
-          onWait: this.req.onWait,
-        });
+        const res = await this.gate.run(this.fetchCurrent, this.gateOptions);
         this.outcomes.set(endpoint, { ok: true, status: res.status, body: res.body.toString('utf8') });
       } catch (err) {
         // Aborted while waiting for the gate: never sent. Aborted in flight: a TransportError says so.
@@ -86,26 +104,34 @@ class SharedRead {
  */
 export class UkmRegisterPool {
   readonly gates = new GateRegistry();
-  private readonly inflight = new Map<string, SharedRead>();
+  /** The read in flight, or the last one, per register base URL. */
+  private readonly reads = new Map<string, SharedRead>();
+  private createdSinceSweep = 0;
 
-  /** What each of `req.endpoints` answered by `req.deadline`; the rest are reported as cut off. */
+  /**
+   * What each of `req.endpoints` answered by `req.deadline`; the rest are reported as cut off.
+   * A scrape joins the read in flight. One that comes sooner after a complete read than the
+   * register may be asked again gets that read's answers (at most `intervalMs` old) instead of
+   * queueing at the gate: asked faster than once per interval, requests would pile up forever.
+   */
   async read(baseUrl: string, req: ReadRequest): Promise<Map<UkmEndpoint, EndpointOutcome>> {
-    let read = this.inflight.get(baseUrl);
-    if (read?.joinable(req.endpoints)) {
+    let read = this.reads.get(baseUrl);
+    if (read?.joinable(req.endpoints) && read.endedAt === undefined) {
       read.extend(req.deadline);
-    } else {
-      const created = new SharedRead(this.gates.get(new URL(baseUrl).origin), req);
-      this.inflight.set(baseUrl, created);
-      void created.done.then(() => {
-        if (this.inflight.get(baseUrl) === created) this.inflight.delete(baseUrl);
-      });
-      read = created;
+    } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
+      read = new SharedRead(this.gates.get(new URL(baseUrl).origin), req);
+      this.reads.set(baseUrl, read);
+      if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }
     await settleBy(read.done, req.deadline);
-    return new Map(req.endpoints.map((e) => [e, read.outcomes.get(e) ?? { ok: false, error: CUT_OFF }]));
+    const outcomes = read.outcomes;
+    return new Map(req.endpoints.map((e) => [e, outcomes.get(e) ?? { ok: false, error: CUT_OFF }]));
   }
 
-  get readsInFlight(): number {
-    return this.inflight.size;
+  /** Forgets finished reads of registers nobody asked about for a minute (ad-hoc /probe targets). */
+  private sweep(): void {
+    this.createdSinceSweep = 0;
+    const before = performance.now() - 60_000;
+    for (const [url, read] of this.reads) if (read.endedAt !== undefined && read.endedAt < before) this.reads.delete(url);
   }
 }

@@ -119,6 +119,18 @@ describe('UkmSource through msw handlers', () => {
     expect(values(a?.registers[0] as RegisterReading)).toEqual(values(b?.registers[0] as RegisterReading));
   });
 
+  it('answers a scrape that comes sooner than the register may be asked again from the last complete read', async () => {
+    const { source, log } = makeSource(HEALTHY, config({ min_interval: 300, endpoints: ['paper'] }));
+    const ctx = () => ({ deadline: deadlineIn(5000), log: silentLogger });
+    await source.probe(ctx());
+    const reused = await source.probe(ctx());
+    expect(log).toHaveLength(1);
+    expect(values(reused.registers[0] as RegisterReading)).toEqual({ kkt_paper_present: 1 });
+    await new Promise((r) => setTimeout(r, 320));
+    await source.probe(ctx());
+    expect(log).toHaveLength(2);
+  });
+
   it('shares the register gate across config generations (a reload mid-scrape)', async () => {
     const pool = new UkmRegisterPool();
     const log: HttpRequest[] = [];

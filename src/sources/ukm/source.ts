@@ -27,6 +27,8 @@ export function ukmEndpointUrl(baseUrl: string, endpoint: UkmEndpoint): string {
 export class UkmSource implements Source {
   readonly type = 'ukm' as const;
   private readonly allowed;
+  /** Endpoint URLs per register base URL, built once rather than per request. */
+  private readonly urls = new Map<string, Map<UkmEndpoint, string>>();
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
@@ -86,14 +88,17 @@ export class UkmSource implements Source {
       intervalMs: this.config.min_interval,
       onWait: (ms) => http.observer.rateLimitWait(this.name, ms / 1000),
       fetch: (endpoint, signal) =>
-        http.send(endpoint, {
-          method: 'GET',
-          url: ukmEndpointUrl(register.url, endpoint),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeout)]),
-          maxBytes: UKM_MAX_BODY_BYTES,
-        }),
+        http.send(endpoint, { method: 'GET', url: this.endpointUrl(register.url, endpoint), signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs: requestTimeout }),
     });
     return this.toReading(register, outcomes, ctx.log.child({ kkt: register.name }));
+  }
+
+  private endpointUrl(base: string, endpoint: UkmEndpoint): string {
+    let byEndpoint = this.urls.get(base);
+    if (!byEndpoint) this.urls.set(base, (byEndpoint = new Map()));
+    let url = byEndpoint.get(endpoint);
+    if (!url) byEndpoint.set(endpoint, (url = ukmEndpointUrl(base, endpoint)));
+    return url;
   }
 
   private toReading(register: UkmRegisterConfig, outcomes: Map<UkmEndpoint, EndpointOutcome>, log: Logger): RegisterReading {

@@ -1,0 +1,74 @@
+// npm run bench: every scenario of the scale benchmark, each in separate processes on loopback.
+// Prints a table, writes bench-results/latest.json, and exits 1 if a bar is missed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { benchAtol } from './atol.mjs';
+import { ROOT, table } from './lib.mjs';
+import { benchProbe } from './probe.mjs';
+import { benchRender } from './render.mjs';
+import { benchHaPair, benchUkmFleet } from './ukm.mjs';
+
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+const rows = [];
+const results = {};
+
+function bar(scenario, figure, value, limit, met) {
+  rows.push({ scenario, figure, value, bar: limit, met: met ? 'yes' : 'NO' });
+}
+
+if (want('ukm')) {
+  const s = await benchUkmFleet(5000);
+  results.ukm_5000 = s;
+  bar('1 UKM 5,000 registers /metrics', 'scrape / 6 s (worst of 2, after warm-up)', s.ratio_to_6s, '<= 1.10', s.ratio_to_6s <= 1.1);
+  bar('1 UKM 5,000 registers /metrics', 'rate violations', s.rate_violations, '0', s.rate_violations === 0);
+  bar('1 UKM 5,000 registers /metrics', 'exporter peak RSS MB', s.peak_rss_mb, '<= 300', s.peak_rss_mb <= 300);
+  bar('1 UKM 5,000 registers /metrics', 'exporter CPU s per scrape', s.cpu_s_per_scrape, 'reported', true);
+}
+if (want('ha')) {
+  const s = await benchHaPair(5000);
+  results.ha_pair_5000 = s;
+  bar('2 HA pair, 5,000 registers', 'rate violations', s.rate_violations, '0', s.rate_violations === 0);
+  bar('2 HA pair, 5,000 registers', 'worst scrape / 6 s', s.ratio_to_6s, '<= 1.10', s.ratio_to_6s <= 1.1);
+}
+if (want('scaling')) {
+  const sizes = {};
+  for (const n of [100, 1000]) sizes[n] = await benchUkmFleet(n);
+  sizes[5000] = results.ukm_5000 ?? (await benchUkmFleet(5000));
+  results.scaling = sizes;
+  for (const n of [100, 1000, 5000]) bar('3 scaling', `CPU ms per register read, ${n}`, sizes[n].cpu_ms_per_register_read, 'reported', true);
+  const growth = +(sizes[5000].cpu_ms_per_register_read / sizes[100].cpu_ms_per_register_read).toFixed(2);
+  bar('3 scaling', 'CPU per read, 5,000 / 100', growth, '<= 1.5', growth <= 1.5);
+}
+if (want('probe')) {
+  const s = await benchProbe();
+  results.probe_vs_blackbox = s;
+  bar('4 /probe vs blackbox_exporter', 'CPU per 1,000 probes, ours / blackbox', s.cpu_ratio, '<= 1.0', s.cpu_ratio <= 1);
+  bar('4 /probe vs blackbox_exporter', 'p99 latency, ours / blackbox', s.p99_ratio, '<= 1.0', s.p99_ratio <= 1);
+  bar('4 /probe vs blackbox_exporter', 'rate violations', s.rate_violations, '0', s.rate_violations === 0);
+}
+if (want('atol')) {
+  const s = await benchAtol();
+  results.atol_10000 = s;
+  bar('5 ATOL 10,000 registers, 50 ms/page', 'slowest of 10 scrapes, s', s.max_scrape_s, '< 1', s.max_scrape_s < 1);
+  bar('5 ATOL 10,000 registers, 50 ms/page', 'auth calls in 10 scrapes', s.auth_calls, '1', s.auth_calls === 1);
+  bar('5 ATOL 10,000 registers, 50 ms/page', 'page calls in 10 scrapes', s.page_calls, 'reported', true);
+}
+if (want('render')) {
+  const s = benchRender();
+  results.render_5000 = s;
+  bar('6 render 5,000-register answer', `ms for ${s.series} series`, s.median_ms, 'reported', true);
+  bar('6 render 5,000-register answer', 'answer size, MB', +(s.bytes / 1048576).toFixed(1), 'reported', true);
+}
+
+const machine = { date: new Date().toISOString().slice(0, 10), cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
+console.log(`\nkkt-exporter benchmark, ${machine.date}, ${machine.cores} cores, ${machine.memory_gb} GB, Node ${machine.node}\n`);
+console.log(table(rows));
+mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench-results/latest.json'), `${JSON.stringify({ machine, rows, results }, null, 2)}\n`);
+const missed = rows.filter((r) => r.met === 'NO');
+if (missed.length > 0) {
+  console.error(`\n${missed.length} bar(s) missed:\n${missed.map((r) => `- ${r.scenario}: ${r.figure} = ${r.value} (bar ${r.bar})`).join('\n')}`);
+  process.exit(1);
+}

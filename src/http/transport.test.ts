@@ -1,0 +1,67 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitUrl, TransportError, UndiciTransport } from './transport.js';
+
+let server: Server;
+let base = '';
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/big') {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      const timer = setInterval(() => res.write(chunk), 1); // a body that never ends
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000);
+    if (req.url === '/redirect') return void res.writeHead(302, { location: 'http://127.0.0.2:1/' }).end();
+    res.writeHead(200, { 'x-path': req.url ?? '' }).end(`hello ${req.method}`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const transport = () => new UndiciTransport({ connectionsPerOrigin: 2 });
+
+describe('UndiciTransport', () => {
+  it('sends the request and collects the answer', async () => {
+    const res = await transport().send({ method: 'GET', url: `${base}/a/b?c=1`, signal: AbortSignal.timeout(2000), maxBytes: 1024 });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-path']).toBe('/a/b?c=1');
+    expect(res.body.toString()).toBe('hello GET');
+  });
+
+  it('cuts off an endless body at maxBytes instead of buffering it', async () => {
+    const err = await transport().send({ method: 'GET', url: `${base}/big`, signal: AbortSignal.timeout(5000), maxBytes: 1024 * 1024 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).failure).toBe('too_large');
+  });
+
+  it('stops at the deadline signal, as a timeout', async () => {
+    const t0 = performance.now();
+    const err = await transport().send({ method: 'GET', url: `${base}/slow`, signal: AbortSignal.timeout(200), maxBytes: 1024 }).catch((e: unknown) => e);
+    expect((err as TransportError).failure).toBe('timeout');
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it('reports a refused connection, and never follows a redirect', async () => {
+    const refused = await transport().send({ method: 'GET', url: 'http://127.0.0.1:1/', signal: AbortSignal.timeout(2000), maxBytes: 1024 }).catch((e: unknown) => e);
+    expect((refused as TransportError).failure).toBe('refused');
+    const redirect = await transport().send({ method: 'GET', url: `${base}/redirect`, signal: AbortSignal.timeout(2000), maxBytes: 1024 });
+    expect(redirect.status).toBe(302);
+  });
+});
+
+describe('splitUrl', () => {
+  it.each([
+    ['http://10.0.0.1:8080/api/v1/status/paper', 'http://10.0.0.1:8080', '/api/v1/status/paper'],
+    ['https://online.atol.ru/api/kkt/v1/cash-registers?limit=100&offset=0', 'https://online.atol.ru', '/api/kkt/v1/cash-registers?limit=100&offset=0'],
+    ['http://[::1]:80', 'http://[::1]:80', '/'],
+  ])('%s', (url, origin, path) => expect(splitUrl(url)).toEqual({ origin, path }));
+});
