@@ -81,6 +81,10 @@ export class AtolSimulator {
   constructor(private readonly opts: AtolSimulatorOptions) {
     this.registers = opts.registers;
     this.latencyMs = opts.latencyMs ?? 0;
+    this.server.authError = () => ({
+      status: 401,
+      body: { type: 'https://tools.ietf.org/html/rfc7235#section-3.1', title: 'Переданный токен не активен', status: 401, detail: 'Переданный токен не активен', traceId: 'sim', errorCode: 'ExpiredToken' },
+    });
   }
 
   static async start(opts: AtolSimulatorOptions): Promise<AtolSimulator> {

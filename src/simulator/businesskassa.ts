@@ -86,6 +86,7 @@ export class BusinessKassaSimulator {
   constructor(private readonly opts: BkSimulatorOptions) {
     this.registers = opts.registers;
     this.auth = opts.auth ?? { cookie: BK_SESSION_COOKIE };
+    this.server.authError = () => ({ status: 401, body: { error: 'session expired' } });
   }
 
   static async start(opts: BkSimulatorOptions): Promise<BusinessKassaSimulator> {

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
 import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
-import { readBody, sendJson, SimServer } from './http.js';
+import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
 import { UKM_FAULTS, UkmSimulator, type UkmFault, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
 
 export interface FleetSpec {
@@ -139,6 +139,14 @@ export class SimulatedFleet {
       if (body.state) reg.state = { ...reg.state, ...body.state };
       return sendJson(res, 200, { name: reg.name, fault: reg.fault, state: reg.state });
     }
+    if (req.method === 'PATCH' && url.pathname === '/faults') {
+      const body = JSON.parse((await readBody(req)) || '{}') as { vendor?: string; register?: string; fault?: SimFault | null };
+      const server = this.serverOf(body.vendor, body.register);
+      if (!server) return sendJson(res, 404, { error: 'no such vendor or register' });
+      if (body.fault !== null && body.fault !== undefined && !SIM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${SIM_FAULTS.join(', ')} or null` });
+      await server.setFault(body.fault ?? undefined);
+      return sendJson(res, 200, { vendor: body.vendor, register: body.register, fault: server.fault ?? null });
+    }
     if (req.method === 'PATCH' && url.pathname === '/atol' && this.atol) {
       const body = JSON.parse((await readBody(req)) || '{}') as { latency_ms?: number; failing_offsets?: number[]; expire_tokens?: boolean };
       if (body.latency_ms !== undefined) this.atol.latencyMs = body.latency_ms;
@@ -150,6 +158,22 @@ export class SimulatedFleet {
       return sendJson(res, 200, this.stats());
     }
     sendJson(res, 404, { error: 'not found' });
+  }
+
+  /** The server of a vendor (or of one UKM register), for switching its faults. */
+  serverOf(vendor: string | undefined, register?: string): SimServer | undefined {
+    switch (vendor) {
+      case 'ukm':
+        return register ? this.ukm.get(register)?.server : undefined;
+      case 'atol':
+        return this.atol?.server;
+      case 'businesskassa':
+        return this.businesskassa?.server;
+      case 'kassa24':
+        return this.kassa24?.server;
+      default:
+        return undefined;
+    }
   }
 
   async stop(): Promise<void> {

@@ -83,6 +83,7 @@ export class Kassa24Simulator {
 
   constructor(private readonly opts: Kassa24SimulatorOptions) {
     this.registers = opts.registers;
+    this.server.authError = () => ({ status: 401, body: { Status: 401, Message: 'Unauthorized: token is expired by 2h36m46s', Data: null } });
   }
 
   static async start(opts: Kassa24SimulatorOptions): Promise<Kassa24Simulator> {

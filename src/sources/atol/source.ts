@@ -40,7 +40,8 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
       return probeResult(this.name, started, false, this.roster.unread('list'));
     }
     for (const f of read.failures) ctx.log.error('page of the register list failed', { offset: f.offset, err: f.error });
-    const complete = read.failures.length === 0;
+    // A failed page or a malformed record leaves the list incomplete.
+    const complete = read.failures.length === 0 && read.items.every((r) => r?.up);
     return probeResult(this.name, started, complete, this.roster.settle(read.items, complete, 'list'));
   }
 

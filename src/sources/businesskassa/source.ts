@@ -42,9 +42,12 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
       return probeResult(this.name, started, false, this.roster.unread('frs'));
     }
-    const readings = this.roster.settle(items.map((raw) => this.map(raw, 'frs', ctx.log)), true, 'frs');
+    const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
+    // A malformed record leaves the list incomplete: registers it may have been stay reported down.
+    const complete = mapped.every((r) => r?.up);
+    const readings = this.roster.settle(mapped, complete, 'frs');
     const circuitsOk = await this.addCircuits(readings, signal, ctx.log);
-    return probeResult(this.name, started, circuitsOk, readings);
+    return probeResult(this.name, started, complete && circuitsOk, readings);
   }
 
   /** `kkt_circuit_active` for the configured circuits; false if one could not be read. */
