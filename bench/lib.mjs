@@ -14,7 +14,13 @@ export function startNode(script, args, ready, env = {}) {
     const onData = (chunk) => {
       out += chunk.toString();
       const m = ready.exec(out);
-      if (m) resolve({ child, match: m });
+      if (!m) return;
+      // Ready: keep draining the child's output, without keeping it.
+      child.stdout.off('data', onData);
+      child.stderr.off('data', onData);
+      child.stdout.resume();
+      child.stderr.resume();
+      resolve({ child, match: m });
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);

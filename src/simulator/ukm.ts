@@ -53,6 +53,8 @@ export class SimulatedUkmRegister {
   slowMs = 30_000;
   requests = 0;
   readonly byEndpoint = new Map<string, number>();
+  /** Requests with any method but GET: the exporter must never send one. */
+  nonGetRequests = 0;
   readonly violations: RateViolation[] = [];
   private lastArrival: number | undefined;
   private port = 0;
@@ -102,6 +104,7 @@ export class SimulatedUkmRegister {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const endpoint = PATH_RE.exec(req.url ?? '')?.[1] ?? '';
     this.record(endpoint || (req.url ?? ''));
+    if (req.method !== 'GET') this.nonGetRequests++;
     if (req.method !== 'GET' || !(UKM_ENDPOINTS as readonly string[]).includes(endpoint)) {
       res.writeHead(404).end();
       return;

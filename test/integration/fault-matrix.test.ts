@@ -128,5 +128,7 @@ describe('fault matrix', () => {
     const k24 = new Set(fleet.kassa24?.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, ':id')}`));
     expect([...k24].every((c) => ['POST /auth', 'GET /kkms', 'GET /kkms/:id', 'GET /shifts/:id', 'POST /shifts/:id/x'].includes(c))).toBe(true);
     expect(fleet.ukm.violations).toEqual([]);
+    expect(fleet.ukm.registers.map((r) => r.nonGetRequests)).toEqual([0, 0]);
+    expect(fleet.ukm.registers.every((r) => [...r.byEndpoint.keys()].every((e) => ['paper', 'ofd', 'downtime'].includes(e)))).toBe(true);
   });
 });
