@@ -4,7 +4,7 @@ import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.
 import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
-import { UKM_FAULTS, UkmSimulator, type UkmFault, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
+import { UkmSimulator, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
 
 export interface FleetSpec {
   timezone?: string;
@@ -38,7 +38,7 @@ export function demoFleet(): FleetSpec {
   patch('msk-012-pos02', { state: { paper: false } });
   patch('msk-047-pos01', { state: { unsent: 17 } });
   patch('spb-101-pos03', { state: { receiptOpen: true, lastActivity: now - 95 } });
-  patch('spb-101-pos04', { fault: 'down' });
+  patch('spb-101-pos04', { fault: 'refused' });
   patch('msk-047-pos03', { state: { vision: false, weight: 1.25 } });
   const bk = demoBkFleet();
   const circuit = { id: 5346, inn: '770900467024', title: 'Demo chain', frs: bk.map((r, i) => ({ eip: r.eip, type: i === 0 ? 'terminalfa' : 'pkfa12', is_active: i === 1 ? (0 as const) : (1 as const) })) };
@@ -125,19 +125,19 @@ export class SimulatedFleet {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (req.method === 'GET' && url.pathname === '/stats') return sendJson(res, 200, this.stats());
     if (req.method === 'GET' && url.pathname === '/ukm') {
-      return sendJson(res, 200, this.ukm.registers.map((r) => ({ name: r.name, url: r.url, fault: r.fault, format: r.format, state: r.state, requests: r.requests })));
+      return sendJson(res, 200, this.ukm.registers.map((r) => ({ name: r.name, url: r.url, fault: r.fault ?? null, format: r.format, state: r.state, requests: r.requests })));
     }
     const m = /^\/ukm\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'PATCH' && m) {
       const reg = this.ukm.get(decodeURIComponent(m[1] ?? ''));
       if (!reg) return sendJson(res, 404, { error: 'no such register' });
-      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: UkmFault; state?: Partial<UkmRegisterState> };
+      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: SimFault | null; state?: Partial<UkmRegisterState> };
       if (body.fault !== undefined) {
-        if (!UKM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${UKM_FAULTS.join(', ')}` });
-        await reg.setFault(body.fault);
+        if (body.fault !== null && !SIM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${SIM_FAULTS.join(', ')} or null` });
+        await reg.setFault(body.fault ?? undefined);
       }
       if (body.state) reg.state = { ...reg.state, ...body.state };
-      return sendJson(res, 200, { name: reg.name, fault: reg.fault, state: reg.state });
+      return sendJson(res, 200, { name: reg.name, fault: reg.fault ?? null, state: reg.state });
     }
     if (req.method === 'PATCH' && url.pathname === '/faults') {
       const body = JSON.parse((await readBody(req)) || '{}') as { vendor?: string; register?: string; fault?: SimFault | null };

@@ -54,6 +54,8 @@ export class SimServer {
   fault: SimFault | undefined;
   /** The vendor's answer to a request without valid credentials. */
   authError: () => { status: number; body: unknown } = () => ({ status: 401, body: { error: 'unauthorized' } });
+  /** Called for every request that reaches the server, faults or not (the UKM rate accounting). */
+  onArrival: ((req: IncomingMessage) => void) | undefined;
   private port = 0;
 
   constructor(private readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> | void) {
@@ -62,6 +64,10 @@ export class SimServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  get hostPort(): string {
+    return `127.0.0.1:${this.port}`;
   }
 
   async listen(host = '127.0.0.1', port = this.port): Promise<void> {
@@ -96,6 +102,7 @@ export class SimServer {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    this.onArrival?.(req);
     switch (this.fault) {
       case undefined:
       case 'refused':

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
 import { UKM_ENDPOINTS, type UkmEndpoint } from '../config/schema.js';
-import { SimServer } from './http.js';
+import { SimServer, type SimFault } from './http.js';
 
 export interface UkmRegisterState {
   paper: boolean;
@@ -16,17 +16,14 @@ export interface UkmRegisterState {
   weight: number;
 }
 
-/** What a register does instead of answering normally. */
-export const UKM_FAULTS = ['none', 'down', 'slow', 'error500', 'reset', 'garbage'] as const;
-export type UkmFault = (typeof UKM_FAULTS)[number];
-
 /** How a register writes its bodies: the plugin's format is undocumented, so the fleet mixes them. */
 export type UkmBodyFormat = 'text' | 'json';
 
 export interface UkmRegisterSpec {
   name: string;
   state?: Partial<UkmRegisterState>;
-  fault?: UkmFault;
+  /** A fault from the simulator's fault matrix; `refused` is a powered-off till. */
+  fault?: SimFault;
   format?: UkmBodyFormat;
   labels?: Record<string, string>;
 }
@@ -47,51 +44,50 @@ function defaultState(now: number): UkmRegisterState {
 export class SimulatedUkmRegister {
   readonly server = new SimServer((req, res) => this.handle(req, res));
   state: UkmRegisterState;
-  fault: UkmFault;
   format: UkmBodyFormat;
   readonly labels: Record<string, string>;
-  slowMs = 30_000;
   requests = 0;
   readonly byEndpoint = new Map<string, number>();
   /** Requests with any method but GET: the exporter must never send one. */
   nonGetRequests = 0;
   readonly violations: RateViolation[] = [];
   private lastArrival: number | undefined;
-  private port = 0;
 
   constructor(readonly name: string, spec: UkmRegisterSpec, private readonly timezone: string, private readonly minIntervalMs: number) {
     this.state = { ...defaultState(Math.floor(Date.now() / 1000)), ...spec.state };
-    this.fault = spec.fault ?? 'none';
+    this.server.fault = spec.fault;
+    this.server.onArrival = (req) => this.record(req);
     this.format = spec.format ?? 'text';
     this.labels = spec.labels ?? {};
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.server.url;
   }
 
   get hostPort(): string {
-    return `127.0.0.1:${this.port}`;
+    return this.server.hostPort;
   }
 
-  /** Binds a port; later calls (after "down") bind the same one again. */
-  async listen(host: string): Promise<void> {
-    await this.server.listen(host, this.port);
-    this.port = Number(new URL(this.server.url).port);
+  listen(host: string): Promise<void> {
+    return this.server.listen(host);
   }
 
-  async setFault(fault: UkmFault): Promise<void> {
-    const wasDown = this.fault === 'down';
-    this.fault = fault;
-    if (fault === 'down' && !wasDown) await this.stop();
-    if (fault !== 'down' && wasDown) await this.listen('127.0.0.1');
+  get fault(): SimFault | undefined {
+    return this.server.fault;
+  }
+
+  setFault(fault: SimFault | undefined): Promise<void> {
+    return this.server.setFault(fault);
   }
 
   stop(): Promise<void> {
     return this.server.close();
   }
 
-  private record(endpoint: string): void {
+  private record(req: IncomingMessage): void {
+    const endpoint = PATH_RE.exec(req.url ?? '')?.[1] || (req.url ?? '');
+    if (req.method !== 'GET') this.nonGetRequests++;
     const now = performance.now();
     this.requests++;
     this.byEndpoint.set(endpoint, (this.byEndpoint.get(endpoint) ?? 0) + 1);
@@ -103,30 +99,11 @@ export class SimulatedUkmRegister {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const endpoint = PATH_RE.exec(req.url ?? '')?.[1] ?? '';
-    this.record(endpoint || (req.url ?? ''));
-    if (req.method !== 'GET') this.nonGetRequests++;
     if (req.method !== 'GET' || !(UKM_ENDPOINTS as readonly string[]).includes(endpoint)) {
       res.writeHead(404).end();
       return;
     }
-    switch (this.fault) {
-      case 'reset':
-        req.socket.destroy();
-        return;
-      case 'error500':
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
-        return;
-      case 'garbage':
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Service Unavailable</body></html>');
-        return;
-      case 'slow': {
-        const timer = setTimeout(() => this.answer(endpoint as UkmEndpoint, res), this.slowMs);
-        res.on('close', () => clearTimeout(timer));
-        return;
-      }
-      default:
-        this.answer(endpoint as UkmEndpoint, res);
-    }
+    this.answer(endpoint as UkmEndpoint, res);
   }
 
   private time(seconds: number): string | { time: string } {
@@ -190,8 +167,8 @@ export class UkmSimulator {
       sim.byName.set(spec.name, reg);
     }
     await Promise.all(sim.registers.map((r) => r.listen(opts.host ?? '127.0.0.1')));
-    // A register that starts "down" is bound first so its port is reserved, then closed.
-    await Promise.all(sim.registers.filter((r) => r.fault === 'down').map((r) => r.stop()));
+    // A register that starts refusing is bound first so its port is reserved, then closed.
+    await Promise.all(sim.registers.filter((r) => r.fault === 'refused').map((r) => r.stop()));
     return sim;
   }
 

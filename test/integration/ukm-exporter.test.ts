@@ -15,7 +15,7 @@ function fleetSpec() {
     ukm: [
       { name: 'all-200', format: 'text' as const, labels: { store: '012' }, state: { paper: true, receiptOpen: false, lastClosed: CLOSED_AT, unsent: 4, userRoleId: 9, vision: true, weight: 2.5 } },
       { name: 'all-204', format: 'json' as const, state: { paper: false, receiptOpen: true, lastActivity: ACTIVE_AT, unsent: 0, userRoleId: 3, vision: false } },
-      { name: 'dead', fault: 'down' as const },
+      { name: 'dead', fault: 'refused' as const },
       ...generatedUkmFleet(17),
     ],
   };
@@ -54,7 +54,7 @@ describe('UKM source against the simulator over loopback HTTP', () => {
 
   it('records not a single rate violation at any register, and shares reads between the two scrapes', () => {
     expect(fleet.ukm.violations).toEqual([]);
-    for (const r of fleet.ukm.registers.filter((x) => x.fault === 'none')) expect(r.requests).toBe(7);
+    for (const r of fleet.ukm.registers.filter((x) => x.fault === undefined)) expect(r.requests).toBe(7);
   });
 
   it('reads a full 7-endpoint register in about 6 s, within the 9.5 s budget', () => {
