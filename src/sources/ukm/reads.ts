@@ -15,8 +15,9 @@ export interface ReadRequest {
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
-const SWEEP_EVERY = 10_000;
 const SKIPPED = 'not read: the register did not answer an earlier endpoint';
+/** Finished reads are swept out of the pool after this many new ones. */
+const SWEEP_EVERY = 10_000;
 
 /** After these, the register is not there: asking its other endpoints would only spend the budget. */
 function unreachable(err: unknown): boolean {
@@ -33,6 +34,12 @@ class SharedRead {
   private deadline: Deadline;
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  /** When the read finished (performance.now()), or undefined while it runs. */
+  endedAt: number | undefined;
+  /** The endpoint being read; one closure and one options object per read, not per request. */
+  private current: UkmEndpoint | undefined;
+  private readonly fetchCurrent = () => this.req.fetch(this.current as UkmEndpoint, this.controller.signal);
+  private readonly gateOptions: GateRunOptions;
 
   constructor(private readonly gate: RateGate, private readonly req: ReadRequest) {
     this.deadline = req.deadline;
@@ -43,9 +50,6 @@ class SharedRead {
       this.endedAt = performance.now();
     });
   }
-
-  /** When the read finished (performance.now()), or undefined while it runs. */
-  endedAt: number | undefined;
 
   covers(endpoints: readonly UkmEndpoint[]): boolean {
     return endpoints.every((e) => this.req.endpoints.includes(e));
@@ -70,11 +74,6 @@ class SharedRead {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.controller.abort(new Error('scrape deadline reached')), remainingMs(this.deadline));
   }
-
-  /** The endpoint being read; one closure and one options object per read, not per request. */
-  private current: UkmEndpoint | undefined;
-  private readonly fetchCurrent = () => this.req.fetch(this.current as UkmEndpoint, this.controller.signal);
-  private readonly gateOptions: GateRunOptions;
 
   private async run(): Promise<void> {
     const signal = this.controller.signal;
