@@ -23,9 +23,9 @@ export function demoBanner(demo: Demo, exporterUrl: string): string {
   const regs = demo.fleet.ukm.registers;
   return [
     '',
-    `kkt-exporter demo: ${regs.length} simulated UKM 5 registers in 3 stores, a ${demo.fleet.atol?.registers.length ?? 0}-register ATOL Online account`,
+    `kkt-exporter demo: ${regs.length} simulated UKM 5 registers in 3 stores, a ${demo.fleet.atol?.registers.length ?? 0}-register ATOL Online account,`,
     `a ${demo.fleet.businesskassa?.registers.length ?? 0}-register BusinessKassa service and ${demo.fleet.kassa24?.registers.length ?? 0} Kassa24 registers, on 127.0.0.1.`,
-    `  All registers, read now:  ${exporterUrl}/metrics   (a full read takes ~7 s: one request per second per register)`,
+    `  All registers, read now:  ${exporterUrl}/metrics   (takes ~6 s: one request per second per till)`,
     `  One register:             ${exporterUrl}/probe?source=stores&target=msk-012-pos02`,
     `  Overview page:            ${exporterUrl}/`,
     `  Config in use:            ${demo.configFile}`,
