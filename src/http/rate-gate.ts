@@ -20,21 +20,34 @@ export interface GateRunOptions {
 /** A request shorter than this is not worth starting just before the deadline. */
 const MIN_REQUEST_MS = 20;
 
+/** A caller of the gate: it is told when the register may be asked, and releases the gate after. */
+export interface GateUser {
+  readonly intervalMs: number;
+  deadline(): Deadline;
+  /** The register may be asked now; call `release()` when the request has ended. */
+  onSlot(): void;
+  /** The slot would come after the deadline: nothing was sent, and the gate is not held. */
+  onRefused(err: GateDeadlineError): void;
+  onWait?(ms: number): void;
+}
+
 /**
  * Serialises every request to one register and spaces them: the next request starts no sooner than
  * `intervalMs` after the previous one *ended*. Spacing from the end, not the start, is what makes the
  * 1 request/s promise hold at the register: a request arrives there before its answer comes back.
+ *
+ * Callback-driven rather than a promise chain: at thousands of tills, the async frames held across
+ * each one-second wait were the exporter's largest source of garbage.
  */
 export class RateGate {
-  /** Settles when the caller holding the gate is done; undefined when the gate is free. */
-  private held: Promise<void> | undefined;
-  private waiting = 0;
+  private holder: GateUser | undefined;
+  private readonly waiting: GateUser[] = [];
   private lastEnd = -Infinity;
 
   constructor(readonly key: string) {}
 
   get queued(): number {
-    return this.waiting + (this.held ? 1 : 0);
+    return this.waiting.length + (this.holder ? 1 : 0);
   }
 
   /** True when a request could start now without waiting. */
@@ -42,43 +55,62 @@ export class RateGate {
     return this.queued === 0 && performance.now() >= this.lastEnd + intervalMs;
   }
 
-  /*
-   * A hand-rolled mutex rather than p-limit(1): this runs for every request to every till, and
-   * p-limit's queue and async-context binding were a tenth of the exporter's garbage at 5,000 tills.
-   */
-  async run<T>(fn: () => Promise<T>, opts: GateRunOptions): Promise<T> {
-    while (this.held) {
-      this.waiting++;
-      await this.held;
-      this.waiting--;
+  acquire(user: GateUser): void {
+    if (this.holder) this.waiting.push(user);
+    else this.grant(user);
+  }
+
+  /** The holder's request has ended (or was not sent): the next slot counts from now. */
+  release(): void {
+    this.lastEnd = performance.now();
+    this.holder = undefined;
+    this.grantNext();
+  }
+
+  /** The promise form of acquire/release around one request. */
+  run<T>(fn: () => Promise<T>, opts: GateRunOptions): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.acquire({
+        intervalMs: opts.intervalMs,
+        deadline: opts.deadline,
+        onWait: opts.onWait,
+        onRefused: reject,
+        onSlot: () => {
+          if (opts.signal?.aborted) {
+            this.release();
+            return reject(opts.signal.reason);
+          }
+          fn().then(resolve, reject).finally(() => this.release());
+        },
+      });
+    });
+  }
+
+  private grantNext(): void {
+    const next = this.waiting.shift();
+    if (next) this.grant(next);
+  }
+
+  private grant(user: GateUser): void {
+    const slot = this.lastEnd + user.intervalMs;
+    const wait = slot - performance.now();
+    if (slot > user.deadline() - MIN_REQUEST_MS) {
+      user.onRefused(new GateDeadlineError(Math.max(0, wait)));
+      this.grantNext();
+      return;
     }
-    let release!: () => void;
-    this.held = new Promise<void>((resolve) => (release = resolve));
-    try {
-      const slot = this.lastEnd + opts.intervalMs;
-      const wait = Math.max(0, slot - performance.now());
-      if (slot > opts.deadline() - MIN_REQUEST_MS) throw new GateDeadlineError(wait);
-      if (wait > 0) {
-        opts.onWait?.(wait);
-        // Timers may fire a little early; never start before the slot. The slot is before the
-        // deadline (checked above), so the sleep needs no abort listener of its own.
-        while (performance.now() < slot) await sleep(slot - performance.now());
-      }
-      opts.signal?.throwIfAborted();
-      try {
-        return await fn();
-      } finally {
-        this.lastEnd = performance.now();
-      }
-    } finally {
-      this.held = undefined;
-      release();
-    }
+    this.holder = user;
+    if (wait <= 0) return user.onSlot();
+    user.onWait?.(wait);
+    setTimeout(fireAtSlot, wait, user, slot);
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Timers may fire a little early; never start before the slot. */
+function fireAtSlot(user: GateUser, slot: number): void {
+  const early = slot - performance.now();
+  if (early > 0) setTimeout(fireAtSlot, early, user, slot);
+  else user.onSlot();
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { UkmEndpoint } from '../../config/schema.js';
 import { remainingMs, settleBy, type Deadline } from '../../http/deadline.js';
-import { GateDeadlineError, GateRegistry, type GateRunOptions, type RateGate } from '../../http/rate-gate.js';
+import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
 
@@ -27,28 +27,26 @@ function unreachable(err: unknown): boolean {
 /**
  * One pass over a register's endpoints, in order, through its rate gate. Scrapes that arrive while
  * it runs join it instead of queueing their own; it keeps going while any of them still has time.
+ * A small state machine driven by the gate's callbacks: nothing is held across the waits but this.
  */
-class SharedRead {
+class SharedRead implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
   readonly done: Promise<void>;
-  private deadline: Deadline;
-  private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
   /** When the read finished (performance.now()), or undefined while it runs. */
   endedAt: number | undefined;
-  /** The endpoint being read; one closure and one options object per read, not per request. */
-  private current: UkmEndpoint | undefined;
-  private readonly fetchCurrent = () => this.req.fetch(this.current as UkmEndpoint, this.controller.signal);
-  private readonly gateOptions: GateRunOptions;
+  readonly intervalMs: number;
+  private until: Deadline;
+  private index = 0;
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private finished!: () => void;
 
   constructor(private readonly gate: RateGate, private readonly req: ReadRequest) {
-    this.deadline = req.deadline;
-    this.gateOptions = { intervalMs: req.intervalMs, deadline: () => this.deadline, signal: this.controller.signal, onWait: req.onWait };
+    this.until = req.deadline;
+    this.intervalMs = req.intervalMs;
+    this.done = new Promise<void>((resolve) => (this.finished = resolve));
     this.armTimer();
-    this.done = this.run().finally(() => {
-      clearTimeout(this.timer);
-      this.endedAt = performance.now();
-    });
+    this.gate.acquire(this);
   }
 
   covers(endpoints: readonly UkmEndpoint[]): boolean {
@@ -65,34 +63,69 @@ class SharedRead {
   }
 
   extend(deadline: Deadline): void {
-    if (deadline <= this.deadline) return;
-    this.deadline = deadline;
+    if (deadline <= this.until) return;
+    this.until = deadline;
     this.armTimer();
+  }
+
+  deadline(): Deadline {
+    return this.until;
+  }
+
+  onWait(ms: number): void {
+    this.req.onWait(ms);
+  }
+
+  onSlot(): void {
+    if (this.controller.signal.aborted) {
+      this.gate.release();
+      return this.stop(CUT_OFF);
+    }
+    this.req.fetch(this.endpoint, this.controller.signal).then(this.onAnswer, this.onFailure);
+  }
+
+  onRefused(): void {
+    this.stop(CUT_OFF);
+  }
+
+  private get endpoint(): UkmEndpoint {
+    return this.req.endpoints[this.index] as UkmEndpoint;
+  }
+
+  private readonly onAnswer = (res: HttpResponse): void => {
+    this.gate.release();
+    this.outcomes.set(this.endpoint, { ok: true, status: res.status, body: res.body.toString('utf8') });
+    this.advance();
+  };
+
+  private readonly onFailure = (err: unknown): void => {
+    this.gate.release();
+    this.outcomes.set(this.endpoint, { ok: false, error: errorMessage(err) });
+    if (this.controller.signal.aborted) return this.stop(CUT_OFF);
+    if (unreachable(err)) return this.stop(SKIPPED);
+    this.advance();
+  };
+
+  private advance(): void {
+    if (++this.index < this.req.endpoints.length) this.gate.acquire(this);
+    else this.finish();
+  }
+
+  /** Ends the read early: the endpoints not yet answered get `why`. */
+  private stop(why: string): void {
+    for (const e of this.req.endpoints) if (!this.outcomes.has(e)) this.outcomes.set(e, { ok: false, error: why });
+    this.finish();
+  }
+
+  private finish(): void {
+    clearTimeout(this.timer);
+    this.endedAt = performance.now();
+    this.finished();
   }
 
   private armTimer(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.controller.abort(new Error('scrape deadline reached')), remainingMs(this.deadline));
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.controller.signal;
-    for (const endpoint of this.req.endpoints) {
-      this.current = endpoint;
-      try {
-        const res = await this.gate.run(this.fetchCurrent, this.gateOptions);
-        this.outcomes.set(endpoint, { ok: true, status: res.status, body: res.body.toString('utf8') });
-      } catch (err) {
-        // Aborted while waiting for the gate: never sent. Aborted in flight: a TransportError says so.
-        const cutOff = err instanceof GateDeadlineError || (signal.aborted && !(err instanceof TransportError));
-        this.outcomes.set(endpoint, { ok: false, error: cutOff ? CUT_OFF : errorMessage(err) });
-        if (err instanceof GateDeadlineError || signal.aborted) return;
-        if (unreachable(err)) {
-          for (const rest of this.req.endpoints) if (!this.outcomes.has(rest)) this.outcomes.set(rest, { ok: false, error: SKIPPED });
-          return;
-        }
-      }
-    }
+    this.timer = setTimeout(() => this.controller.abort(new Error('scrape deadline reached')), remainingMs(this.until));
   }
 }
 
