@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need and npm cannot provide, from Debian packages:
-# prometheus (prometheus, promtool) and prometheus-alertmanager (prometheus-alertmanager, amtool).
+# prometheus (prometheus, promtool) and prometheus-alertmanager (prometheus-alertmanager, amtool);
+# with --with-blackbox also prometheus-blackbox-exporter, which the benchmark compares against.
 set -euo pipefail
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if [ "${1:-}" = "--with-blackbox" ]; then
+  command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
