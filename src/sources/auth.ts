@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { VendorHttp } from '../http/client.js';
+import { VendorError } from './vendor-json.js';
 
 /** A login the vendor refused, or could not answer. */
 export class AuthError extends Error {
@@ -103,5 +105,21 @@ export function jwtExpiry(token: string): number | undefined {
     return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Runs a vendor login, counts it in `kkt_exporter_auth_requests_total`, and turns a refusal (401 or
+ * 403) into AuthError('wrong_credentials') so the session backs off instead of asking again.
+ */
+export async function countedLogin(http: VendorHttp, vendor: string, login: () => Promise<IssuedToken>): Promise<IssuedToken> {
+  try {
+    const token = await login();
+    http.observer.auth(http.source, 'success');
+    return token;
+  } catch (err) {
+    const refused = err instanceof VendorError && (err.status === 401 || err.status === 403 || err.code === 'WrongLoginOrPassword');
+    http.observer.auth(http.source, refused ? 'wrong_credentials' : 'error');
+    throw new AuthError(refused ? 'wrong_credentials' : 'error', `${vendor} login failed: ${(err as Error).message}`);
   }
 }

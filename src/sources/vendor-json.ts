@@ -53,3 +53,13 @@ export async function requestJson<S extends z.ZodType>(
   if (!parsed.success) throw new VendorError(`unexpected answer: ${describeZodError(parsed.error)}`, res.status);
   return parsed.data;
 }
+
+/** An API URL under a configured base URL that may carry a path prefix and a trailing slash. */
+export function apiUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+/** The vendor refused the token or session (HTTP 401, or 401 inside a vendor's envelope). */
+export function isRejectedToken(err: unknown): err is VendorError {
+  return err instanceof VendorError && err.status === 401;
+}

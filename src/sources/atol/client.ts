@@ -1,16 +1,14 @@
 import type { AtolSourceConfig } from '../../config/schema.js';
 import type { VendorHttp } from '../../http/client.js';
 import { parseVendorTime } from '../time.js';
-import { AuthError, type IssuedToken, type TokenSession } from '../auth.js';
+import { countedLogin, type IssuedToken, type TokenSession } from '../auth.js';
 import type { Page } from '../paging.js';
-import { requestJson, VendorError } from '../vendor-json.js';
+import { apiUrl, isRejectedToken, requestJson } from '../vendor-json.js';
 import { atolOneSchema, atolPageSchema, atolTokenSchema, readAtolProblem } from './parse.js';
 
 /** A page of 100 registers is about 100 KiB; anything near this is not an ATOL page. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const AUTH_TIMEOUT_MS = 10_000;
-
-const rejectedToken = (err: unknown) => err instanceof VendorError && err.status === 401;
 
 /** The read-only calls of the ATOL Online KKT and FN information service API v1.0. */
 export class AtolClient {
@@ -20,19 +18,14 @@ export class AtolClient {
     private readonly session: TokenSession,
   ) {}
 
-  private url(path: string): string {
-    return `${this.config.url.replace(/\/+$/, '')}${path}`;
-  }
-
-  private readonly login = async (): Promise<IssuedToken> => {
-    const source = this.http.source;
-    try {
+  private readonly login = (): Promise<IssuedToken> =>
+    countedLogin(this.http, 'ATOL', async () => {
       const t = await requestJson(
         this.http,
         'auth',
         {
           method: 'POST',
-          url: this.url('/api/auth/v1/gettoken'),
+          url: apiUrl(this.config.url, '/api/auth/v1/gettoken'),
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify({ login: this.config.login, pass: this.config.password }),
           signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
@@ -41,14 +34,8 @@ export class AtolClient {
         atolTokenSchema,
         readAtolProblem,
       );
-      this.http.observer.auth(source, 'success');
       return { token: t.token, expiresAt: tokenExpiry(t.issued, t.expiresIn) };
-    } catch (err) {
-      const refused = err instanceof VendorError && (err.code === 'WrongLoginOrPassword' || err.status === 401 || err.status === 403);
-      this.http.observer.auth(source, refused ? 'wrong_credentials' : 'error');
-      throw new AuthError(refused ? 'wrong_credentials' : 'error', `ATOL login failed: ${(err as Error).message}`);
-    }
-  };
+    });
 
   private get<S extends Parameters<typeof requestJson>[3]>(endpoint: string, path: string, schema: S, signal: AbortSignal) {
     return this.session.withToken(
@@ -57,11 +44,11 @@ export class AtolClient {
         requestJson(
           this.http,
           endpoint,
-          { method: 'GET', url: this.url(path), headers: { Token: token, accept: 'application/hal+json' }, signal, maxBytes: MAX_BODY_BYTES },
+          { method: 'GET', url: apiUrl(this.config.url, path), headers: { Token: token, accept: 'application/hal+json' }, signal, maxBytes: MAX_BODY_BYTES },
           schema,
           readAtolProblem,
         ),
-      rejectedToken,
+      isRejectedToken,
     );
   }
 

@@ -1,6 +1,6 @@
 import type { BusinessKassaSourceConfig, StaticAuthConfig } from '../../config/schema.js';
 import type { VendorHttp } from '../../http/client.js';
-import { requestJson, VendorError } from '../vendor-json.js';
+import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
 import { bkCircuitSchema, bkFleetSchema, readBkError, type BkCircuit } from './parse.js';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -32,13 +32,13 @@ export class BusinessKassaClient {
       return await requestJson(
         this.http,
         endpoint,
-        { method: 'GET', url: `${this.config.url.replace(/\/+$/, '')}${path}`, headers: this.headers, signal, maxBytes: MAX_BODY_BYTES },
+        { method: 'GET', url: apiUrl(this.config.url, path), headers: this.headers, signal, maxBytes: MAX_BODY_BYTES },
         schema,
         readBkError,
       );
     } catch (err) {
       // The service answers 401 when the session has expired or the credentials are wrong.
-      if (err instanceof VendorError && err.status === 401) {
+      if (isRejectedToken(err)) {
         this.http.observer.auth(this.http.source, 'wrong_credentials');
         throw new VendorError(`credentials rejected (HTTP 401; an expired session cookie?)${err.message.replace(/^HTTP 401/, '')}`, 401);
       }

@@ -2,14 +2,12 @@ import type { z } from 'zod';
 import type { Kassa24SourceConfig } from '../../config/schema.js';
 import type { VendorHttp } from '../../http/client.js';
 import { describeZodError } from '../fields.js';
-import { AuthError, jwtExpiry, type IssuedToken, type TokenSession } from '../auth.js';
-import { requestJson, VendorError } from '../vendor-json.js';
+import { countedLogin, jwtExpiry, type IssuedToken, type TokenSession } from '../auth.js';
+import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
 import { k24EnvelopeSchema, k24KkmListSchema, k24KkmSchema, k24ShiftSchema, k24TokenSchema, k24XReportSchema, readK24Error, type K24Kkm, type K24Shift, type K24XReport } from './parse.js';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const AUTH_TIMEOUT_MS = 10_000;
-
-const rejectedToken = (err: unknown) => err instanceof VendorError && err.status === 401;
 
 /**
  * The calls the shift prober makes to the Kassa24 (Fiscal24) API - and the only ones: it never
@@ -22,16 +20,12 @@ export class Kassa24Client {
     private readonly session: TokenSession,
   ) {}
 
-  private url(path: string): string {
-    return `${this.config.url.replace(/\/+$/, '')}${path}`;
-  }
-
   /** Sends a request and unwraps `{Status, Message, Data}`, validating Data with `schema`. */
   private async call<S extends z.ZodType>(endpoint: string, method: 'GET' | 'POST', path: string, schema: S, signal: AbortSignal, headers: Record<string, string>, body?: string): Promise<z.infer<S>> {
     const env = await requestJson(
       this.http,
       endpoint,
-      { method, url: this.url(path), headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body, signal, maxBytes: MAX_BODY_BYTES },
+      { method, url: apiUrl(this.config.url, path), headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers }, body, signal, maxBytes: MAX_BODY_BYTES },
       k24EnvelopeSchema,
       readK24Error,
     );
@@ -41,20 +35,14 @@ export class Kassa24Client {
     return data.data;
   }
 
-  private readonly login = async (): Promise<IssuedToken> => {
-    try {
+  private readonly login = (): Promise<IssuedToken> =>
+    countedLogin(this.http, 'Kassa24', async () => {
       const data = await this.call('auth', 'POST', '/auth', k24TokenSchema, AbortSignal.timeout(AUTH_TIMEOUT_MS), {}, JSON.stringify({ Login: this.config.login, Password: this.config.password }));
-      this.http.observer.auth(this.http.source, 'success');
       return { token: data.Token, expiresAt: jwtExpiry(data.Token) };
-    } catch (err) {
-      const refused = err instanceof VendorError && (err.status === 401 || err.status === 403);
-      this.http.observer.auth(this.http.source, refused ? 'wrong_credentials' : 'error');
-      throw new AuthError(refused ? 'wrong_credentials' : 'error', `Kassa24 login failed: ${(err as Error).message}`);
-    }
-  };
+    });
 
   private authed<S extends z.ZodType>(endpoint: string, method: 'GET' | 'POST', path: string, schema: S, signal: AbortSignal): Promise<z.infer<S>> {
-    return this.session.withToken(this.login, (token) => this.call(endpoint, method, path, schema, signal, { authorization: `Bearer ${token}` }), rejectedToken);
+    return this.session.withToken(this.login, (token) => this.call(endpoint, method, path, schema, signal, { authorization: `Bearer ${token}` }), isRejectedToken);
   }
 
   async kkms(signal: AbortSignal): Promise<K24Kkm[]> {
