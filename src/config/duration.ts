@@ -22,17 +22,3 @@ export function parseDuration(text: string): number | undefined {
   });
   return ms;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let out = '';
-  for (const [unit, unitMs] of UNITS_MS) {
-    const n = Math.floor(rest / unitMs);
-    if (n > 0) {
-      out += `${n}${unit}`;
-      rest -= n * unitMs;
-    }
-  }
-  return out;
-}

@@ -200,9 +200,4 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   return { file, config: parsed.data };
 }
 
-/** A config with no sources, as the demo and tests start from. */
-export function emptyConfig(overrides: Partial<Config['global']> = {}): Config {
-  return configSchema.parse({ global: overrides });
-}
-
 export type { Config, SourceConfig };

@@ -7,8 +7,6 @@ export interface RequestObserver {
   auth(source: string, result: string): void;
 }
 
-export const nullObserver: RequestObserver = { request() {}, rateLimitWait() {}, auth() {} };
-
 /** One source's way to the network: its transport plus the request accounting every source shares. */
 export class VendorHttp {
   constructor(

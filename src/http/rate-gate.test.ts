@@ -1,8 +1,35 @@
 import { describe, expect, it } from 'vitest';
 import { deadlineIn } from './deadline.js';
+import type { Deadline } from './deadline.js';
 import { GateDeadlineError, GateRegistry, RateGate } from './rate-gate.js';
 
 const INTERVAL = 100;
+
+interface RunOptions {
+  intervalMs: number;
+  deadline: () => Deadline;
+  signal?: AbortSignal;
+  onWait?: (ms: number) => void;
+}
+
+/** One request through the gate, as the UKM read does it: acquire, send when told, release after. */
+function run<T>(gate: RateGate, fn: () => Promise<T>, opts: RunOptions): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    gate.acquire({
+      intervalMs: opts.intervalMs,
+      deadline: opts.deadline,
+      onWait: opts.onWait,
+      onRefused: reject,
+      onSlot: () => {
+        if (opts.signal?.aborted) {
+          gate.release();
+          return reject(opts.signal.reason);
+        }
+        fn().then(resolve, reject).finally(() => gate.release());
+      },
+    });
+  });
+}
 const far = () => deadlineIn(60_000);
 
 /** Runs a fake request that records when it started and ended. */
@@ -25,7 +52,7 @@ describe('RateGate', () => {
   it('spaces requests by the interval from the end of the previous one', async () => {
     const gate = new RateGate('r1');
     const { spans, request } = recorder();
-    for (let i = 0; i < 3; i++) await gate.run(request(20), { intervalMs: INTERVAL, deadline: far });
+    for (let i = 0; i < 3; i++) await run(gate, request(20), { intervalMs: INTERVAL, deadline: far });
     expect(spans).toHaveLength(3);
     for (const gap of gaps(spans)) expect(gap).toBeGreaterThanOrEqual(INTERVAL);
   });
@@ -33,7 +60,7 @@ describe('RateGate', () => {
   it('serialises concurrent callers: never two requests at once, never closer than the interval', async () => {
     const gate = new RateGate('r1');
     const { spans, request } = recorder();
-    await Promise.all(Array.from({ length: 6 }, () => gate.run(request(10), { intervalMs: INTERVAL, deadline: far })));
+    await Promise.all(Array.from({ length: 6 }, () => run(gate, request(10), { intervalMs: INTERVAL, deadline: far })));
     expect(spans).toHaveLength(6);
     for (const gap of gaps(spans)) expect(gap).toBeGreaterThanOrEqual(INTERVAL);
   });
@@ -41,22 +68,22 @@ describe('RateGate', () => {
   it('does not send a request whose slot comes after the deadline, and reports the wait', async () => {
     const gate = new RateGate('r1');
     const { spans, request } = recorder();
-    await gate.run(request(), { intervalMs: INTERVAL, deadline: far });
-    const late = gate.run(request(), { intervalMs: INTERVAL, deadline: () => deadlineIn(30) });
+    await run(gate, request(), { intervalMs: INTERVAL, deadline: far });
+    const late = run(gate, request(), { intervalMs: INTERVAL, deadline: () => deadlineIn(30) });
     await expect(late).rejects.toBeInstanceOf(GateDeadlineError);
     expect(spans).toHaveLength(1);
     // The refused caller did not hold the gate: the next one goes at its normal slot.
     const t0 = performance.now();
-    await gate.run(request(), { intervalMs: INTERVAL, deadline: far });
+    await run(gate, request(), { intervalMs: INTERVAL, deadline: far });
     expect(performance.now() - t0).toBeLessThan(INTERVAL + 50);
   });
 
   it('stops waiting when aborted, without sending', async () => {
     const gate = new RateGate('r1');
     const { spans, request } = recorder();
-    await gate.run(request(), { intervalMs: 1000, deadline: far });
+    await run(gate, request(), { intervalMs: 1000, deadline: far });
     const controller = new AbortController();
-    const waiting = gate.run(request(), { intervalMs: 1000, deadline: far, signal: controller.signal });
+    const waiting = run(gate, request(), { intervalMs: 1000, deadline: far, signal: controller.signal });
     setTimeout(() => controller.abort(new Error('scrape over')), 20);
     await expect(waiting).rejects.toThrow();
     expect(spans).toHaveLength(1);
@@ -66,8 +93,8 @@ describe('RateGate', () => {
     const gate = new RateGate('r1');
     const waits: number[] = [];
     const { request } = recorder();
-    await gate.run(request(), { intervalMs: INTERVAL, deadline: far, onWait: (ms) => waits.push(ms) });
-    await gate.run(request(), { intervalMs: INTERVAL, deadline: far, onWait: (ms) => waits.push(ms) });
+    await run(gate, request(), { intervalMs: INTERVAL, deadline: far, onWait: (ms) => waits.push(ms) });
+    await run(gate, request(), { intervalMs: INTERVAL, deadline: far, onWait: (ms) => waits.push(ms) });
     expect(waits).toHaveLength(1);
     expect(waits[0]).toBeGreaterThan(INTERVAL - 20);
   });
@@ -84,7 +111,7 @@ describe('GateRegistry', () => {
   it('drops only gates that are idle, so spacing is never lost', async () => {
     const gates = new GateRegistry(3, 0);
     const busy = gates.get('busy');
-    const running = busy.run(() => new Promise((r) => setTimeout(r, 50)), { intervalMs: 0, deadline: far });
+    const running = run(busy, () => new Promise((r) => setTimeout(r, 50)), { intervalMs: 0, deadline: far });
     gates.get('idle-1');
     gates.get('idle-2'); // third creation sweeps
     expect(gates.get('busy')).toBe(busy);

@@ -8,15 +8,6 @@ export class GateDeadlineError extends Error {
   }
 }
 
-export interface GateRunOptions {
-  /** At least this long between the end of one request and the start of the next. */
-  intervalMs: number;
-  /** Read when the slot comes up, so a shared read can extend it. */
-  deadline: () => Deadline;
-  signal?: AbortSignal;
-  onWait?: (ms: number) => void;
-}
-
 /** A request shorter than this is not worth starting just before the deadline. */
 const MIN_REQUEST_MS = 20;
 
@@ -65,25 +56,6 @@ export class RateGate {
     this.lastEnd = performance.now();
     this.holder = undefined;
     this.grantNext();
-  }
-
-  /** The promise form of acquire/release around one request. */
-  run<T>(fn: () => Promise<T>, opts: GateRunOptions): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.acquire({
-        intervalMs: opts.intervalMs,
-        deadline: opts.deadline,
-        onWait: opts.onWait,
-        onRefused: reject,
-        onSlot: () => {
-          if (opts.signal?.aborted) {
-            this.release();
-            return reject(opts.signal.reason);
-          }
-          fn().then(resolve, reject).finally(() => this.release());
-        },
-      });
-    });
   }
 
   private grantNext(): void {

@@ -4,19 +4,6 @@ import { parseRecord, type RecordResult } from '../records.js';
 import { readingOf } from '../source.js';
 import { fieldSeconds } from '../time.js';
 
-/** `networkErrorCode` values (API document v1.0, table 3). */
-export const ATOL_NETWORK_ERRORS: Record<number, string> = {
-  0: 'no error',
-  1: 'no physical link',
-  2: 'network settings error or no connection to the OFD server',
-  3: 'connection broken while sending a document',
-  4: 'bad session packet header',
-  5: 'receipt wait timeout',
-  6: 'connection broken while receiving the receipt',
-  7: 'document send timeout',
-  8: 'OFD process not initialised',
-};
-
 /** One register's `data` (table 3); unknown fields are ignored. */
 export const atolRegisterSchema = z.looseObject({
   serialNumber: str.pipe(z.string().min(1)),
