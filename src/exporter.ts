@@ -3,14 +3,15 @@ import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { maskedYaml } from './config/mask.js';
 import { deadlineIn, probeTimeoutSeconds } from './http/deadline.js';
+import { IdleGc } from './idle-gc.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
-import { renderProbeResults } from './metrics/render.js';
+import { ScrapeRenderer } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
 import { buildSources } from './sources/index.js';
 import { XReportCache } from './sources/kassa24/xreport-cache.js';
-import type { ProbeResult, ResolvedTarget, Source } from './sources/source.js';
+import type { ProbeResult, RegisterReading, ResolvedTarget, Source } from './sources/source.js';
 import { UkmRegisterPool } from './sources/ukm/reads.js';
 import { VERSION } from './version.js';
 
@@ -56,6 +57,7 @@ export class Exporter {
   readonly xreports = new XReportCache();
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
+  readonly idleGc = new IdleGc();
   private gen: Generation | undefined;
   private readonly reloadLock = pLimit(1);
 
@@ -124,9 +126,16 @@ export class Exporter {
     return deadlineIn(seconds * 1000);
   }
 
-  private async runProbe(source: Source, timeoutHeader: string | undefined, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
+  private async runProbe(
+    source: Source,
+    timeoutHeader: string | undefined,
+    log: Logger,
+    renderer: ScrapeRenderer,
+    target?: ResolvedTarget,
+  ): Promise<ProbeResult> {
     const slog = log.child({ source: source.name });
-    const result = await source.probe({ deadline: this.deadlineFor(source, timeoutHeader), log: slog }, target);
+    const ctx = { deadline: this.deadlineFor(source, timeoutHeader), log: slog, onReading: (r: RegisterReading) => renderer.prepare(source.name, r) };
+    const result = await source.probe(ctx, target);
     slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     if (!target) {
       this.lastResults.set(source.name, {
@@ -140,10 +149,12 @@ export class Exporter {
   }
 
   /** `/metrics`: self-metrics plus every register of every source, read now. */
-  async collectAll(timeoutHeader: string | undefined): Promise<string> {
-    const sources = this.sources;
-    const results = await Promise.all(sources.map((s) => this.runProbe(s, timeoutHeader, this.log)));
-    return (await this.self.registry.metrics()) + renderProbeResults(results);
+  collectAll(timeoutHeader: string | undefined): Promise<string> {
+    return this.idleGc.around(async () => {
+      const renderer = new ScrapeRenderer();
+      const results = await Promise.all(this.sources.map((s) => this.runProbe(s, timeoutHeader, this.log, renderer)));
+      return (await this.self.registry.metrics()) + renderer.render(results);
+    });
   }
 
   /** `/probe?source=&target=&debug=`, in blackbox_exporter's manner. */
@@ -160,8 +171,9 @@ export class Exporter {
     }
     const captured: LogRecord[] = [];
     const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
-    const result = await this.runProbe(source, timeoutHeader, log, target);
-    const metrics = renderProbeResults([result]);
+    const renderer = new ScrapeRenderer();
+    const result = await this.idleGc.around(() => this.runProbe(source, timeoutHeader, log, renderer, target));
+    const metrics = renderer.render([result]);
     if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
     return text(
       200,

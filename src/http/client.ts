@@ -16,19 +16,20 @@ export class VendorHttp {
   ) {}
 
   /** Sends a request; `endpoint` names the vendor call kind for metrics (`paper`, `page`, `auth`, ...). */
-  async send(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
+  send(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
+    // Callbacks rather than an async function: its frame was the largest allocation per UKM request.
     const started = performance.now();
-    let code = 'error';
-    try {
-      const res = await this.transport.send(req);
-      code = String(res.status);
-      return res;
-    } catch (err) {
-      if (err instanceof TransportError) code = err.failure;
-      throw err;
-    } finally {
-      this.observer.request(this.source, endpoint, code, (performance.now() - started) / 1000);
-    }
+    const account = (code: string) => this.observer.request(this.source, endpoint, code, (performance.now() - started) / 1000);
+    return this.transport.send(req).then(
+      (res) => {
+        account(String(res.status));
+        return res;
+      },
+      (err: unknown) => {
+        account(err instanceof TransportError ? err.failure : 'error');
+        throw err;
+      },
+    );
   }
 
   close(): Promise<void> {

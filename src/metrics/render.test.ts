@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../test/support/metrics.js';
-import { renderProbeResults } from './render.js';
+import type { RegisterReading } from '../sources/source.js';
+import { renderProbeResults, ScrapeRenderer } from './render.js';
 
 describe('renderProbeResults', () => {
   const text = renderProbeResults([
@@ -42,5 +43,30 @@ describe('renderProbeResults', () => {
     expect(text.indexOf('kkt_unsent_docs{')).toBeLessThan(text.indexOf('kkt_probe_success{'));
     expect(text).toContain('kkt_probe_endpoint_success{source="stores",kkt="pos \\"1\\"",store="a\\\\b",endpoint="ofd"} 1');
     expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('ScrapeRenderer', () => {
+  const reading = (kkt: string, unsent: number): RegisterReading => ({
+    kkt,
+    labels: {},
+    up: true,
+    info: {},
+    samples: [{ metric: 'kkt_unsent_docs', value: unsent }],
+    endpoints: [{ endpoint: 'ofd', success: true }],
+  });
+
+  it('gives the same answer, in the order of the results, whether readings were prepared early or not', () => {
+    const registers = [reading('a', 1), reading('b', 2), reading('c', 3)];
+    const result = { source: 'stores', success: true, durationSeconds: 6.2, registers };
+    const renderer = new ScrapeRenderer();
+    // Registers finish in any order; c and a were ready before the scrape ended, b was not.
+    renderer.prepare('stores', registers[2] as RegisterReading);
+    renderer.prepare('stores', registers[0] as RegisterReading);
+    const text = renderer.render([result]);
+    expect(text).toBe(renderProbeResults([result]));
+    const unsent = text.split('\n').filter((l) => l.startsWith('kkt_unsent_docs{'));
+    expect(unsent).toEqual(['kkt_unsent_docs{source="stores",kkt="a"} 1', 'kkt_unsent_docs{source="stores",kkt="b"} 2', 'kkt_unsent_docs{source="stores",kkt="c"} 3']);
+    expect(text.match(/# HELP kkt_unsent_docs /g)).toHaveLength(1);
   });
 });

@@ -19,53 +19,76 @@ export function escapeHelp(text: string): string {
 
 function labelPairs(labels: Record<string, string>): string {
   let out = '';
-  for (const [k, v] of Object.entries(labels)) out += `${out ? ',' : ''}${k}="${escapeLabelValue(v)}"`;
+  for (const k in labels) out += `${out ? ',' : ''}${k}="${escapeLabelValue(labels[k] as string)}"`;
   return out;
 }
 
-/** Series lines grouped by metric name, each line already complete. */
-class ExpositionWriter {
-  private readonly lines = new Map<string, string[]>();
+/** Metric families in exposition order: every register metric, then the probe meta. */
+const FAMILIES = Object.entries({ ...REGISTER_METRICS, ...PROBE_METRICS }) as [string, MetricDef][];
+const FAMILY_INDEX = new Map(FAMILIES.map(([name], i) => [name, i]));
 
-  add(metric: string, labels: string, value: number): void {
-    if (!Number.isFinite(value)) return;
-    let list = this.lines.get(metric);
-    if (!list) this.lines.set(metric, (list = []));
-    list.push(`${metric}{${labels}} ${value}`);
-  }
+/** One register's (or one probe's meta) series lines, each family's lines joined, by family index. */
+type Block = (string | undefined)[];
 
-  write(defs: Record<string, MetricDef>, out: string[]): void {
-    for (const [name, def] of Object.entries(defs)) {
-      const lines = this.lines.get(name);
-      if (!lines) continue;
-      out.push(`# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`, ...lines);
-    }
-  }
+function addLine(block: Block, metric: string, labels: string, value: number): void {
+  const i = FAMILY_INDEX.get(metric);
+  if (i === undefined || !Number.isFinite(value)) return;
+  const line = `${metric}{${labels}} ${value}`;
+  const prev = block[i];
+  block[i] = prev === undefined ? line : `${prev}\n${line}`;
 }
 
-function registerLines(out: ExpositionWriter, source: string, r: RegisterReading): void {
+function registerBlock(source: string, r: RegisterReading): Block {
+  const block: Block = [];
   const base = labelPairs({ source, kkt: r.kkt, ...r.labels });
-  const join = (extra: Record<string, string>) => {
-    const more = labelPairs(extra);
-    return more ? `${base},${more}` : base;
-  };
-  out.add('kkt_up', base, r.up ? 1 : 0);
-  out.add('kkt_info', join(r.info), 1);
-  for (const s of r.samples) out.add(s.metric, s.labels ? join(s.labels) : base, s.value);
-  for (const e of r.endpoints) out.add('kkt_probe_endpoint_success', join({ endpoint: e.endpoint }), e.success ? 1 : 0);
+  const info = labelPairs(r.info);
+  addLine(block, 'kkt_up', base, r.up ? 1 : 0);
+  addLine(block, 'kkt_info', info ? `${base},${info}` : base, 1);
+  for (const s of r.samples) {
+    const extra = s.labels ? labelPairs(s.labels) : '';
+    addLine(block, s.metric, extra ? `${base},${extra}` : base, s.value);
+  }
+  for (const e of r.endpoints) addLine(block, 'kkt_probe_endpoint_success', `${base},endpoint="${escapeLabelValue(e.endpoint)}"`, e.success ? 1 : 0);
+  return block;
 }
 
-/** The exposition text of readings: register metrics, then probe meta. Ends with a newline. */
-export function renderProbeResults(results: readonly ProbeResult[]): string {
-  const out = new ExpositionWriter();
-  for (const result of results) {
-    const source = labelPairs({ source: result.source });
-    out.add('kkt_probe_success', source, result.success ? 1 : 0);
-    out.add('kkt_probe_duration_seconds', source, result.durationSeconds);
-    for (const r of result.registers) registerLines(out, result.source, r);
+function probeBlock(result: ProbeResult): Block {
+  const block: Block = [];
+  const source = labelPairs({ source: result.source });
+  addLine(block, 'kkt_probe_success', source, result.success ? 1 : 0);
+  addLine(block, 'kkt_probe_duration_seconds', source, result.durationSeconds);
+  return block;
+}
+
+/**
+ * The exposition text of one scrape. A register's lines can be formatted as soon as its reading is
+ * ready (`prepare`), while the scrape still waits for slower registers; the answer then only has to
+ * be put together. The order of the answer is that of the results either way.
+ */
+export class ScrapeRenderer {
+  private readonly prepared = new WeakMap<RegisterReading, Block>();
+
+  prepare(source: string, reading: RegisterReading): void {
+    this.prepared.set(reading, registerBlock(source, reading));
   }
-  const text: string[] = [];
-  out.write(REGISTER_METRICS, text);
-  out.write(PROBE_METRICS, text);
-  return text.length > 0 ? `${text.join('\n')}\n` : '';
+
+  /** Register metrics, then probe meta, grouped by family. Ends with a newline. */
+  render(results: readonly ProbeResult[]): string {
+    const blocks: Block[] = [];
+    for (const result of results) {
+      for (const r of result.registers) blocks.push(this.prepared.get(r) ?? registerBlock(result.source, r));
+    }
+    for (const result of results) blocks.push(probeBlock(result));
+    const text: string[] = [];
+    FAMILIES.forEach(([name, def], i) => {
+      const header = text.length;
+      for (const block of blocks) if (block[i] !== undefined) text.push(block[i] as string);
+      if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
+    });
+    return text.length > 0 ? `${text.join('\n')}\n` : '';
+  }
+}
+
+export function renderProbeResults(results: readonly ProbeResult[]): string {
+  return new ScrapeRenderer().render(results);
 }

@@ -1,6 +1,7 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObserver } from '../http/client.js';
 import { SELF_METRICS } from './definitions.js';
+import { TallyCounter, TallyHistogram } from './tally.js';
 
 function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {
   const d = SELF_METRICS[name];
@@ -12,12 +13,9 @@ export class SelfMetrics implements RequestObserver {
   readonly registry = new Registry();
   private readonly reloadOk = new Gauge(def('kkt_exporter_config_last_reload_successful', this.registry));
   private readonly reloadTime = new Gauge(def('kkt_exporter_config_last_reload_success_timestamp_seconds', this.registry));
-  private readonly requests = new Counter(def('kkt_exporter_requests_total', this.registry));
-  private readonly requestDuration = new Histogram({
-    ...def('kkt_exporter_request_duration_seconds', this.registry),
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  });
-  private readonly rateWait = new Counter(def('kkt_exporter_rate_limit_wait_seconds_total', this.registry));
+  private readonly requests = new TallyCounter('kkt_exporter_requests_total', this.registry);
+  private readonly requestDuration = new TallyHistogram('kkt_exporter_request_duration_seconds', this.registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  private readonly rateWait = new TallyCounter('kkt_exporter_rate_limit_wait_seconds_total', this.registry);
   private readonly auths = new Counter(def('kkt_exporter_auth_requests_total', this.registry));
 
   constructor(version: string) {
@@ -31,12 +29,12 @@ export class SelfMetrics implements RequestObserver {
   }
 
   request(source: string, endpoint: string, code: string, seconds: number): void {
-    this.requests.inc({ source, endpoint, code });
-    this.requestDuration.observe({ source, endpoint }, seconds);
+    this.requests.inc(1, source, endpoint, code);
+    this.requestDuration.observe(seconds, source, endpoint);
   }
 
   rateLimitWait(source: string, seconds: number): void {
-    this.rateWait.inc({ source }, seconds);
+    this.rateWait.inc(seconds, source);
   }
 
   auth(source: string, result: string): void {

@@ -38,6 +38,11 @@ export interface ProbeResult {
 export interface ProbeContext {
   deadline: Deadline;
   log: Logger;
+  /**
+   * Told of each register's reading as soon as it is complete, before the probe ends, so the answer
+   * can be prepared while slower registers are still read. The result still holds every reading.
+   */
+  onReading?: (reading: RegisterReading) => void;
 }
 
 /** A `/probe` target a source has accepted; `ref` is the source's own handle for it. */

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 /** A vendor value that is neither a time nor a documented "no time" marker. */
 export class TimeParseError extends Error {
@@ -30,6 +30,8 @@ export function parseVendorTime(value: string | number, zone: string): number | 
     const ms = Date.parse(text);
     if (Number.isFinite(ms)) return ms / 1000 < EARLIEST_REAL_SECONDS ? undefined : ms / 1000;
   }
+  const local = localTimeSeconds(text, zone);
+  if (local !== undefined) return local < EARLIEST_REAL_SECONDS ? undefined : local;
   let parsed = DateTime.fromISO(text.replace(' ', 'T'), { zone, setZone: true });
   for (const format of LOCAL_FORMATS) {
     if (parsed.isValid) break;
@@ -38,6 +40,57 @@ export function parseVendorTime(value: string | number, zone: string): number | 
   if (!parsed.isValid) throw new TimeParseError(text);
   const seconds = parsed.toMillis() / 1000;
   return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
+}
+
+const ISO_LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
+const RU_LOCAL_RE = /^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * The common offset-less forms (`yyyy-MM-dd HH:mm[:ss[.SSS]]`, `dd.MM.yyyy HH:mm[:ss]`) without
+ * luxon's general parser, which cost more than the rest of a UKM answer. Anything else, including
+ * an impossible date, is left to luxon (undefined).
+ */
+function localTimeSeconds(text: string, zone: string): number | undefined {
+  let m = ISO_LOCAL_RE.exec(text);
+  let parts: (string | undefined)[];
+  if (m) parts = [m[1], m[2], m[3], m[4], m[5], m[6], m[7]];
+  else if ((m = RU_LOCAL_RE.exec(text))) parts = [m[3], m[2], m[1], m[4], m[5], m[6], undefined];
+  else return undefined;
+  const [y, mo, d, h, mi, s, frac] = parts.map((p) => Number(p ?? 0)) as [number, number, number, number, number, number, number];
+  const ms = parts[6] ? Number(`0.${parts[6]}`) * 1000 : frac;
+  if (h > 23 || mi > 59 || s > 59) return undefined;
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const check = new Date(wall);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return undefined;
+  const utc = wallToUtc(wall, zone);
+  return Number.isFinite(utc) ? utc / 1000 : undefined;
+}
+
+/** Offsets change only at 15-minute UTC boundaries (every zone since 1970), so they are cached per quarter hour. */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+
+function offsetMinutes(zone: string, utcMs: number): number {
+  const key = `${zone} ${Math.floor(utcMs / QUARTER_HOUR_MS)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    if (offsetCache.size >= 10_000) offsetCache.clear();
+    offset = IANAZone.create(zone).offset(utcMs);
+    offsetCache.set(key, offset);
+  }
+  return offset;
+}
+
+/** Local wall-clock time (as if UTC) to UTC, the way luxon resolves gaps and overlaps at DST changes. */
+function wallToUtc(wall: number, zone: string): number {
+  const o1 = offsetMinutes(zone, wall);
+  let guess = wall - o1 * 60_000;
+  const o2 = offsetMinutes(zone, guess);
+  if (o1 === o2) return guess;
+  guess -= (o2 - o1) * 60_000;
+  const o3 = offsetMinutes(zone, guess);
+  if (o2 === o3) return guess;
+  return wall - Math.min(o2, o3) * 60_000;
 }
 
 function epochSeconds(n: number, text: string): number | undefined {

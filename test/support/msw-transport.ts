@@ -15,7 +15,7 @@ export function mswTransport(handlers: RequestHandler[], log: HttpRequest[] = []
       if (res.type === 'error') throw new TransportError('reset', 'connection reset');
       const body = Buffer.from(await res.arrayBuffer());
       if (body.length > req.maxBytes) throw new TransportError('too_large', `response body larger than ${req.maxBytes} bytes, cut off`);
-      return { status: res.status, headers: Object.fromEntries(res.headers), body };
+      return { status: res.status, body };
     },
     async close() {},
   };

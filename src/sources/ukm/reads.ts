@@ -3,18 +3,23 @@ import { remainingMs, settleBy, type Deadline } from '../../http/deadline.js';
 import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
+import type { Sample } from '../source.js';
 
-export type EndpointOutcome = { ok: true; status: number; body: string } | { ok: false; error: string };
+/** What one endpoint gave: its samples, or why it gave none. */
+export type EndpointOutcome = { ok: true; samples: Sample[] } | { ok: false; error: string };
 
 export interface ReadRequest {
   endpoints: readonly UkmEndpoint[];
   deadline: Deadline;
   intervalMs: number;
   fetch: (endpoint: UkmEndpoint, signal: AbortSignal) => Promise<HttpResponse>;
+  /** The samples of an answer; throws when the answer is not one the endpoint sends. */
+  parse: (endpoint: UkmEndpoint, status: number, body: string) => Sample[];
   onWait: (ms: number) => void;
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
+const CUT_OFF_OUTCOME: EndpointOutcome = { ok: false, error: CUT_OFF };
 const SKIPPED = 'not read: the register did not answer an earlier endpoint';
 /** Finished reads are swept out of the pool after this many new ones. */
 const SWEEP_EVERY = 10_000;
@@ -41,7 +46,12 @@ class SharedRead implements GateUser {
   private timer: NodeJS.Timeout | undefined;
   private finished!: () => void;
 
-  constructor(private readonly gate: RateGate, private readonly req: ReadRequest) {
+  constructor(
+    /** The register's origin: its rate gate's key. */
+    readonly origin: string,
+    private readonly gate: RateGate,
+    private readonly req: ReadRequest,
+  ) {
     this.until = req.deadline;
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
@@ -81,7 +91,14 @@ class SharedRead implements GateUser {
       this.gate.release();
       return this.stop(CUT_OFF);
     }
-    this.req.fetch(this.endpoint, this.controller.signal).then(this.onAnswer, this.onFailure);
+    let answer: Promise<HttpResponse>;
+    try {
+      answer = this.req.fetch(this.endpoint, this.controller.signal);
+    } catch (err) {
+      // A throw here would otherwise hold the register's gate for good.
+      return this.onFailure(err);
+    }
+    answer.then(this.onAnswer, this.onFailure);
   }
 
   onRefused(): void {
@@ -92,9 +109,15 @@ class SharedRead implements GateUser {
     return this.req.endpoints[this.index] as UkmEndpoint;
   }
 
+  /** Parsed as it comes, in the idle second before the next request, not all at the scrape's end. */
   private readonly onAnswer = (res: HttpResponse): void => {
     this.gate.release();
-    this.outcomes.set(this.endpoint, { ok: true, status: res.status, body: res.body.toString('utf8') });
+    const endpoint = this.endpoint;
+    try {
+      this.outcomes.set(endpoint, { ok: true, samples: this.req.parse(endpoint, res.status, res.body.toString('utf8')) });
+    } catch (err) {
+      this.outcomes.set(endpoint, { ok: false, error: errorMessage(err) });
+    }
     this.advance();
   };
 
@@ -129,6 +152,15 @@ class SharedRead implements GateUser {
   }
 }
 
+/** What a read gave by the caller's deadline; an endpoint it had not reached by then was cut off. */
+export class ReadOutcomes {
+  constructor(private readonly outcomes: ReadonlyMap<UkmEndpoint, EndpointOutcome>) {}
+
+  of(endpoint: UkmEndpoint): EndpointOutcome {
+    return this.outcomes.get(endpoint) ?? CUT_OFF_OUTCOME;
+  }
+}
+
 /**
  * The process-wide state of every UKM register the exporter reaches: one rate gate per register
  * (keyed by origin, i.e. the till) and the read in flight (keyed by base URL). Every source, config
@@ -146,18 +178,18 @@ export class UkmRegisterPool {
    * register may be asked again gets that read's answers (at most `intervalMs` old) instead of
    * queueing at the gate: asked faster than once per interval, requests would pile up forever.
    */
-  async read(baseUrl: string, req: ReadRequest): Promise<Map<UkmEndpoint, EndpointOutcome>> {
+  async read(baseUrl: string, req: ReadRequest): Promise<ReadOutcomes> {
     let read = this.reads.get(baseUrl);
     if (read?.joinable(req.endpoints) && read.endedAt === undefined) {
       read.extend(req.deadline);
     } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
-      read = new SharedRead(this.gates.get(new URL(baseUrl).origin), req);
+      const origin = read?.origin ?? new URL(baseUrl).origin;
+      read = new SharedRead(origin, this.gates.get(origin), req);
       this.reads.set(baseUrl, read);
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }
     await settleBy(read.done, req.deadline);
-    const outcomes = read.outcomes;
-    return new Map(req.endpoints.map((e) => [e, outcomes.get(e) ?? { ok: false, error: CUT_OFF }]));
+    return new ReadOutcomes(read.outcomes);
   }
 
   /** Forgets finished reads of registers nobody asked about for a minute (ad-hoc /probe targets). */

@@ -3,7 +3,7 @@ import type { VendorHttp } from '../../http/client.js';
 import type { Logger } from '../../log.js';
 import type { ProbeContext, ProbeResult, RegisterReading, RegisterSummary, ResolvedTarget, Sample, Source, TargetLookup } from '../source.js';
 import { parseUkmAnswer } from './parse.js';
-import type { EndpointOutcome, UkmRegisterPool } from './reads.js';
+import type { ReadOutcomes, UkmRegisterPool } from './reads.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -27,8 +27,8 @@ export function ukmEndpointUrl(baseUrl: string, endpoint: UkmEndpoint): string {
 export class UkmSource implements Source {
   readonly type = 'ukm' as const;
   private readonly allowed;
-  /** Endpoint URLs per register base URL, built once rather than per request. */
-  private readonly urls = new Map<string, Map<UkmEndpoint, string>>();
+  /** Endpoint URLs per register, built once rather than per request (weak: ad-hoc targets come and go). */
+  private readonly urls = new WeakMap<UkmRegisterConfig, Map<UkmEndpoint, string>>();
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
@@ -82,46 +82,42 @@ export class UkmSource implements Source {
   private async readRegister(register: UkmRegisterConfig, ctx: ProbeContext): Promise<RegisterReading> {
     const { http, pool } = this.deps;
     const requestTimeout = this.config.request_timeout;
+    const urls = this.urlsOf(register);
     const outcomes = await pool.read(register.url, {
       endpoints: this.config.endpoints,
       deadline: ctx.deadline,
       intervalMs: this.config.min_interval,
       onWait: (ms) => http.observer.rateLimitWait(this.name, ms / 1000),
       fetch: (endpoint, signal) =>
-        http.send(endpoint, { method: 'GET', url: this.endpointUrl(register.url, endpoint), signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs: requestTimeout }),
+        http.send(endpoint, { method: 'GET', url: urls.get(endpoint) as string, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs: requestTimeout }),
+      parse: (endpoint, status, body) => parseUkmAnswer(endpoint, status, body, this.deps.timezone),
     });
-    return this.toReading(register, outcomes, ctx.log.child({ kkt: register.name }));
+    const reading = this.toReading(register, outcomes, ctx.log);
+    ctx.onReading?.(reading);
+    return reading;
   }
 
-  private endpointUrl(base: string, endpoint: UkmEndpoint): string {
-    let byEndpoint = this.urls.get(base);
-    if (!byEndpoint) this.urls.set(base, (byEndpoint = new Map()));
-    let url = byEndpoint.get(endpoint);
-    if (!url) byEndpoint.set(endpoint, (url = ukmEndpointUrl(base, endpoint)));
-    return url;
+  private urlsOf(register: UkmRegisterConfig): Map<UkmEndpoint, string> {
+    let urls = this.urls.get(register);
+    if (!urls) this.urls.set(register, (urls = new Map(this.config.endpoints.map((e) => [e, ukmEndpointUrl(register.url, e)]))));
+    return urls;
   }
 
-  private toReading(register: UkmRegisterConfig, outcomes: Map<UkmEndpoint, EndpointOutcome>, log: Logger): RegisterReading {
+  private toReading(register: UkmRegisterConfig, outcomes: ReadOutcomes, log: Logger): RegisterReading {
     const samples: Sample[] = [];
     const endpoints = [];
     const failures: string[] = [];
-    for (const [endpoint, outcome] of outcomes) {
-      let error = outcome.ok ? undefined : outcome.error;
-      if (outcome.ok) {
-        try {
-          for (const s of parseUkmAnswer(endpoint, outcome.status, outcome.body, this.deps.timezone)) {
-            if (!samples.some((x) => x.metric === s.metric)) samples.push(s);
-          }
-        } catch (err) {
-          error = (err as Error).message;
-        }
-      }
-      endpoints.push({ endpoint, success: error === undefined });
-      if (error !== undefined) failures.push(`${endpoint}: ${error}`);
+    for (const endpoint of this.config.endpoints) {
+      const outcome = outcomes.of(endpoint);
+      endpoints.push({ endpoint, success: outcome.ok });
+      if (!outcome.ok) failures.push(`${endpoint}: ${outcome.error}`);
+      // Both receipt endpoints give kkt_receipt_open; the first one read wins.
+      else for (const s of outcome.samples) if (!samples.some((x) => x.metric === s.metric)) samples.push(s);
     }
     const up = endpoints.some((e) => e.success);
     if (failures.length > 0) {
-      log.warn(up ? 'register read incomplete' : 'register unreachable', { url: register.url, failed: failures.join('; ') });
+      const message = up ? 'register read incomplete' : 'register unreachable';
+      log.warn(message, { kkt: register.name, url: register.url, failed: failures.join('; ') });
     }
     return { kkt: register.name, labels: register.labels, up, info: { url: register.url }, samples, endpoints };
   }
