@@ -38,7 +38,18 @@ function addLine(block: Block, metric: string, labels: string, value: number): v
   block[i] = prev === undefined ? line : `${prev}\n${line}`;
 }
 
+/** Blocks by reading: scrapes that share a reading (an HA pair joining one read) format it once. */
+const blocks = new WeakMap<RegisterReading, { source: string; block: Block }>();
+
 function registerBlock(source: string, r: RegisterReading): Block {
+  const cached = blocks.get(r);
+  if (cached?.source === source) return cached.block;
+  const block = formatRegister(source, r);
+  blocks.set(r, { source, block });
+  return block;
+}
+
+function formatRegister(source: string, r: RegisterReading): Block {
   const block: Block = [];
   const base = labelPairs({ source, kkt: r.kkt, ...r.labels });
   const info = labelPairs(r.info);
@@ -62,27 +73,25 @@ function probeBlock(result: ProbeResult): Block {
 
 /**
  * The exposition text of one scrape. A register's lines can be formatted as soon as its reading is
- * ready (`prepare`), while the scrape still waits for slower registers; the answer then only has to
- * be put together. The order of the answer is that of the results either way.
+ * ready (`prepare`), while the scrape still waits for slower registers, and only once for all the
+ * scrapes that share the reading; the answer then only has to be put together, in results order.
  */
 export class ScrapeRenderer {
-  private readonly prepared = new WeakMap<RegisterReading, Block>();
-
   prepare(source: string, reading: RegisterReading): void {
-    this.prepared.set(reading, registerBlock(source, reading));
+    registerBlock(source, reading);
   }
 
   /** Register metrics, then probe meta, grouped by family. Ends with a newline. */
   render(results: readonly ProbeResult[]): string {
-    const blocks: Block[] = [];
+    const parts: Block[] = [];
     for (const result of results) {
-      for (const r of result.registers) blocks.push(this.prepared.get(r) ?? registerBlock(result.source, r));
+      for (const r of result.registers) parts.push(registerBlock(result.source, r));
     }
-    for (const result of results) blocks.push(probeBlock(result));
+    for (const result of results) parts.push(probeBlock(result));
     const text: string[] = [];
     FAMILIES.forEach(([name, def], i) => {
       const header = text.length;
-      for (const block of blocks) if (block[i] !== undefined) text.push(block[i] as string);
+      for (const block of parts) if (block[i] !== undefined) text.push(block[i] as string);
       if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
     });
     return text.length > 0 ? `${text.join('\n')}\n` : '';

@@ -36,6 +36,8 @@ function unreachable(err: unknown): boolean {
  */
 class SharedRead implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
+  /** What every scrape that shares this read gets: one object, so they can share what they make of it. */
+  readonly result = new ReadOutcomes(this);
   readonly done: Promise<void>;
   /** When the read finished (performance.now()), or undefined while it runs. */
   endedAt: number | undefined;
@@ -154,10 +156,15 @@ class SharedRead implements GateUser {
 
 /** What a read gave by the caller's deadline; an endpoint it had not reached by then was cut off. */
 export class ReadOutcomes {
-  constructor(private readonly outcomes: ReadonlyMap<UkmEndpoint, EndpointOutcome>) {}
+  constructor(private readonly read: { outcomes: ReadonlyMap<UkmEndpoint, EndpointOutcome>; endedAt: number | undefined }) {}
+
+  /** The read is over: what it gave will not change any more. */
+  get complete(): boolean {
+    return this.read.endedAt !== undefined;
+  }
 
   of(endpoint: UkmEndpoint): EndpointOutcome {
-    return this.outcomes.get(endpoint) ?? CUT_OFF_OUTCOME;
+    return this.read.outcomes.get(endpoint) ?? CUT_OFF_OUTCOME;
   }
 }
 
@@ -189,7 +196,7 @@ export class UkmRegisterPool {
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }
     await settleBy(read.done, req.deadline);
-    return new ReadOutcomes(read.outcomes);
+    return read.result;
   }
 
   /** Forgets finished reads of registers nobody asked about for a minute (ad-hoc /probe targets). */

@@ -29,6 +29,8 @@ export class UkmSource implements Source {
   private readonly allowed;
   /** Endpoint URLs per register, built once rather than per request (weak: ad-hoc targets come and go). */
   private readonly urls = new WeakMap<UkmRegisterConfig, Map<UkmEndpoint, string>>();
+  /** The reading made of a finished read, for the other scrapes that shared it (an HA pair). */
+  private readonly readings = new WeakMap<ReadOutcomes, RegisterReading>();
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
@@ -92,7 +94,11 @@ export class UkmSource implements Source {
         http.send(endpoint, { method: 'GET', url: urls.get(endpoint) as string, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs: requestTimeout }),
       parse: (endpoint, status, body) => parseUkmAnswer(endpoint, status, body, this.deps.timezone),
     });
-    const reading = this.toReading(register, outcomes, ctx.log);
+    let reading = this.readings.get(outcomes);
+    if (!reading) {
+      reading = this.toReading(register, outcomes, ctx.log);
+      if (outcomes.complete) this.readings.set(outcomes, reading);
+    }
     ctx.onReading?.(reading);
     return reading;
   }
