@@ -6,7 +6,7 @@ import { deadlineIn, probeTimeoutSeconds } from './http/deadline.js';
 import { IdleGc } from './idle-gc.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
-import { ScrapeRenderer } from './metrics/render.js';
+import { prepareReading, renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
 import { buildSources } from './sources/index.js';
@@ -126,15 +126,9 @@ export class Exporter {
     return deadlineIn(seconds * 1000);
   }
 
-  private async runProbe(
-    source: Source,
-    timeoutHeader: string | undefined,
-    log: Logger,
-    renderer: ScrapeRenderer,
-    target?: ResolvedTarget,
-  ): Promise<ProbeResult> {
+  private async runProbe(source: Source, timeoutHeader: string | undefined, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
     const slog = log.child({ source: source.name });
-    const ctx = { deadline: this.deadlineFor(source, timeoutHeader), log: slog, onReading: (r: RegisterReading) => renderer.prepare(source.name, r) };
+    const ctx = { deadline: this.deadlineFor(source, timeoutHeader), log: slog, onReading: (r: RegisterReading) => prepareReading(source.name, r) };
     const result = await source.probe(ctx, target);
     slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     if (!target) {
@@ -151,9 +145,8 @@ export class Exporter {
   /** `/metrics`: self-metrics plus every register of every source, read now. */
   collectAll(timeoutHeader: string | undefined): Promise<string> {
     return this.idleGc.around(async () => {
-      const renderer = new ScrapeRenderer();
-      const results = await Promise.all(this.sources.map((s) => this.runProbe(s, timeoutHeader, this.log, renderer)));
-      return (await this.self.registry.metrics()) + renderer.render(results);
+      const results = await Promise.all(this.sources.map((s) => this.runProbe(s, timeoutHeader, this.log)));
+      return (await this.self.registry.metrics()) + renderProbeResults(results);
     });
   }
 
@@ -171,9 +164,8 @@ export class Exporter {
     }
     const captured: LogRecord[] = [];
     const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
-    const renderer = new ScrapeRenderer();
-    const result = await this.idleGc.around(() => this.runProbe(source, timeoutHeader, log, renderer, target));
-    const metrics = renderer.render([result]);
+    const result = await this.idleGc.around(() => this.runProbe(source, timeoutHeader, log, target));
+    const metrics = renderProbeResults([result]);
     if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
     return text(
       200,

@@ -72,32 +72,26 @@ function probeBlock(result: ProbeResult): Block {
 }
 
 /**
- * The exposition text of one scrape. A register's lines can be formatted as soon as its reading is
- * ready (`prepare`), while the scrape still waits for slower registers, and only once for all the
- * scrapes that share the reading; the answer then only has to be put together, in results order.
+ * Formats a register's lines as soon as its reading is ready, while the scrape still waits for
+ * slower registers (and once for all the scrapes that share the reading), so that rendering the
+ * answer only has to put them together.
  */
-export class ScrapeRenderer {
-  prepare(source: string, reading: RegisterReading): void {
-    registerBlock(source, reading);
-  }
-
-  /** Register metrics, then probe meta, grouped by family. Ends with a newline. */
-  render(results: readonly ProbeResult[]): string {
-    const parts: Block[] = [];
-    for (const result of results) {
-      for (const r of result.registers) parts.push(registerBlock(result.source, r));
-    }
-    for (const result of results) parts.push(probeBlock(result));
-    const text: string[] = [];
-    FAMILIES.forEach(([name, def], i) => {
-      const header = text.length;
-      for (const block of parts) if (block[i] !== undefined) text.push(block[i] as string);
-      if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
-    });
-    return text.length > 0 ? `${text.join('\n')}\n` : '';
-  }
+export function prepareReading(source: string, reading: RegisterReading): void {
+  registerBlock(source, reading);
 }
 
+/** The exposition text of one scrape: register metrics, then probe meta, grouped by family, in results order. Ends with a newline. */
 export function renderProbeResults(results: readonly ProbeResult[]): string {
-  return new ScrapeRenderer().render(results);
+  const parts: Block[] = [];
+  for (const result of results) {
+    for (const r of result.registers) parts.push(registerBlock(result.source, r));
+  }
+  for (const result of results) parts.push(probeBlock(result));
+  const text: string[] = [];
+  FAMILIES.forEach(([name, def], i) => {
+    const header = text.length;
+    for (const block of parts) if (block[i] !== undefined) text.push(block[i] as string);
+    if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
+  });
+  return text.length > 0 ? `${text.join('\n')}\n` : '';
 }

@@ -30,7 +30,7 @@ abstract class Tally<T> {
   }
 
   /** The entry for label values given in the metric's label order. */
-  protected entry(values: readonly [string, ...string[]] | string[], init: () => T): T {
+  protected entry(values: readonly string[], init: () => T): T {
     let level = this.root;
     const last = values.length - 1;
     for (let i = 0; i < last; i++) {
@@ -52,24 +52,29 @@ abstract class Tally<T> {
     this.entries.length = 0;
   }
 
-  abstract get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Value[] }>;
+  protected abstract readonly type: string;
+  protected abstract values(): Value[];
+
+  /** What prom-client's registry reads to render the metric. */
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() };
+  }
 }
 
 export class TallyCounter extends Tally<{ value: number }> {
-  readonly type = 'counter';
+  protected readonly type = 'counter';
 
   inc(by: number, ...labelValues: string[]): void {
     this.entry(labelValues, () => ({ value: 0 })).value += by;
   }
 
-  async get() {
-    const values = this.entries.map(({ labels, data }) => ({ labels, value: data.value }));
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  protected values(): Value[] {
+    return this.entries.map(({ labels, data }) => ({ labels, value: data.value }));
   }
 }
 
 export class TallyHistogram extends Tally<{ counts: number[]; sum: number; count: number }> {
-  readonly type = 'histogram';
+  protected readonly type = 'histogram';
 
   constructor(name: TallyMetric, registry: Registry, private readonly buckets: readonly number[]) {
     super(name, registry);
@@ -83,7 +88,7 @@ export class TallyHistogram extends Tally<{ counts: number[]; sum: number; count
     d.count += 1;
   }
 
-  async get() {
+  protected values(): Value[] {
     const values: Value[] = [];
     for (const { labels, data } of this.entries) {
       let cumulative = 0;
@@ -95,6 +100,6 @@ export class TallyHistogram extends Tally<{ counts: number[]; sum: number; count
       values.push({ metricName: `${this.name}_sum`, labels, value: data.sum });
       values.push({ metricName: `${this.name}_count`, labels, value: data.count });
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return values;
   }
 }

@@ -28,17 +28,21 @@ export function parseVendorTime(value: string | number, zone: string): number | 
   // Fast path for the common case, ISO 8601 with an offset (ATOL, Kassa24): no zone needed.
   if (ISO_WITH_OFFSET_RE.test(text)) {
     const ms = Date.parse(text);
-    if (Number.isFinite(ms)) return ms / 1000 < EARLIEST_REAL_SECONDS ? undefined : ms / 1000;
+    if (Number.isFinite(ms)) return realTime(ms / 1000);
   }
   const local = localTimeSeconds(text, zone);
-  if (local !== undefined) return local < EARLIEST_REAL_SECONDS ? undefined : local;
+  if (local !== undefined) return realTime(local);
   let parsed = DateTime.fromISO(text.replace(' ', 'T'), { zone, setZone: true });
   for (const format of LOCAL_FORMATS) {
     if (parsed.isValid) break;
     parsed = DateTime.fromFormat(text, format, { zone });
   }
   if (!parsed.isValid) throw new TimeParseError(text);
-  const seconds = parsed.toMillis() / 1000;
+  return realTime(parsed.toMillis() / 1000);
+}
+
+/** A time, or undefined for a placeholder before EARLIEST_REAL_SECONDS. */
+function realTime(seconds: number): number | undefined {
   return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
 }
 
@@ -56,8 +60,8 @@ function localTimeSeconds(text: string, zone: string): number | undefined {
   if (m) parts = [m[1], m[2], m[3], m[4], m[5], m[6], m[7]];
   else if ((m = RU_LOCAL_RE.exec(text))) parts = [m[3], m[2], m[1], m[4], m[5], m[6], undefined];
   else return undefined;
-  const [y, mo, d, h, mi, s, frac] = parts.map((p) => Number(p ?? 0)) as [number, number, number, number, number, number, number];
-  const ms = parts[6] ? Number(`0.${parts[6]}`) * 1000 : frac;
+  const [y, mo, d, h, mi, s] = parts.slice(0, 6).map((p) => Number(p ?? 0)) as [number, number, number, number, number, number];
+  const ms = Number((parts[6] ?? '').padEnd(3, '0'));
   if (h > 23 || mi > 59 || s > 59) return undefined;
   const wall = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   const check = new Date(wall);
@@ -96,8 +100,7 @@ function wallToUtc(wall: number, zone: string): number {
 function epochSeconds(n: number, text: string): number | undefined {
   if (!Number.isFinite(n) || n < 0) throw new TimeParseError(text);
   if (n === 0) return undefined;
-  const seconds = n > 1e11 ? n / 1000 : n;
-  return seconds < EARLIEST_REAL_SECONDS ? undefined : seconds;
+  return realTime(n > 1e11 ? n / 1000 : n);
 }
 
 /** parseVendorTime for an optional record field; a bad value throws a TimeParseError naming the field. */
