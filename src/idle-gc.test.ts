@@ -4,11 +4,13 @@ import { IdleGc } from './idle-gc.js';
 const MB = 1024 * 1024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A heap and an event loop under the test's control. */
 function fixture(growthBytes = 64 * MB) {
   let heap = 100 * MB;
+  let busy = 1;
   const collected: number[] = [];
-  const idle = new IdleGc({ growthBytes, heapUsed: () => heap, gc: () => collected.push((heap = 80 * MB)) });
-  return { idle, collected, grow: (mb: number) => (heap += mb * MB) };
+  const idle = new IdleGc({ growthBytes, heapUsed: () => heap, gc: () => collected.push((heap = 80 * MB)), busyShare: () => busy });
+  return { idle, collected, grow: (mb: number) => (heap += mb * MB), quiet: () => (busy = 0.02) };
 }
 
 describe('IdleGc', () => {
@@ -20,7 +22,7 @@ describe('IdleGc', () => {
     expect(collected).toHaveLength(1);
   });
 
-  it('never collects while another scrape is running, and waits for the last one', async () => {
+  it('never collects while a scrape keeps the event loop busy, and waits for the last one', async () => {
     const { idle, collected, grow } = fixture();
     let finishSecond!: () => void;
     const second = idle.around(() => new Promise<void>((r) => (finishSecond = r)));
@@ -33,6 +35,22 @@ describe('IdleGc', () => {
     expect(collected).toHaveLength(1);
   });
 
+  it('collects during a long scrape when the event loop is quiet (a UKM scrape between its bursts)', async () => {
+    const { idle, collected, grow, quiet } = fixture();
+    await idle.around(async () => {
+      grow(150);
+      await sleep(120);
+      expect(collected).toHaveLength(0); // busy
+      quiet();
+      await sleep(120);
+      expect(collected).toHaveLength(1);
+      grow(10);
+      await sleep(120);
+    });
+    await sleep(150);
+    expect(collected).toHaveLength(1); // 10 MB since the last collection is not worth one
+  });
+
   it('leaves a heap that has not grown much alone (small fleets, frequent probes)', async () => {
     const { idle, collected, grow } = fixture();
     for (let i = 0; i < 5; i++) await idle.around(async () => grow(10));
@@ -40,10 +58,12 @@ describe('IdleGc', () => {
     expect(collected).toHaveLength(0);
   });
 
-  it('uses V8\'s own full collection when none is given', async () => {
+  it("uses V8's own full collection and the real event loop when none is given", async () => {
     const idle = new IdleGc({ growthBytes: 0 });
-    await idle.around(async () => new Array(1e5).fill({}));
-    await sleep(150);
-    expect(idle.collections).toBe(1);
+    await idle.around(async () => {
+      new Array(1e5).fill({});
+      await sleep(150); // an idle event loop
+      expect(idle.collections).toBeGreaterThan(0);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deadlineIn } from '../../http/deadline.js';
-import type { HttpResponse } from '../../http/transport.js';
+import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { UkmRegisterPool, type ReadRequest } from './reads.js';
 
 const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
@@ -12,27 +12,27 @@ const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
   onWait: () => {},
 });
 
+const urls = new Map((['paper', 'ofd'] as const).map((e) => [e, `http://register/api/v1/status/${e}`]));
+
 const answer = (body: string): Promise<HttpResponse> => Promise.resolve({ status: 200, body: Buffer.from(body) });
 
 describe('UkmRegisterPool', () => {
   it('parses each answer as it arrives and reports an unparsable one as that endpoint failing', async () => {
     const pool = new UkmRegisterPool();
-    const outcomes = await pool.read(
-      'http://10.0.0.1:8080',
-      request((endpoint) => answer(endpoint === 'ofd' ? '7' : '')),
+    const outcomes = await pool.read('http://10.0.0.1:8080', urls,
+      request((_url, endpoint) => answer(endpoint === 'ofd' ? '7' : '')),
     );
     expect(outcomes.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
     expect(outcomes.of('ofd')).toEqual({ ok: true, samples: [{ metric: 'kkt_unsent_docs', value: 7 }] });
     expect(outcomes.of('weight')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
-    const bad = { ...request((e) => answer(e)), parse: () => { throw new Error('no single value in JSON body'); } };
-    const failed = await new UkmRegisterPool().read('http://10.0.0.2:8080', bad);
+    const bad = { ...request((_url, e) => answer(e)), parse: () => { throw new Error('no single value in JSON body'); } };
+    const failed = await new UkmRegisterPool().read('http://10.0.0.2:8080', urls, bad);
     expect(failed.of('paper')).toEqual({ ok: false, error: 'no single value in JSON body' });
   });
 
   it('a request that throws instead of failing its promise does not hold the register for good', async () => {
     const pool = new UkmRegisterPool();
-    const first = await pool.read(
-      'http://10.0.0.3:8080',
+    const first = await pool.read('http://10.0.0.3:8080', urls,
       request(() => {
         throw new Error('transport bug');
       }),
@@ -40,7 +40,32 @@ describe('UkmRegisterPool', () => {
     expect(first.of('paper')).toEqual({ ok: false, error: 'transport bug' });
     // The register's gate was released: the next read goes through.
     await new Promise((r) => setTimeout(r, 60));
-    const second = await pool.read('http://10.0.0.3:8080', request(() => answer('1')));
+    const second = await pool.read('http://10.0.0.3:8080', urls, request(() => answer('1')));
     expect(second.of('paper').ok).toBe(true);
+  });
+
+  it('a scrape that joins a read keeps it going past the deadline of the scrape that started it', async () => {
+    const pool = new UkmRegisterPool();
+    const asked: string[] = [];
+    const fetch: ReadRequest['fetch'] = (_url, endpoint, signal) =>
+      new Promise((resolve, reject) => {
+        asked.push(endpoint);
+        // The first answer is slower than the first scrape's deadline.
+        const timer = setTimeout(() => resolve({ status: 200, body: Buffer.from('') }), asked.length === 1 ? 300 : 0);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new TransportError('timeout', 'request aborted'));
+        });
+      });
+    const first = pool.read('http://10.0.0.4:8080', urls, { ...request(fetch), deadline: deadlineIn(150) });
+    await new Promise((r) => setTimeout(r, 50));
+    const second = pool.read('http://10.0.0.4:8080', urls, { ...request(fetch), deadline: deadlineIn(3000) });
+    const started = performance.now();
+    const early = await first;
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(early.of('paper').ok).toBe(false);
+    const late = await second;
+    expect(late.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
+    expect(late.of('ofd').ok).toBe(true);
   });
 });

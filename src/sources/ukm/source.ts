@@ -3,7 +3,7 @@ import type { VendorHttp } from '../../http/client.js';
 import type { Logger } from '../../log.js';
 import type { ProbeContext, ProbeResult, RegisterReading, RegisterSummary, ResolvedTarget, Sample, Source, TargetLookup } from '../source.js';
 import { parseUkmAnswer } from './parse.js';
-import type { ReadOutcomes, UkmRegisterPool } from './reads.js';
+import type { ReadOutcomes, ReadRequest, UkmRegisterPool } from './reads.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -68,7 +68,8 @@ export class UkmSource implements Source {
   async probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
     const started = performance.now();
     const registers = target ? [target.ref as UkmRegisterConfig] : this.config.registers;
-    const readings = await Promise.all(registers.map((r) => this.readRegister(r, ctx)));
+    const request = this.readRequest(ctx);
+    const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, ctx)));
     return {
       source: this.name,
       success: readings.every((r) => r.up),
@@ -81,19 +82,21 @@ export class UkmSource implements Source {
     return this.deps.http.close();
   }
 
-  private async readRegister(register: UkmRegisterConfig, ctx: ProbeContext): Promise<RegisterReading> {
-    const { http, pool } = this.deps;
-    const requestTimeout = this.config.request_timeout;
-    const urls = this.urlsOf(register);
-    const outcomes = await pool.read(register.url, {
+  private readRequest(ctx: ProbeContext): ReadRequest {
+    const { http, timezone } = this.deps;
+    const timeoutMs = this.config.request_timeout;
+    return {
       endpoints: this.config.endpoints,
       deadline: ctx.deadline,
       intervalMs: this.config.min_interval,
       onWait: (ms) => http.observer.rateLimitWait(this.name, ms / 1000),
-      fetch: (endpoint, signal) =>
-        http.send(endpoint, { method: 'GET', url: urls.get(endpoint) as string, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs: requestTimeout }),
-      parse: (endpoint, status, body) => parseUkmAnswer(endpoint, status, body, this.deps.timezone),
-    });
+      fetch: (url, endpoint, signal) => http.send(endpoint, { method: 'GET', url, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs }),
+      parse: (endpoint, status, body) => parseUkmAnswer(endpoint, status, body, timezone),
+    };
+  }
+
+  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext): Promise<RegisterReading> {
+    const outcomes = await this.deps.pool.read(register.url, this.urlsOf(register), request);
     let reading = this.readings.get(outcomes);
     if (!reading) {
       reading = this.toReading(register, outcomes, ctx.log);
