@@ -44,28 +44,48 @@ describe('UkmRegisterPool', () => {
     expect(second.of('paper').ok).toBe(true);
   });
 
-  it('a scrape that joins a read keeps it going past the deadline of the scrape that started it', async () => {
+  it('a till still answering at the deadline of the scrape that started the read ends it, for the scrapes that joined too', async () => {
     const pool = new UkmRegisterPool();
     const asked: string[] = [];
-    const fetch: ReadRequest['fetch'] = (_url, endpoint, signal) =>
+    const slowPaper: ReadRequest['fetch'] = (_url, endpoint, signal) =>
       new Promise((resolve, reject) => {
         asked.push(endpoint);
-        // The first answer is slower than the first scrape's deadline.
-        const timer = setTimeout(() => resolve({ status: 200, body: Buffer.from('') }), asked.length === 1 ? 300 : 0);
+        const timer = setTimeout(() => resolve({ status: 200, body: Buffer.from('') }), endpoint === 'paper' ? 300 : 0);
         signal.addEventListener('abort', () => {
           clearTimeout(timer);
-          reject(new TransportError('timeout', 'request aborted'));
+          reject(new TransportError('timeout', 'request aborted: scrape deadline reached'));
         });
       });
-    const first = pool.read('http://10.0.0.4:8080', urls, { ...request(fetch), deadline: deadlineIn(150) });
+    const first = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: deadlineIn(150) });
     await new Promise((r) => setTimeout(r, 50));
-    const second = pool.read('http://10.0.0.4:8080', urls, { ...request(fetch), deadline: deadlineIn(3000) });
     const started = performance.now();
-    const early = await first;
-    expect(performance.now() - started).toBeLessThan(200);
-    expect(early.of('paper').ok).toBe(false);
+    const second = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: deadlineIn(3000) });
+    expect((await first).of('paper').ok).toBe(false);
     const late = await second;
-    expect(late.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
-    expect(late.of('ofd').ok).toBe(true);
+    expect(performance.now() - started).toBeLessThan(400);
+    expect(late.of('paper')).toEqual({ ok: false, error: 'request aborted: scrape deadline reached' });
+    expect(late.of('ofd').ok).toBe(false);
+    expect(asked).toEqual(['paper']);
+  });
+
+  it("a scrape sooner than the register's interval gets the last read again, failures included, unless a deadline cut it short", async () => {
+    const pool = new UkmRegisterPool();
+    let asked = 0;
+    const failing = request(() => {
+      asked++;
+      return Promise.resolve({ status: 500, body: Buffer.from('') });
+    });
+    const slow = { ...failing, intervalMs: 200 };
+    const first = await pool.read('http://10.0.0.6:8080', urls, slow);
+    const again = await pool.read('http://10.0.0.6:8080', urls, slow);
+    expect(asked).toBe(2); // paper and ofd once each
+    expect(again).toBe(first);
+
+    // Cut short: the second endpoint's slot came after the deadline, so the next scrape reads again.
+    const cut = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: deadlineIn(100) });
+    expect(cut.of('ofd')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
+    const reread = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: deadlineIn(1000) });
+    expect(reread).not.toBe(cut);
+    expect(asked).toBe(5);
   });
 });

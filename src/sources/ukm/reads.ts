@@ -67,8 +67,7 @@ class SharedRead implements GateUser {
   readonly intervalMs: number;
   private until: Deadline;
   private cutoff: Cutoff;
-  /** The signal the request in flight was sent with: the cutoff of the read's deadline at the time. */
-  private sentWith: AbortSignal | undefined;
+  private cutShort = false;
   private index = 0;
   private finished!: () => void;
 
@@ -95,11 +94,19 @@ class SharedRead implements GateUser {
     return !this.cutoff.signal.aborted && this.covers(endpoints);
   }
 
-  /** Finished so recently that the register may not be asked again yet, and read completely. */
+  /**
+   * Finished so recently that the register may not be asked again yet, and not cut short by a
+   * deadline: every endpoint has the till's own answer, or the till's failure to give one.
+   */
   freshFor(endpoints: readonly UkmEndpoint[], intervalMs: number): boolean {
-    return this.endedAt !== undefined && performance.now() - this.endedAt < intervalMs && this.covers(endpoints) && endpoints.every((e) => this.outcomes.get(e)?.ok);
+    return this.endedAt !== undefined && !this.cutShort && performance.now() - this.endedAt < intervalMs && this.covers(endpoints);
   }
 
+  /**
+   * A later scrape joined: the next requests run until its deadline. The request in flight keeps the
+   * signal it was sent with, so a till still answering when the first scrape's deadline comes is
+   * cut off there and its read ends, as after any timeout: a joined read never outlives a slow till.
+   */
   extend(deadline: Deadline): void {
     if (deadline <= this.until) return;
     this.until = deadline;
@@ -120,7 +127,6 @@ class SharedRead implements GateUser {
       this.gate.release();
       return this.stop(CUT_OFF);
     }
-    this.sentWith = signal;
     let answer: Promise<HttpResponse>;
     try {
       const endpoint = this.endpoint;
@@ -154,8 +160,6 @@ class SharedRead implements GateUser {
 
   private readonly onFailure = (err: unknown): void => {
     this.gate.release();
-    // Cut off at the deadline of a scrape that has gone, while a later scrape that joined still has time.
-    if (this.sentWith?.aborted && !this.cutoff.signal.aborted) return this.gate.acquire(this);
     this.outcomes.set(this.endpoint, { ok: false, error: errorMessage(err) });
     if (this.cutoff.signal.aborted) return this.stop(CUT_OFF);
     if (unreachable(err)) return this.stop(SKIPPED);
@@ -169,6 +173,7 @@ class SharedRead implements GateUser {
 
   /** Ends the read early: the endpoints not yet answered get `why`. */
   private stop(why: string): void {
+    if (why === CUT_OFF) this.cutShort = true;
     for (const e of this.req.endpoints) if (!this.outcomes.has(e)) this.outcomes.set(e, { ok: false, error: why });
     this.finish();
   }
@@ -207,9 +212,10 @@ export class UkmRegisterPool {
 
   /**
    * What each of `req.endpoints` answered by `req.deadline`; the rest are reported as cut off.
-   * A scrape joins the read in flight. One that comes sooner after a complete read than the
-   * register may be asked again gets that read's answers (at most `intervalMs` old) instead of
-   * queueing at the gate: asked faster than once per interval, requests would pile up forever.
+   * A scrape joins the read in flight. One that comes sooner after a finished read than the
+   * register may be asked again gets that read's answers, failures included (at most `intervalMs`
+   * old), instead of queueing at the gate: asked faster than once per interval, requests would pile
+   * up forever. Only a read the deadline cut short is read again, for the endpoints it did not reach.
    */
   read(baseUrl: string, urls: ReadonlyMap<UkmEndpoint, string>, req: ReadRequest): Promise<ReadOutcomes> {
     let read = this.reads.get(baseUrl);
