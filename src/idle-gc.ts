@@ -41,7 +41,7 @@ function eventLoopBusyShare(): () => number {
  * most of a scrape's garbage is promoted, and V8 lets the old space grow to several times the live
  * heap before it looks: 370-380 MB peak for 5,000 registers with 70 MB live. A UKM scrape is quiet
  * most of each second (its requests wait for the register's next slot), so a full collection
- * (about 50 ms) fits there, between scrapes, and between bursts of probes: peak 265-300 MB.
+ * (about 50 ms) fits there, between scrapes, and between bursts of probes: peak 254-288 MB.
  */
 export class IdleGc {
   private running = 0;

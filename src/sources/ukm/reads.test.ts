@@ -19,9 +19,7 @@ const answer = (body: string): Promise<HttpResponse> => Promise.resolve({ status
 describe('UkmRegisterPool', () => {
   it('parses each answer as it arrives and reports an unparsable one as that endpoint failing', async () => {
     const pool = new UkmRegisterPool();
-    const outcomes = await pool.read('http://10.0.0.1:8080', urls,
-      request((_url, endpoint) => answer(endpoint === 'ofd' ? '7' : '')),
-    );
+    const outcomes = await pool.read('http://10.0.0.1:8080', urls, request((_url, endpoint) => answer(endpoint === 'ofd' ? '7' : '')));
     expect(outcomes.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
     expect(outcomes.of('ofd')).toEqual({ ok: true, samples: [{ metric: 'kkt_unsent_docs', value: 7 }] });
     expect(outcomes.of('weight')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
@@ -32,11 +30,10 @@ describe('UkmRegisterPool', () => {
 
   it('a request that throws instead of failing its promise does not hold the register for good', async () => {
     const pool = new UkmRegisterPool();
-    const first = await pool.read('http://10.0.0.3:8080', urls,
-      request(() => {
-        throw new Error('transport bug');
-      }),
-    );
+    const throwing = request(() => {
+      throw new Error('transport bug');
+    });
+    const first = await pool.read('http://10.0.0.3:8080', urls, throwing);
     expect(first.of('paper')).toEqual({ ok: false, error: 'transport bug' });
     // The register's gate was released: the next read goes through.
     await new Promise((r) => setTimeout(r, 60));
