@@ -41,7 +41,7 @@ class Cutoff {
   /** Resolves (with nothing) when the deadline comes. */
   readonly reached: Promise<undefined>;
 
-  constructor(deadline: Deadline, onReached: () => void) {
+  constructor(readonly deadline: Deadline, onReached: () => void) {
     this.reached = new Promise((resolve) => {
       setTimeout(() => {
         onReached();
@@ -65,7 +65,7 @@ class SharedRead implements GateUser {
   /** When the read finished (performance.now()), or undefined while it runs. */
   endedAt: number | undefined;
   readonly intervalMs: number;
-  private until: Deadline;
+  /** The cutoff of the latest deadline among the scrapes sharing the read. */
   private cutoff: Cutoff;
   private cutShort = false;
   private index = 0;
@@ -79,7 +79,6 @@ class SharedRead implements GateUser {
     private readonly req: ReadRequest,
     private readonly cutoffAt: (deadline: Deadline) => Cutoff,
   ) {
-    this.until = req.deadline;
     this.cutoff = cutoffAt(req.deadline);
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
@@ -108,13 +107,11 @@ class SharedRead implements GateUser {
    * cut off there and its read ends, as after any timeout: a joined read never outlives a slow till.
    */
   extend(deadline: Deadline): void {
-    if (deadline <= this.until) return;
-    this.until = deadline;
-    this.cutoff = this.cutoffAt(deadline);
+    if (deadline > this.cutoff.deadline) this.cutoff = this.cutoffAt(deadline);
   }
 
   deadline(): Deadline {
-    return this.until;
+    return this.cutoff.deadline;
   }
 
   onWait(ms: number): void {
