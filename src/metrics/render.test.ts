@@ -69,4 +69,27 @@ describe('prepareReading', () => {
     expect(unsent).toEqual(['kkt_unsent_docs{source="stores",kkt="a"} 1', 'kkt_unsent_docs{source="stores",kkt="b"} 2', 'kkt_unsent_docs{source="stores",kkt="c"} 3']);
     expect(text.match(/# HELP kkt_unsent_docs /g)).toHaveLength(1);
   });
+
+  it('gives scrapes that end on the same readings (an HA pair) the same register lines and each its own probe metrics', () => {
+    const registers = [reading('a', 1), reading('b', 2)];
+    const first = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6.4, registers }]);
+    const second = renderProbeResults([{ source: 'stores', success: false, durationSeconds: 4.4, registers: [...registers] }]);
+    const registerLines = (text: string) => text.split('\n').filter((l) => l.startsWith('kkt_') && !/^kkt_probe_(success|duration_seconds)\{/.test(l));
+    expect(registerLines(second)).toEqual(registerLines(first));
+    expect(first).toContain('kkt_probe_duration_seconds{source="stores"} 6.4');
+    expect(first).toContain('kkt_probe_success{source="stores"} 1');
+    expect(second).toContain('kkt_probe_duration_seconds{source="stores"} 4.4');
+    expect(second).toContain('kkt_probe_success{source="stores"} 0');
+  });
+
+  it("renders a register's new reading, and the same reading under another source, afresh", () => {
+    const a = reading('a', 1);
+    renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6, registers: [a] }]);
+    const next = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6, registers: [reading('a', 5)] }]);
+    expect(next).toContain('kkt_unsent_docs{source="stores",kkt="a"} 5');
+    expect(next).not.toContain('kkt_unsent_docs{source="stores",kkt="a"} 1');
+    const other = renderProbeResults([{ source: 'depot', success: true, durationSeconds: 6, registers: [a] }]);
+    expect(other).toContain('kkt_unsent_docs{source="depot",kkt="a"} 1');
+    expect(other).not.toContain('source="stores"');
+  });
 });

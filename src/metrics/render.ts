@@ -91,18 +91,51 @@ export function prepareReading(source: string, reading: RegisterReading): void {
   registerBlock(source, reading);
 }
 
-/** The exposition text of one scrape: register metrics, then probe meta, grouped by family, in results order. Ends with a newline. */
-export function renderProbeResults(results: readonly ProbeResult[]): string {
-  const parts: Block[] = [];
-  for (const result of results) {
-    for (const r of result.registers) parts.push(registerBlock(result.source, r));
-  }
-  for (const result of results) parts.push(probeBlock(result));
+/** Writes the lines of `families` from `blocks`, grouped by family, each under its HELP and TYPE. */
+function renderFamilies(blocks: readonly Block[], families: readonly number[]): string {
   const text: string[] = [];
-  FAMILIES.forEach(([name, def], i) => {
+  for (const i of families) {
+    const [name, def] = FAMILIES[i] as [string, MetricDef];
     const header = text.length;
-    for (const block of parts) if (block[i] !== undefined) text.push(block[i] as string);
+    for (const block of blocks) if (block[i] !== undefined) text.push(block[i] as string);
     if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
-  });
+  }
   return text.length > 0 ? `${text.join('\n')}\n` : '';
+}
+
+/** The families of `probeBlock`; every other family comes from register blocks. */
+const PROBE_FAMILIES = ['kkt_probe_success', 'kkt_probe_duration_seconds'].map((name) => FAMILY_INDEX.get(name) as number);
+const REGISTER_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => !PROBE_FAMILIES.includes(i));
+
+/**
+ * The register part of the latest answer, with the readings it was made of. Scrapes that end
+ * together on the same readings (an HA pair, whose second scrape joined the first's reads) get
+ * the same text: the second answer costs no render while the first is still being written. Held
+ * weakly: a multi-megabyte answer is not kept past the next full garbage collection for this.
+ */
+let lastRegisters: WeakRef<{ readings: RegisterReading[]; sources: string[]; text: string }> | undefined;
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function renderRegisters(results: readonly ProbeResult[]): string {
+  const readings: RegisterReading[] = [];
+  const sources: string[] = [];
+  for (const result of results) {
+    for (const r of result.registers) {
+      readings.push(r);
+      sources.push(result.source);
+    }
+  }
+  const last = lastRegisters?.deref();
+  if (last && sameItems(readings, last.readings) && sameItems(sources, last.sources)) return last.text;
+  const text = renderFamilies(readings.map((r, i) => registerBlock(sources[i] as string, r)), REGISTER_FAMILIES);
+  lastRegisters = new WeakRef({ readings, sources, text });
+  return text;
+}
+
+/** The exposition text of one scrape: register metrics, then the probes' own, grouped by family, in results order. Ends with a newline. */
+export function renderProbeResults(results: readonly ProbeResult[]): string {
+  return renderRegisters(results) + renderFamilies(results.map(probeBlock), PROBE_FAMILIES);
 }
