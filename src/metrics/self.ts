@@ -15,8 +15,7 @@ function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {
  * gives the count as the directory's size; older kernels give 0 there, and get the listing.
  */
 function cheaperOpenFds(registry: Registry): void {
-  const listed = registry.getSingleMetric('process_open_fds');
-  if (!listed) return; // not Linux
+  if (!registry.getSingleMetric('process_open_fds')) return; // not Linux
   registry.removeSingleMetric('process_open_fds');
   new Gauge({
     name: 'process_open_fds',
