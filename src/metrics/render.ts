@@ -103,8 +103,9 @@ function renderFamilies(blocks: readonly Block[], families: readonly number[]): 
   return text.length > 0 ? `${text.join('\n')}\n` : '';
 }
 
-/** The families of `probeBlock`; every other family comes from register blocks. */
-const PROBE_FAMILIES = ['kkt_probe_success', 'kkt_probe_duration_seconds'].map((name) => FAMILY_INDEX.get(name) as number);
+/** The families `probeBlock` writes, read off one it made; every other family comes from register blocks. */
+const SOME_PROBE_BLOCK = probeBlock({ source: '', success: true, durationSeconds: 0, registers: [] });
+const PROBE_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => SOME_PROBE_BLOCK[i] !== undefined);
 const REGISTER_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => !PROBE_FAMILIES.includes(i));
 
 /**
