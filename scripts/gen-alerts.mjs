@@ -1,6 +1,7 @@
 // Writes examples/alerts/kkt-alerts.yml from the thresholds in examples/alerts/thresholds.yml.
-// Conventions of the monitoring mixins: CamelCase names with a Kkt prefix, severity, summary and a
-// templated description naming the register, its source and the value.
+// Conventions of the monitoring mixins: CamelCase names with a Kkt prefix, severity, summary, a
+// templated description naming the register, its source and the value, and a runbook_url pointing at
+// the alert's section of docs/alerts.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 
@@ -9,6 +10,34 @@ const DAY = 86400;
 const HOUR = 3600;
 
 const who = '{{ $labels.kkt }} (source {{ $labels.source }}{{ with $labels.store }}, store {{ . }}{{ end }})';
+/** The labels that identify one register's series of one scrape (its static labels ride along). */
+const REGISTER = 'on(job, instance, source, kkt)';
+const days = (n) => `${n} day${n === 1 ? '' : 's'}`;
+
+/**
+ * The FN warning flags (the `flag` label of kkt_fn_warning_flag): what each means for the register.
+ * Their severities live in thresholds.yml (fn_flag_severity); test/rules.test.ts checks that its
+ * keys are exactly FN_WARNING_FLAGS of src/metrics/definitions.ts.
+ */
+const FN_FLAG_TEXT = {
+  urgent_replacement: ['Fiscal storage (FN) must be replaced within 3 days.', 'has at most 3 days of life left: replace it now; an expired FN blocks the register.'],
+  resource_exhausted: ['Fiscal storage (FN) resource runs out within 30 days.', 'has at most 30 days of life left: plan its replacement.'],
+  memory_full: ['Fiscal storage (FN) memory almost full.', 'is almost full (90 % or 99 %, by format version): plan its replacement; a full FN blocks the register.'],
+  ofd_timeout: ['OFD answer timeout exceeded.', 'has waited too long for the OFD to confirm documents: check the register\'s internet link and the OFD.'],
+  format_error: ['OFD refused a document (format-logical control).', 'reports a document refused by the OFD\'s format-logical control: check the register\'s firmware and FFD settings with the OFD.'],
+  setup_required: ['Register setup required.', 'requests that the register be set up again (re-registration): call the service engineer.'],
+  ofd_cancelled: ['OFD contract annulled.', 'reports the OFD contract annulled: documents reach no OFD; renew the contract or re-register with another OFD.'],
+  critical_error: ['Critical fiscal storage (FN) error.', 'reports a critical error: the register may stop fiscalising; call the service engineer, the FN may need replacing.'],
+};
+
+/** urgent_replacement -> KktFnFlagUrgentReplacement */
+const flagAlertName = (flag) => `KktFnFlag${flag.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('')}`;
+
+/** The rule file's text for the thresholds `t` (thresholds.yml, parsed). */
+export function renderAlerts(t) {
+const runbook = t.runbook_base_url;
+// Alertmanager shows an annotation as it is: a relative link would not resolve in a notification.
+if (!/^https?:\/\/[^#]+$/.test(runbook ?? '')) throw new Error(`runbook_base_url must be an absolute http(s) URL without an anchor, not ${runbook}`);
 
 function alert(name, severity, expr, forDuration, summary, description) {
   if (!forDuration) throw new Error(`${name}: every alert needs a for: duration, so that a blip does not page`);
@@ -17,12 +46,58 @@ function alert(name, severity, expr, forDuration, summary, description) {
     expr,
     ...(forDuration ? { for: forDuration } : {}),
     labels: { severity },
-    annotations: { summary, description },
+    // GitHub turns the heading `## KktPaperOut` of docs/alerts.md into the anchor #kktpaperout.
+    annotations: { summary, description, runbook_url: `${runbook}#${name.toLowerCase()}` },
   };
 }
 
-/** The rule file's text for the thresholds `t` (thresholds.yml, parsed). */
-export function renderAlerts(t) {
+// "Held for a window" without a long `for:`. A `for:` restarts whenever one evaluation finds no
+// sample (a failed scrape, a vendor page that timed out, a till switched off overnight), so a `for:`
+// of a day or more would rarely fire at all. Instead: the value was above 0 at every reading inside
+// the window and at the last reading before it (looked for up to held_lookback earlier), so a gap in
+// the readings neither restarts the clock nor fires early on a register, or a Prometheus, that has
+// less history than the window. A reading of 0 anywhere in the window clears it at once. The price:
+// each evaluation reads window + held_lookback of samples per series (3.5 days for a 3-day window).
+const held = (metric, window) =>
+  `(min_over_time(${metric}[${window}]) > 0 and last_over_time(${metric}[${t.held_lookback}] offset ${window}) > 0)`;
+
+// The register kinds, told apart by their kkt_info labels (contract: only Kassa24 sets id_kkm, only
+// UKM sets url, and no static label may reuse either name). Over the window, not at this instant,
+// so that one failed read of kkt_info does not restart a held alert.
+const kassa24 = (window) => `${REGISTER} present_over_time(kkt_info{id_kkm!=""}[${window}])`;
+// UKM unsent receipts: selected positively by kkt_info{url!=""} rather than "kkt_unsent_docs unless
+// kkt_unsent_oldest_timestamp_seconds, minus Kassa24": that one would also page for every ATOL or
+// BusinessKassa read that lacks the oldest document's time (the series is absent on a failed read,
+// and a vendor may leave the field out), on top of KktUnsentDocumentsOld for the same documents, and
+// it needs a Kassa24 exclusion besides. Registers that report the age are covered by
+// KktUnsentDocumentsOld / KktUnsentDocumentsNearBlock; Kassa24 by KktOfflineDocuments*.
+const ukm = (window) => `${REGISTER} present_over_time(kkt_info{url!=""}[${window}])`;
+
+// Shift open past 23 h / 24 h where the vendor gives no opening time (ATOL: open flag and shift
+// number; BusinessKassa: open flag only). The shift was open at every reading of the window and at
+// the last reading before it, and (ATOL) its number did not change inside the window nor across
+// its start: a shift closed and reopened between two readings, or during a gap in the readings, has
+// a new number. Registers that
+// report kkt_shift_opened_timestamp_seconds anywhere in the window are left to KktShiftOpenLong and
+// KktShiftExpired. BusinessKassa has no shift number: a shift closed and reopened within one
+// scrape interval looks like the same shift there.
+const shiftHeld = (hours) => {
+  const w = `${hours}h`;
+  return `(${held('kkt_shift_open', w)}`
+    + ` unless ${REGISTER} present_over_time(kkt_shift_opened_timestamp_seconds[${w}]))`
+    + ` unless ${REGISTER} (changes(kkt_shift_number[${w}]) > 0 or min_over_time(kkt_shift_number[${w}]) != last_over_time(kkt_shift_number[${t.held_lookback}] offset ${w}))`;
+};
+
+const flags = Object.entries(t.fn_flag_severity ?? {});
+for (const [flag, severity] of flags) {
+  if (!FN_FLAG_TEXT[flag]) throw new Error(`fn_flag_severity: unknown FN flag ${flag} (known: ${Object.keys(FN_FLAG_TEXT).join(', ')})`);
+  if (!['critical', 'warning', 'info'].includes(severity)) throw new Error(`fn_flag_severity.${flag}: ${severity} is not critical, warning or info`);
+}
+for (const flag of Object.keys(FN_FLAG_TEXT)) if (!t.fn_flag_severity?.[flag]) throw new Error(`fn_flag_severity: no severity for the FN flag ${flag}`);
+
+// Phases of kkt_fn_phase that are not fiscal mode (3) but do not page either.
+const phasesNotPaged = t.fn_phase_not_paged ?? [];
+
 // Recorded for dashboards; the alerts use the raw expressions so that they never lag a recording.
 const recording = {
   name: 'kkt.rules',
@@ -55,6 +130,28 @@ const alerts = {
       `(kkt_unsent_docs - kkt_unsent_docs offset ${t.unsent_growing_window}) > 0 and min_over_time(kkt_unsent_docs[${t.unsent_growing_window}]) > 0`, t.slow_signal_for,
       'Unsent documents keep piling up.',
       `Register ${who} has had unsent documents for ${t.unsent_growing_window} and their number grew by {{ $value }}: nothing is reaching the OFD.`),
+    // UKM gives the count of unsent receipts but not their age: a count that stays above 0 for days
+    // stands in for the 30-day clock of KktUnsentDocumentsOld.
+    alert('KktUnsentDocumentsStuck', 'warning',
+      `${held('kkt_unsent_docs', `${t.ukm_unsent_warning_days}d`)} and ${ukm(`${t.ukm_unsent_warning_days}d`)}`, t.slow_signal_for,
+      `Receipts not sent to the OFD for ${days(t.ukm_unsent_warning_days)}.`,
+      `Register ${who} has had receipts not sent to the OFD at every reading for more than ${days(t.ukm_unsent_warning_days)} (at least {{ $value }}). UKM does not give their age; at 30 days unsent the FN blocks the register.`),
+    alert('KktUnsentDocumentsStuckCritical', 'critical',
+      `${held('kkt_unsent_docs', `${t.ukm_unsent_critical_days}d`)} and ${ukm(`${t.ukm_unsent_critical_days}d`)}`, t.slow_signal_for,
+      `Receipts not sent to the OFD for ${days(t.ukm_unsent_critical_days)}.`,
+      `Register ${who} has had receipts not sent to the OFD at every reading for more than ${days(t.ukm_unsent_critical_days)} (at least {{ $value }}): nothing reaches the OFD. At 30 days unsent the FN blocks the register.`),
+    // Kazakhstan (Kassa24 OfflineQueue): a register that keeps documents offline for 72 h is blocked.
+    alert('KktOfflineDocuments', 'warning',
+      `${held('kkt_unsent_docs', `${t.offline_docs_warning_hours}h`)} and ${kassa24(`${t.offline_docs_warning_hours}h`)}`, t.slow_signal_for,
+      `Register keeps documents offline for ${t.offline_docs_warning_hours} h.`,
+      `Register ${who} has kept documents offline (not sent to the OFD) at every reading for more than ${t.offline_docs_warning_hours} h (at least {{ $value }}). After 72 h offline the register is blocked.`),
+    alert('KktOfflineDocumentsNearBlock', 'critical',
+      `${held('kkt_unsent_docs', `${t.offline_docs_critical_hours}h`)} and ${kassa24(`${t.offline_docs_critical_hours}h`)}`, t.slow_signal_for,
+      `Register will be blocked: documents offline for ${t.offline_docs_critical_hours} h.`,
+      `Register ${who} has kept documents offline (not sent to the OFD) at every reading for more than ${t.offline_docs_critical_hours} h (at least {{ $value }}). At 72 h offline the register is blocked: restore its internet link today.`),
+    alert('KktRegisterBlocked', 'critical', 'kkt_register_blocked == 1', t.register_blocked_for,
+      'Register blocked: the till cannot sell.',
+      `The vendor reports register ${who} blocked: it cannot sell. Documents kept offline for more than 72 h block a register.`),
     alert('KktFnExpiringSoon', 'warning', `(kkt_fn_expiry_timestamp_seconds - time()) / 86400 < ${t.fn_expiry_warning_days}`, t.slow_signal_for,
       'Fiscal storage (FN) expires within a month.',
       `The FN of register ${who} must be replaced in {{ $value | printf "%.0f" }} days: plan the visit.`),
@@ -67,12 +164,22 @@ const alerts = {
     alert('KktFnFull', 'critical', `kkt_fn_usage_percent >= ${t.fn_usage_critical_percent}`, t.slow_signal_for,
       'Fiscal storage (FN) is nearly full.',
       `The FN of register ${who} is {{ $value }} % full; a full FN blocks the register.`),
-    alert('KktFnNotFiscal', 'critical', 'kkt_fn_phase != 3', t.fn_phase_for,
+    // Phase 1 (ready for fiscalisation) is a spare register, or a new FN, never fiscalised: it does
+    // not page (fn_phase_not_paged). 0 setup, 7 post-fiscal and 15 archive do: a register in service
+    // whose FN is there cannot fiscalise.
+    alert('KktFnNotFiscal', 'critical', ['kkt_fn_phase != 3', ...phasesNotPaged.map((p) => `kkt_fn_phase != ${p}`)].join(' and '), t.fn_phase_for,
       'Fiscal storage (FN) is not in fiscal mode.',
-      `The FN of register ${who} is in phase {{ $value }} (3 is fiscal mode; 7 post-fiscal, 15 archive): the register cannot fiscalise.`),
-    alert('KktFnWarningFlags', 'warning', 'kkt_fn_warning_flags > 0', t.fn_flags_for,
-      'Fiscal storage (FN) reports warnings.',
-      `The FN of register ${who} reports warning flags {{ $value }} (1 replace urgently, 2 resource running out, 4 memory 90 % full, 8 OFD timeout, 128 critical FN error).`),
+      `The FN of register ${who} is in phase {{ $value }} (3 is fiscal mode; 0 setup, 7 post-fiscal, 15 archive): the register cannot fiscalise.`
+        + (phasesNotPaged.length ? ` Phase ${phasesNotPaged.join(', ')} (ready for fiscalisation: a spare never fiscalised) does not page.` : '')),
+    // One alert per FN warning flag, each with its own severity (thresholds.yml fn_flag_severity). They
+    // replace KktFnWarningFlags (kkt_fn_warning_flags > 0), which would page a second time for the
+    // same flags; the bit-mask metric stays for dashboards.
+    ...flags.map(([flag, severity]) => {
+      const [summary, what] = FN_FLAG_TEXT[flag];
+      return alert(flagAlertName(flag), severity, `kkt_fn_warning_flag{flag="${flag}"} == 1`, t.fn_flags_for,
+        summary,
+        `The FN of register ${who} ${what}`);
+    }),
     alert('KktShiftOpenLong', 'warning',
       `(time() - kkt_shift_opened_timestamp_seconds > ${t.shift_warning_hours * HOUR}) and (time() - kkt_shift_opened_timestamp_seconds <= ${t.shift_expired_hours * HOUR}) and (kkt_shift_open == 1)`, t.shift_for,
       'Shift about to expire.',
@@ -80,9 +187,19 @@ const alerts = {
     alert('KktShiftExpired', 'critical', `(time() - kkt_shift_opened_timestamp_seconds > ${t.shift_expired_hours * HOUR}) and (kkt_shift_open == 1)`, t.shift_for,
       'Shift expired: the till cannot sell.',
       `The shift on register ${who} has been open for {{ $value | humanizeDuration }}: it has expired. Close it (Z-report) and open a new one.`),
+    alert('KktShiftOpenLongNoTimestamp', 'warning', shiftHeld(t.shift_warning_hours), t.shift_for,
+      'Shift about to expire.',
+      `The same shift on register ${who} has been seen open for more than ${t.shift_warning_hours} h (the vendor gives no opening time); after 24 h it expires and the till cannot sell until it is closed and reopened.`),
+    alert('KktShiftExpiredNoTimestamp', 'critical', shiftHeld(t.shift_expired_hours), t.shift_for,
+      'Shift expired: the till cannot sell.',
+      `The same shift on register ${who} has been seen open for more than ${t.shift_expired_hours} h (the vendor gives no opening time): it has expired. Close it (Z-report) and open a new one.`),
     alert('KktOfdNetworkError', 'warning', 'kkt_ofd_network_error_code != 0', t.ofd_error_for,
       'Register cannot reach the OFD.',
       `Register ${who} reports OFD network error code {{ $value }} (1 no physical link, 2 network settings or no connection to the OFD, 3-7 transfer broken or timed out, 8 OFD process not initialised).`),
+    alert('KktOfdLinkLost', 'critical',
+      `(kkt_ofd_network_error_code != 0) and ${REGISTER} (time() - kkt_unsent_oldest_timestamp_seconds > ${t.ofd_link_lost_unsent_hours * HOUR})`, t.ofd_error_for,
+      `OFD link lost: documents unsent for over ${t.ofd_link_lost_unsent_hours} h.`,
+      `Register ${who} reports OFD network error code {{ $value }} and its oldest document not confirmed by the OFD is more than ${t.ofd_link_lost_unsent_hours} h old: the link is down, not slow. At 30 days unsent the FN blocks the register.`),
     alert('KktDataStale', 'warning', `time() - kkt_status_timestamp_seconds > ${t.stale_warning_hours * HOUR}`, t.slow_signal_for,
       'Register has not reported to its vendor.',
       `The vendor's data for register ${who} is {{ $value | humanizeDuration }} old.`),

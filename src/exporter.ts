@@ -53,7 +53,7 @@ const RETIRE_AFTER_MS = 5 * 60_000;
 export class Exporter {
   readonly self = new SelfMetrics(VERSION);
   readonly pool = new UkmRegisterPool();
-  readonly sessions = new SessionRegistry();
+  readonly sessions: SessionRegistry;
   readonly xreports = new XReportCache();
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
@@ -61,7 +61,9 @@ export class Exporter {
   private gen: Generation | undefined;
   private readonly reloadLock = pLimit(1);
 
-  constructor(private readonly opts: ExporterOptions) {}
+  constructor(private readonly opts: ExporterOptions) {
+    this.sessions = new SessionRegistry(opts.log);
+  }
 
   get log(): Logger {
     return this.opts.log;
@@ -94,7 +96,7 @@ export class Exporter {
       } catch (err) {
         this.self.configLoaded(false);
         const error = err instanceof ConfigError ? err.message : errorMessage(err);
-        this.log.error('config not loaded; keeping the previous one', { file: this.opts.configFile, err: error });
+        this.log.error(this.gen ? 'config not loaded; keeping the previous one' : 'config not loaded', { file: this.opts.configFile, err: error });
         return { ok: false as const, error };
       }
     });

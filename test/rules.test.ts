@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FN_WARNING_FLAGS } from '../src/metrics/definitions.js';
 // @ts-expect-error: a plain ESM script without types
 import { renderAlerts, RULES_FILE, THRESHOLDS_FILE } from '../scripts/gen-alerts.mjs';
 
 const alertsDir = new URL('../examples/alerts/', import.meta.url).pathname;
+const root = new URL('..', import.meta.url);
+/** kkt-alerts.test.yml is evaluated every minute; the alerts whose windows run for days are in the long file, every 5. */
+const TEST_FILES = ['kkt-alerts.test.yml', 'kkt-alerts.long.test.yml'];
+
+interface AlertRule { alert?: string; record?: string; expr: string; for?: string; labels?: { severity?: string }; annotations?: Record<string, string> }
+interface ExpAlert { exp_labels?: Record<string, string>; exp_annotations?: Record<string, string> }
+interface RuleTest { alertname: string; eval_time: string; exp_alerts: ExpAlert[] }
 
 function promtool(...args: string[]) {
   const r = spawnSync('promtool', args, { cwd: alertsDir, encoding: 'utf8' });
@@ -13,37 +21,99 @@ function promtool(...args: string[]) {
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+const thresholds = () => parse(readFileSync(THRESHOLDS_FILE, 'utf8')) as { runbook_base_url: string; fn_flag_severity: Record<string, string> };
+const alertRules = () => (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: AlertRule[] }> }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
+const ruleTests = () => TEST_FILES.flatMap((f) => (parse(readFileSync(`${alertsDir}/${f}`, 'utf8')) as { tests: Array<{ alert_rule_test?: RuleTest[] }> }).tests)
+  .flatMap((t) => t.alert_rule_test ?? []);
+
+/** The anchor GitHub gives a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
+const githubAnchor = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+
 describe('alert rules', () => {
   it('kkt-alerts.yml is generated from thresholds.yml (run `npm run rules`)', () => {
-    const thresholds = parse(readFileSync(THRESHOLDS_FILE, 'utf8'));
-    expect(renderAlerts(thresholds)).toBe(readFileSync(RULES_FILE, 'utf8'));
+    expect(renderAlerts(thresholds())).toBe(readFileSync(RULES_FILE, 'utf8'));
   });
 
   it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', 'kkt-alerts.yml');
-    expect(r.out).toContain('SUCCESS: 30 rules found');
+    expect(r.out).toContain('SUCCESS: 45 rules found');
     expect(r.status).toBe(0);
   });
 
   it('pass their promtool unit tests', () => {
-    const r = promtool('test', 'rules', 'kkt-alerts.test.yml');
-    expect(r.out).toContain('SUCCESS');
+    const r = promtool('test', 'rules', ...TEST_FILES);
+    expect(r.out).not.toContain('FAILED');
+    expect(r.out.match(/SUCCESS/g)).toHaveLength(TEST_FILES.length);
     expect(r.status).toBe(0);
-  });
+  }, 120_000);
 
-  it('every alert has a unit test in which it fires, and every alert has severity, summary and description', () => {
-    const rules = parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; for?: string; labels?: { severity?: string }; annotations?: Record<string, string> }> }> };
-    const tests = parse(readFileSync(`${alertsDir}/kkt-alerts.test.yml`, 'utf8')) as { tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }> };
-    const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert);
-    const fired = new Set(tests.tests.flatMap((t) => t.alert_rule_test ?? []).filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname));
-    expect(alerts.length).toBe(24);
+  it('every alert has a unit test in which it fires, and every alert has severity, summary, description and runbook_url', () => {
+    const alerts = alertRules();
+    const tests = ruleTests();
+    const fired = new Set(tests.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname));
+    expect(alerts.length).toBe(39);
+    expect(new Set(alerts.map((a) => a.alert)).size).toBe(alerts.length);
     for (const a of alerts) {
       expect(a.alert).toMatch(/^Kkt[A-Z][A-Za-z]+$/);
       expect(fired, `${a.alert} has no firing test`).toContain(a.alert);
       expect(['critical', 'warning', 'info']).toContain(a.labels?.severity);
       expect(a.annotations?.summary).toBeTruthy();
       expect(a.annotations?.description).toMatch(/\{\{/);
+      expect(a.annotations?.runbook_url).toMatch(/^https?:\/\//);
       expect(a.for).toBeTruthy();
     }
+    // promtool compares annotations exactly; this only says so up front.
+    for (const t of tests) for (const e of t.exp_alerts) expect(e.exp_annotations?.runbook_url, `${t.alertname} at ${t.eval_time}`).toBeTruthy();
+  });
+
+  it('the FN flags of thresholds.yml are exactly the flags the exporter sets, one alert each with its severity', () => {
+    const severity = thresholds().fn_flag_severity;
+    expect(Object.keys(severity).sort()).toEqual(Object.keys(FN_WARNING_FLAGS).sort());
+    const alerts = alertRules();
+    for (const [flag, sev] of Object.entries(severity)) {
+      const a = alerts.filter((r) => r.expr === `kkt_fn_warning_flag{flag="${flag}"} == 1`);
+      expect(a, flag).toHaveLength(1);
+      expect(a[0]?.labels?.severity).toBe(sev);
+    }
+    // The bit-mask alert would page a second time for the same flags.
+    expect(alerts.map((a) => a.alert)).not.toContain('KktFnWarningFlags');
+    expect(alerts.filter((a) => a.expr.includes('kkt_fn_warning_flags'))).toEqual([]);
+  });
+
+  it('every alert\'s runbook_url points at its own `## <AlertName>` section of docs/alerts.md, and every section at an alert', () => {
+    const base = thresholds().runbook_base_url;
+    expect(base).toMatch(/^https:\/\/.+\/docs\/alerts\.md$/);
+    const headings = [...read('docs/alerts.md').matchAll(/^## (.+)$/gm)].map((m) => (m[1] as string).trim());
+    const anchors = new Set(headings.map(githubAnchor));
+    const alerts = alertRules();
+    for (const a of alerts) {
+      const url = a.annotations?.runbook_url ?? '';
+      expect(url, a.alert).toBe(`${base}#${githubAnchor(a.alert as string)}`);
+      expect(anchors, `${a.alert}: no "## ${a.alert}" in docs/alerts.md`).toContain(url.slice(url.indexOf('#') + 1));
+    }
+    expect(headings.sort()).toEqual(alerts.map((a) => a.alert).sort());
+  });
+
+  it('the README\'s alert table names every alert, with its severity, and no other', () => {
+    const readme = read('README.md');
+    const start = readme.indexOf('### What each alert means for a store');
+    expect(start).toBeGreaterThan(0);
+    const rows = readme.slice(start).split('\n').filter((l) => l.startsWith('| `Kkt'));
+    const listed = new Map<string, string>();
+    for (const row of rows) {
+      const [names = '', severities = ''] = row.split('|').slice(1, 3);
+      const alertNames = [...names.matchAll(/`(Kkt[A-Za-z]+)`/g)].map((m) => m[1] as string);
+      const sev = severities.trim().split(/\s*\/\s*/);
+      // "a / b | warning / critical" pairs them up; one severity covers every name of the row.
+      expect(sev.length === 1 || sev.length === alertNames.length, row).toBe(true);
+      alertNames.forEach((n, i) => {
+        expect(listed.has(n), `${n} listed twice`).toBe(false);
+        listed.set(n, (sev.length === 1 ? sev[0] : sev[i]) as string);
+      });
+    }
+    const alerts = alertRules();
+    expect([...listed.keys()].sort()).toEqual(alerts.map((a) => a.alert).sort());
+    for (const a of alerts) expect(listed.get(a.alert as string), a.alert).toBe(a.labels?.severity);
   });
 });

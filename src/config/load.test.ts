@@ -1,7 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { constants, openSync, closeSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from './duration.js';
 import { ConfigError, loadConfig } from './load.js';
 import { maskedYaml } from './mask.js';
@@ -133,11 +135,85 @@ describe('loadConfig', () => {
 
   it('refuses static labels that clash with the exporter\'s own', async () => {
     const found = await problems('sources:\n  - name: s\n    type: ukm\n    registers: [{name: r, url: "http://10.0.0.1", labels: {kkt: x}}]\n');
-    expect(found).toEqual(['4:65: sources.0.registers.0.labels.kkt: label "kkt" is set by the exporter itself']);
+    expect(found).toEqual(['4:65: sources.0.registers.0.labels.kkt: label "kkt" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it']);
   });
 
-  it('reports a missing file as an error at 1:1', async () => {
-    await expect(loadConfig(join(dir, 'nope.yml'), {})).rejects.toThrow(/nope\.yml:1:1: cannot read file: ENOENT/);
+  it('reports a missing file at 1:1 and names the flags that fix it', async () => {
+    await expect(loadConfig(join(dir, 'nope.yml'), {})).rejects.toThrow(/nope\.yml:1:1: config file not found \(ENOENT\).*--config\.file.*--demo/);
+  });
+
+  it('refuses a YAML alias bomb at its first alias, in the file it is in', async () => {
+    const level = (name: string, item: string) => `${name}: &${name} [${Array(10).fill(item).join(', ')}]\n`;
+    const bomb = level('a', 'x') + ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].map((n, i) => level(n, `*${'abcdefgh'[i]}`)).join('');
+    const file = await write('bomb.yml', bomb);
+    await expect(loadConfig(file, {})).rejects.toThrow(new RegExp(`^${file}:2:8: YAML aliases expand more than 10000 times .*; write the repeated parts out`));
+    await write('regs-bomb.yml', bomb);
+    const main = await write('with-bomb.yml', 'sources:\n  - {name: s, type: ukm, registers_file: regs-bomb.yml}\n');
+    await expect(loadConfig(main, {})).rejects.toThrow(/regs-bomb\.yml:2:8: YAML aliases expand more than 10000 times/);
+    expect(await problems('global: {timezone: *zone}\n')).toEqual(['1:20: Unresolved alias (the anchor must be set before the alias): zone']);
+  });
+
+  it('accepts an anchor used once per register in a large fleet', async () => {
+    const regs = Array.from({ length: 300 }, (_, i) => `      - {name: r${i}, url: "http://10.0.${i >> 8}.${i & 255}:8080", labels: *std}\n`).join('');
+    const text = `sources:\n  - name: s\n    type: ukm\n    registers:\n      - {name: first, url: "http://10.1.0.1:8080", labels: &std {chain: msk}}\n${regs}`;
+    const { config } = await loadConfig(await write('anchors.yml', text), {});
+    expect(config.sources[0]?.type === 'ukm' && config.sources[0].registers[300]?.labels).toEqual({ chain: 'msk' });
+  });
+
+  it('reports a duplicate register name once, where the duplicate is written', async () => {
+    await write('dup-regs.yml', '- { name: r2, url: "http://10.0.0.2:8080" }\n- { name: r1, url: "http://10.0.0.3:8080" }\n');
+    const file = await write('dup.yml', 'sources:\n  - name: s\n    type: ukm\n    registers: [{name: r1, url: "http://10.0.0.1:8080"}]\n    registers_file: dup-regs.yml\n');
+    const err = await loadConfig(file, {}).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`)).toEqual([
+      `${join(dir, 'dup-regs.yml')}:2:11: duplicate register name "r1" in source "s" (first at ${file}:4:24)`,
+    ]);
+    expect(await problems('sources:\n  - name: s\n    type: ukm\n    registers:\n      - {name: a, url: "http://10.0.0.1"}\n      - {name: a, url: "http://10.0.0.2"}\n')).toEqual([
+      expect.stringMatching(/^6:16: duplicate register name "a" in source "s" \(first at .*:5:16\)$/),
+    ]);
+  });
+});
+
+describe('files that are not regular files, or too large', () => {
+  const fifos: string[] = [];
+  async function fifo(name: string): Promise<string> {
+    const path = join(dir, name);
+    execFileSync('mkfifo', [path]);
+    fifos.push(path);
+    return path;
+  }
+  // Releases a reader stuck on a FIFO (as the code before the fix was), so a failure cannot hang the run.
+  afterAll(() => {
+    for (const path of fifos) {
+      try {
+        closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    }
+  });
+
+  it('refuses a FIFO as a secret file instead of waiting for a writer', { timeout: 5000 }, async () => {
+    await fifo('secret-pipe');
+    const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: secret-pipe\n');
+    expect(found).toEqual(['5:20: cannot read password_file: not a regular file (a named pipe)']);
+  });
+
+  it('refuses a FIFO as registers_file or as the config file', { timeout: 5000 }, async () => {
+    await fifo('regs-pipe.yml');
+    const file = await write('with-pipe.yml', 'sources:\n  - {name: s, type: ukm, registers_file: regs-pipe.yml}\n');
+    await expect(loadConfig(file, {})).rejects.toThrow(/regs-pipe\.yml:1:1: cannot read file: not a regular file \(a named pipe\)/);
+    const config = await fifo('config-pipe.yml');
+    await expect(loadConfig(config, {})).rejects.toThrow(/config-pipe\.yml:1:1: cannot read file: not a regular file \(a named pipe\)/);
+    await expect(loadConfig(dir, {})).rejects.toThrow(/:1:1: cannot read file: not a regular file \(a directory\)/);
+  });
+
+  it('refuses a secret file over 64 KiB and a config file over 16 MiB', async () => {
+    await write('big-secret', 'x'.repeat(64 * 1024 + 1));
+    const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: big-secret\n');
+    expect(found).toEqual(['5:20: cannot read password_file: larger than 64 KiB, the limit for a secret file']);
+    const big = await write('big.yml', `# ${'x'.repeat(16 * 1024 * 1024)}\n`);
+    await expect(loadConfig(big, {})).rejects.toThrow(/big\.yml:1:1: cannot read file: larger than 16 MiB, the limit for a config file/);
   });
 });
 
@@ -146,7 +222,7 @@ describe('ATOL source config', () => {
     await write('atol-pass', 'v2ApscRjr\n');
     const { config } = await loadConfig(await write('atol.yml', 'sources:\n  - name: atol-cloud\n    type: atol\n    login: neletest\n    password_file: atol-pass\n'), {});
     expect(config.sources[0]).toEqual({
-      name: 'atol-cloud', type: 'atol', url: 'https://online.atol.ru', login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 16,
+      name: 'atol-cloud', type: 'atol', url: 'https://online.atol.ru', login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 16, max_registers: 100000,
     });
   });
 

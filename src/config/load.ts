@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, SECRET_KEYS, ukmRegistersFile, type Config, type SourceConfig, type UkmRegisterConfig } from './schema.js';
 
@@ -21,7 +22,11 @@ export class ConfigError extends Error {
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+  return `${placeOf(p)}: ${p.message}`;
+}
+
+function placeOf(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col}`;
 }
 
 export interface LoadedConfig {
@@ -31,6 +36,12 @@ export interface LoadedConfig {
 
 type Path = ReadonlyArray<string | number>;
 
+/**
+ * Alias expansions allowed in one file (yaml's maxAliasCount, default 100): enough to reuse an
+ * anchor across a large fleet, far too few for a "billion laughs" of aliases of aliases.
+ */
+const MAX_ALIAS_COUNT = 10_000;
+
 /** A parsed YAML file that can tell where any path in it starts. */
 class YamlFile {
   readonly lines = new LineCounter();
@@ -38,6 +49,34 @@ class YamlFile {
 
   constructor(readonly file: string, text: string) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+  }
+
+  /** The document as plain data; a runaway or unresolved alias is reported at its alias. */
+  toJS(): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      if (err instanceof ReferenceError) throw new ConfigError([this.aliasProblem(err.message)]);
+      throw err;
+    }
+  }
+
+  /** yaml's alias error, at the alias it names or else the first one. */
+  private aliasProblem(reason: string): ConfigProblem {
+    const unresolved = /^Unresolved alias.*: (.+)$/.exec(reason)?.[1];
+    let at: Alias | undefined;
+    visit(this.doc, {
+      Alias: (_key, node) => {
+        if (unresolved !== undefined && node.source !== unresolved) return;
+        at = node;
+        return visit.BREAK;
+      },
+    });
+    const message = reason.startsWith('Excessive alias count')
+      ? `YAML aliases expand more than ${MAX_ALIAS_COUNT} times (aliases of aliases multiply, as in a "billion laughs"); write the repeated parts out or nest fewer aliases`
+      : reason;
+    const pos = this.lines.linePos(at?.range?.[0] ?? 0);
+    return { file: this.file, line: pos.line, col: pos.col, message };
   }
 
   syntaxProblems(): ConfigProblem[] {
@@ -106,23 +145,69 @@ class YamlFile {
   }
 }
 
-async function readYaml(file: string, env: NodeJS.ProcessEnv): Promise<{ yaml: YamlFile; value: unknown }> {
+/** The most a file may hold; anything bigger is a mistake (or an attack), not a config. */
+const CONFIG_LIMIT = { bytes: 16 * 1024 * 1024, text: '16 MiB, the limit for a config file' };
+const SECRET_LIMIT = { bytes: 64 * 1024, text: '64 KiB, the limit for a secret file' };
+
+/** A file that is there but is not one a config may read. */
+class UnreadableFile extends Error {}
+
+/**
+ * The text of a regular file of at most `limit` bytes. Opened without blocking and checked before
+ * reading: a FIFO would otherwise wait forever for a writer, and a device might never end.
+ */
+async function readTextFile(path: string, limit: { bytes: number; text: string }): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new UnreadableFile(`not a regular file (${kindOf(stat)})`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead, buffer } = await handle.read({ buffer: Buffer.alloc(64 * 1024) });
+      if (bytesRead === 0) return Buffer.concat(chunks, total).toString('utf8');
+      total += bytesRead;
+      if (total > limit.bytes) throw new UnreadableFile(`larger than ${limit.text}`);
+      chunks.push(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function kindOf(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  if (stat.isFIFO()) return 'a named pipe';
+  if (stat.isSocket()) return 'a socket';
+  return 'a device';
+}
+
+/** Why a file could not be read: the errno code, or what is wrong with the file. */
+function whyUnreadable(err: unknown): string {
+  if (err instanceof UnreadableFile) return err.message;
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** `whenMissing` replaces the message for a file that does not exist. */
+async function readYaml(file: string, env: NodeJS.ProcessEnv, whenMissing?: string): Promise<{ yaml: YamlFile; value: unknown }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, CONFIG_LIMIT);
   } catch (err) {
-    throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? err}` }]);
+    const reason = whyUnreadable(err);
+    const message = reason === 'ENOENT' && whenMissing !== undefined ? whenMissing : `cannot read file: ${reason}`;
+    throw new ConfigError([{ file, line: 1, col: 1, message }]);
   }
   const yaml = new YamlFile(file, text);
   const syntax = yaml.syntaxProblems();
   if (syntax.length > 0) throw new ConfigError(syntax);
   const envProblems = yaml.expandEnv(env);
   if (envProblems.length > 0) throw new ConfigError(envProblems);
-  return { yaml, value: yaml.doc.toJS() ?? {} };
+  return { yaml, value: yaml.toJS() ?? {} };
 }
 
 async function readSecretFile(path: string): Promise<string> {
-  return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+  return (await readTextFile(path, SECRET_LIMIT)).replace(/\r?\n$/, '');
 }
 
 /** Replaces every `<secret>_file` with the file's content under `<secret>`, in place. */
@@ -145,7 +230,7 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
       try {
         obj[secret] = await readSecretFile(resolve(baseDir, value));
       } catch (err) {
-        problems.push(yaml.problemAt([...path, key], `cannot read ${key}: ${(err as NodeJS.ErrnoException).code ?? err}`));
+        problems.push(yaml.problemAt([...path, key], `cannot read ${key}: ${whyUnreadable(err)}`));
         obj[secret] = '<unreadable>'; // reported above; keeps validation from also calling it missing
       }
       delete obj[key];
@@ -155,40 +240,64 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
   }
 }
 
-async function loadRegistersFile(file: string, env: NodeJS.ProcessEnv): Promise<UkmRegisterConfig[]> {
+/** Registers as written in one file, with the path of their list in it. */
+interface RegisterList {
+  registers: UkmRegisterConfig[];
+  yaml: YamlFile;
+  path: Path;
+}
+
+async function loadRegistersFile(file: string, env: NodeJS.ProcessEnv): Promise<RegisterList> {
   const { yaml, value } = await readYaml(file, env);
   const parsed = ukmRegistersFile.safeParse(value);
   if (!parsed.success) throw new ConfigError(yaml.zodProblems(parsed.error));
-  return Array.isArray(parsed.data) ? parsed.data : parsed.data.registers;
+  if (Array.isArray(parsed.data)) return { registers: parsed.data, yaml, path: [] };
+  return { registers: parsed.data.registers, yaml, path: ['registers'] };
 }
 
 async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
   for (const [i, source] of config.sources.entries()) {
     if (source.type !== 'ukm') continue;
+    const lists: RegisterList[] = [{ registers: source.registers, yaml, path: ['sources', i, 'registers'] }];
     if (source.registers_file) {
       try {
-        source.registers = [...source.registers, ...(await loadRegistersFile(resolve(baseDir, source.registers_file), env))];
+        lists.push(await loadRegistersFile(resolve(baseDir, source.registers_file), env));
       } catch (err) {
         if (err instanceof ConfigError) problems.push(...err.problems);
         else throw err;
       }
     }
-    const names = new Set<string>();
-    for (const r of source.registers) {
-      if (names.has(r.name)) problems.push(yaml.problemAt(['sources', i, 'registers'], `duplicate register name "${r.name}" in source "${source.name}"`));
-      names.add(r.name);
-    }
+    source.registers = lists.flatMap((l) => l.registers);
+    problems.push(...duplicateNames(source.name, lists));
   }
   return problems;
 }
+
+/** A problem at each register named like an earlier one of the source, in the file that has it. */
+function duplicateNames(source: string, lists: RegisterList[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, { yaml: YamlFile; path: Path }>();
+  for (const { registers, yaml, path } of lists) {
+    registers.forEach((r, j) => {
+      const here = { yaml, path: [...path, j, 'name'] };
+      const first = seen.get(r.name);
+      if (!first) return void seen.set(r.name, here);
+      const firstAt = placeOf(first.yaml.problemAt(first.path, ''));
+      problems.push(yaml.problemAt(here.path, `duplicate register name "${r.name}" in source "${source}" (first at ${firstAt})`));
+    });
+  }
+  return problems;
+}
+
+const CONFIG_MISSING = 'config file not found (ENOENT): name it with --config.file=PATH, or try the exporter on a simulated fleet with --demo';
 
 /**
  * Reads, expands, validates and resolves a config file. Throws ConfigError listing every problem
  * found, each with the file, line and column it comes from.
  */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  const { yaml, value } = await readYaml(file, env);
+  const { yaml, value } = await readYaml(file, env, CONFIG_MISSING);
   const baseDir = dirname(resolve(file));
   const problems: ConfigProblem[] = [];
   await resolveSecretFiles(value, [], yaml, baseDir, problems);

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { EXPORTER_LABELS } from '../metrics/definitions.js';
 import { parseDuration } from './duration.js';
 
 /** The UKM 5 monitoring endpoints in the order they are read: what matters most comes first. */
@@ -14,8 +15,6 @@ export const SECRET_MAPS = ['headers'] as const;
 
 export const MIN_UKM_INTERVAL_MS = 1000;
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Labels the exporter sets itself; a register's static labels may not reuse them. */
-export const RESERVED_LABELS = ['source', 'kkt', 'endpoint', 'operation', 'job', 'instance', '__name__'];
 
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = typeof value === 'string' ? parseDuration(value) : undefined;
@@ -77,13 +76,15 @@ const sourceCommon = {
   timeout: duration.optional(),
   tls: tls.optional(),
   proxy_url: httpUrl.optional(),
+  /** For vendor times that carry no offset; default global.timezone (ATOL: UTC, as it documents). */
+  timezone: timezone.optional(),
 };
 
 const staticLabels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
   for (const name of Object.keys(labels)) {
     if (!LABEL_NAME_RE.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `label name "${name}" must match [a-zA-Z_][a-zA-Z0-9_]*` });
-    else if (RESERVED_LABELS.includes(name) || name.startsWith('__')) {
-      ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is set by the exporter itself` });
+    else if (EXPORTER_LABELS.has(name) || name.startsWith('__')) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it` });
     }
   }
 });
@@ -92,6 +93,8 @@ export const ukmRegister = z.strictObject({
   name: z.string().min(1),
   url: httpUrl,
   labels: staticLabels.default({}),
+  /** The register's own zone for its offset-less times, over the source's: a chain spans time zones. */
+  timezone: timezone.optional(),
 });
 export type UkmRegisterConfig = z.infer<typeof ukmRegister>;
 
@@ -101,7 +104,12 @@ export const ukmRegistersFile = z.union([z.array(ukmRegister), z.strictObject({ 
 const ukmSource = z.strictObject({
   ...sourceCommon,
   type: z.literal('ukm'),
-  endpoints: z.array(z.enum(UKM_ENDPOINTS)).min(1).default([...UKM_ENDPOINTS]),
+  /** Which endpoints to read; they are always read in UKM_ENDPOINTS' order, whatever the list's. */
+  endpoints: z
+    .array(z.enum(UKM_ENDPOINTS))
+    .min(1)
+    .default([...UKM_ENDPOINTS])
+    .transform((chosen) => UKM_ENDPOINTS.filter((e) => chosen.includes(e))),
   min_interval: duration.default(MIN_UKM_INTERVAL_MS).refine((ms) => ms >= MIN_UKM_INTERVAL_MS, {
     message: 'must be at least 1s: a UKM register accepts at most one request per second',
   }),
@@ -111,6 +119,12 @@ const ukmSource = z.strictObject({
   registers_file: z.string().optional(),
 });
 export type UkmSourceConfig = z.infer<typeof ukmSource>;
+
+/**
+ * The most registers a cloud source may list: every size a vendor states (a total, a page, a list)
+ * is checked against it, so a hostile or broken answer cannot make the exporter plan a huge read.
+ */
+const maxRegisters = z.number().int().min(1).default(100_000);
 
 /** A secret: given inline (usually as `${ENV}`) or as `<key>_file`. */
 const secret = (key: string) => z.string({ error: `${key} (or ${key}_file) is required` }).min(1, `${key} is empty`);
@@ -124,6 +138,7 @@ const atolSource = z.strictObject({
   page_size: z.number().int().min(1).max(100).default(100),
   /** Pages read at once after the first; the first tells how many there are. */
   page_concurrency: z.number().int().min(1).max(32).default(16),
+  max_registers: maxRegisters,
 });
 export type AtolSourceConfig = z.infer<typeof atolSource>;
 
@@ -146,10 +161,9 @@ const businessKassaSource = z.strictObject({
   /** Base URL with any path prefix; the hosted service answers under /v1. */
   url: httpUrl,
   auth: staticAuth.default({}),
-  /** For the service's `dd.MM.yyyy HH:mm` times; default global.timezone. */
-  timezone: timezone.optional(),
   /** Fiscal circuits (by INN) whose register activity to expose; one extra call each per scrape. */
   circuits: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  max_registers: maxRegisters,
 });
 export type BusinessKassaSourceConfig = z.infer<typeof businessKassaSource>;
 
@@ -163,17 +177,43 @@ const kassa24Source = z.strictObject({
   kkms: z.array(z.number().int().positive()).optional(),
   /** Registers read at once. */
   concurrency: z.number().int().min(1).max(64).default(8),
+  max_registers: maxRegisters,
   /** An X-report is a fiscal document sent to the OFD: taken rarely, cached in between. */
   xreport: z
     .strictObject({
       enabled: z.boolean().default(true),
       min_interval: duration.default(15 * 60_000).refine((ms) => ms >= 60_000, { message: 'must be at least 1m: every X-report is a fiscal document' }),
       method: z.enum(['POST', 'GET']).default('POST'),
-      path: z.string().startsWith('/').refine((p) => p.includes('{shift}'), { message: 'must contain {shift}' }).default('/shifts/{shift}/x'),
+      path: z.string().superRefine((path, ctx) => {
+        const problem = unsafeXReportPath(path);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }).default('/shifts/{shift}/x'),
     })
     .default({ enabled: true, min_interval: 15 * 60_000, method: 'POST', path: '/shifts/{shift}/x' }),
 });
 export type Kassa24SourceConfig = z.infer<typeof kassa24Source>;
+
+/** Path segments of the calls that close or open a shift (`POST /shifts/:id/z`, `POST /shifts`). */
+const SHIFT_WRITE_SEGMENTS = new Set(['z', 'open', 'close', 'zreport', 'z-report']);
+
+/**
+ * Why an `xreport.path` could reach something other than a report of one shift, or undefined. It
+ * must be a plain path below `/shifts/{shift}/`, with no segment naming a Z-report or a shift opening
+ * or closing, and nothing that could hide one (encoding, `..`, a query).
+ */
+export function unsafeXReportPath(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'must start with /';
+  if (/[%?#\\\s]|\/\/|\/\.\.?(\/|$)/.test(path)) return 'must be a plain path: no %-encoding, query, fragment, backslash, empty or dot segment';
+  const segments = path.slice(1).split('/');
+  const shift = segments.indexOf('{shift}');
+  if (shift < 0 || segments.lastIndexOf('{shift}') !== shift) return 'must contain {shift} once, as a whole segment';
+  if (shift === segments.length - 1) return 'must name a report below the shift (e.g. /shifts/{shift}/x), not the shift itself';
+  const write = segments.find((seg) => SHIFT_WRITE_SEGMENTS.has(seg.toLowerCase()));
+  if (write) return `must not reach "/${write}": it could close or open a shift (only an X-report may be taken)`;
+  const shifts = segments.findIndex((seg) => seg.toLowerCase() === 'shifts');
+  if (shifts >= 0 && segments[shifts + 1] !== '{shift}') return '"/shifts" must be followed by /{shift} (POST /shifts opens a shift)';
+  return undefined;
+}
 
 export const SOURCE_TYPES = ['ukm', 'atol', 'businesskassa', 'kassa24'] as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { probeTimeoutSeconds } from './deadline.js';
+import { MAX_PROBE_SECONDS, probeTimeoutSeconds } from './deadline.js';
 
 describe('probeTimeoutSeconds', () => {
   // blackbox_exporter's TestTimeoutIsSetCorrectly, with its built-in 120 s default passed in.
@@ -32,5 +32,22 @@ describe('probeTimeoutSeconds', () => {
 
   it('falls back to the source timeout when the offset eats the whole header', () => {
     expect(probeTimeoutSeconds('0.2', 3, 0.5, 10)).toBe(3);
+  });
+
+  it.each([
+    ['300.5', 300],
+    ['301', 300],
+    ['2147483.647', 300],
+    ['2147483.648', 300],
+    ['4294967.296', 300],
+    ['1e15', 300],
+    ['1e309', 9.5], // Infinity: unreadable
+  ])('clamps a header of %s s to the %s s staleness window (offset 0.5)', (header, expected) => {
+    expect(probeTimeoutSeconds(header, 0, 0.5, 10)).toBe(expected);
+  });
+
+  it('clamps a source timeout and a default as large as a year too', () => {
+    expect(probeTimeoutSeconds(undefined, 365 * 86_400, 0.5, 365 * 86_400)).toBe(MAX_PROBE_SECONDS);
+    expect(probeTimeoutSeconds('400', 365 * 86_400, 0, 10)).toBe(MAX_PROBE_SECONDS);
   });
 });

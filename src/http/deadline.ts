@@ -2,9 +2,17 @@
 export const SCRAPE_TIMEOUT_HEADER = 'x-prometheus-scrape-timeout-seconds';
 
 /**
+ * The longest a probe may take, whatever a client or the config asks: Prometheus's staleness window.
+ * A scrape that takes longer would leave its series stale anyway, and Node's timers overflow past
+ * 2^31 ms (they fire at once).
+ */
+export const MAX_PROBE_SECONDS = 300;
+
+/**
  * Seconds a probe may take, as blackbox_exporter's getTimeout computes it: Prometheus's timeout
  * (or `defaultSeconds` when the request has no header) minus `offsetSeconds`, capped by the source's
- * own `timeout` (0 = none). An unreadable header counts as no header.
+ * own `timeout` (0 = none), and never more than MAX_PROBE_SECONDS. An unreadable header counts as no
+ * header.
  */
 export function probeTimeoutSeconds(
   header: string | undefined,
@@ -15,8 +23,8 @@ export function probeTimeoutSeconds(
   const fromHeader = header === undefined || header.trim() === '' ? NaN : Number(header);
   const timeout = Number.isFinite(fromHeader) && fromHeader > 0 ? fromHeader : defaultSeconds;
   const max = timeout - offsetSeconds;
-  if ((sourceTimeoutSeconds > 0 && sourceTimeoutSeconds < max) || max < 0) return sourceTimeoutSeconds;
-  return max;
+  const seconds = (sourceTimeoutSeconds > 0 && sourceTimeoutSeconds < max) || max < 0 ? sourceTimeoutSeconds : max;
+  return Math.min(seconds, MAX_PROBE_SECONDS);
 }
 
 /** A point on the monotonic clock (performance.now() milliseconds) by which work must be done. */

@@ -14,6 +14,22 @@ export interface MetricDef {
   from?: Partial<Record<SourceType, string>>;
 }
 
+/**
+ * The FN warning flags byte (domain.md): the `flag` label of kkt_fn_warning_flag, by bit. PromQL has
+ * no bitwise operators, so each flag gets its own series and can page with its own severity.
+ */
+export const FN_WARNING_FLAGS = {
+  urgent_replacement: 0x01,
+  resource_exhausted: 0x02,
+  memory_full: 0x04,
+  ofd_timeout: 0x08,
+  format_error: 0x10,
+  setup_required: 0x20,
+  ofd_cancelled: 0x40,
+  critical_error: 0x80,
+} as const;
+export type FnWarningFlag = keyof typeof FN_WARNING_FLAGS;
+
 const CACHED = 'From the last X-report, which is cached: a fiscal document, taken at most once per xreport.min_interval while the shift is open.';
 
 /** X-report totals (Kassa24), all cached between X-reports. */
@@ -24,7 +40,7 @@ function xreportMetrics() {
     kkt_xreport_operations: perOperation('Operations in the shift, by operation (sales, purchases, refunds, purchase_refunds, expenses, incomes).', 'Total.*.Qty'),
     kkt_xreport_amount: perOperation('Amount of the shift\'s operations, by operation, in the register\'s currency (tenge).', 'Total.*.Amount'),
     kkt_xreport_cumulative_amount: perOperation('Amount of all operations over all shifts, by operation, in the register\'s currency (tenge).', 'Total.*.Cumulative'),
-    kkt_xreport_count: total('Operations in the shift, all kinds.', 'Count'),
+    kkt_xreport_all_operations: total('Operations in the shift, all kinds.', 'Count'),
     kkt_xreport_total_amount: total('Total amount of the shift, in tenge.', 'TotalAmount'),
     kkt_xreport_cash_received_amount: total('Cash received in the shift, in tenge.', 'TotalCashReceivedAmount'),
     kkt_xreport_change_amount: total('Change given in the shift, in tenge.', 'TotalChangeAmount'),
@@ -67,7 +83,7 @@ export const REGISTER_METRICS = {
       ukm: 'url',
       atol: 'serial (serialNumber), rnm (registrationNumber), device_number, fn_serial (fiscalStorageSerialNumber), inn (fiscalStorageINN), payment_address (fiscalStoragePaymentAddress), group_code (groupCode)',
       businesskassa: 'serial (sn), eip, rnm (fs.rnm), fn_serial (fs.sn), inn (fs.inn), fn_mode (fs.mode), tax_system (fs.tax_system), agent (fs.agent)',
-      kassa24: 'id_kkm (IdKkm), name (Name), znm (Znm), rnm (Rnm)',
+      kassa24: 'id_kkm (IdKkm), name (Name), znm (Znm), rnm (Rnm), ofd_code (OfdCode, when sent)',
     },
   },
   kkt_paper_present: {
@@ -80,7 +96,7 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: 'Fiscal documents not yet confirmed by the OFD (fiscal data operator).',
     labels: [],
-    from: { ukm: 'ofd', atol: 'unsentDocs (absent = 0)', businesskassa: 'fs.ofd.number' },
+    from: { ukm: 'ofd', atol: 'unsentDocs (absent = 0)', businesskassa: 'fs.ofd.number', kassa24: 'OfflineQueue (documents kept offline; when sent)' },
   },
   kkt_unsent_oldest_timestamp_seconds: {
     type: 'gauge',
@@ -126,15 +142,21 @@ export const REGISTER_METRICS = {
   },
   kkt_fn_warning_flags: {
     type: 'gauge',
-    help: 'Warning flags of the fiscal storage (FN), a bit mask: 1 urgent replacement (3 days left), 2 resource running out (30 days), 4 memory 90 % full, 8 OFD answer timeout exceeded, 128 critical FN error.',
+    help: 'Warning flags of the fiscal storage (FN), a bit mask: 1 urgent replacement (3 days left), 2 resource running out (30 days), 4 memory full (90 % in older format versions, 99 % in FFD 1.2), 8 OFD answer timeout exceeded, 16 refused by format-logical control, 32 register setup required, 64 OFD contract annulled, 128 critical FN error. kkt_fn_warning_flag has one series per flag.',
     labels: [],
     from: { businesskassa: 'fs.flags' },
+  },
+  kkt_fn_warning_flag: {
+    type: 'gauge',
+    help: '1 if the fiscal storage (FN) raises this warning flag, 0 if not; all eight whenever the flags are read. flag: urgent_replacement (0x01, replace within 3 days), resource_exhausted (0x02, 30 days left), memory_full (0x04, 90 % or 99 % full by format version), ofd_timeout (0x08), format_error (0x10), setup_required (0x20), ofd_cancelled (0x40, OFD contract annulled), critical_error (0x80).',
+    labels: ['flag'],
+    from: { businesskassa: 'fs.flags, one bit each' },
   },
   kkt_shift_open: {
     type: 'gauge',
     help: '1 if a shift is open on the register, 0 if closed. A shift open for more than 24 h expires.',
     labels: [],
-    from: { atol: 'isShiftOpened', businesskassa: 'fs.shift_is_open', kassa24: 'IdStatusShift == 1' },
+    from: { atol: 'isShiftOpened', businesskassa: 'fs.shift_is_open', kassa24: 'IdStatusShift != 2 (1 open; a shift past 24 h turns "expired", a status of its own)' },
   },
   kkt_shift_number: {
     type: 'gauge',
@@ -195,6 +217,12 @@ export const REGISTER_METRICS = {
     help: 'When the vendor formed this register\'s data, as a Unix timestamp: a value far in the past means the register stopped reporting.',
     labels: [],
     from: { atol: 'timestamp', businesskassa: 'timestamp (dd.MM.yyyy HH:mm in the source\'s time zone)' },
+  },
+  kkt_register_blocked: {
+    type: 'gauge',
+    help: '1 if the vendor reports the register blocked (it cannot sell), 0 if not. In Kazakhstan a register that keeps documents offline for more than 72 h is blocked.',
+    labels: [],
+    from: { kassa24: 'IdStatusKkm == 3 or Lock (when sent)' },
   },
   kkt_mcu_temperature_celsius: {
     type: 'gauge',
@@ -308,3 +336,20 @@ export const SELF_METRICS = {
 } as const satisfies Record<string, MetricDef>;
 
 export const ALL_METRICS: Record<string, MetricDef> = { ...REGISTER_METRICS, ...PROBE_METRICS, ...SELF_METRICS };
+
+/** The labels of `kkt_info`, across every source type (see its `from`). */
+export const INFO_LABELS = [
+  'url', 'serial', 'rnm', 'device_number', 'fn_serial', 'inn', 'payment_address', 'group_code',
+  'eip', 'fn_mode', 'tax_system', 'agent', 'id_kkm', 'name', 'znm', 'ofd_code',
+] as const;
+
+/**
+ * Every label name the exporter sets on some family, and the names Prometheus reserves. A register's
+ * static label with one of these names would give a series a duplicate label, and Prometheus drops
+ * the whole scrape for it.
+ */
+export const EXPORTER_LABELS: ReadonlySet<string> = new Set([
+  'source', 'kkt', 'job', 'instance', '__name__', 'le', 'quantile',
+  ...INFO_LABELS,
+  ...Object.values(ALL_METRICS).flatMap((d) => d.labels),
+]);

@@ -32,6 +32,16 @@ function cheaperOpenFds(registry: Registry): void {
   });
 }
 
+/**
+ * prom-client's `nodejs_active_{handles,requests,resources}_total` are gauges named like counters,
+ * which `promtool check metrics` flags; the same counts by type stay in `nodejs_active_*`.
+ */
+function dropGaugesNamedLikeCounters(registry: Registry): void {
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
+  }
+}
+
 /** The exporter's own long-lived metrics; also the HTTP layer's observer. */
 export class SelfMetrics implements RequestObserver {
   readonly registry = new Registry();
@@ -46,6 +56,7 @@ export class SelfMetrics implements RequestObserver {
     new Gauge(def('kkt_exporter_build_info', this.registry)).set({ version, nodejs_version: process.version }, 1);
     collectDefaultMetrics({ register: this.registry });
     cheaperOpenFds(this.registry);
+    dropGaugesNamedLikeCounters(this.registry);
   }
 
   configLoaded(ok: boolean): void {

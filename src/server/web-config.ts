@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { SecureVersion } from 'node:tls';
-import bcrypt from 'bcryptjs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { createBasicAuth } from './basic-auth.js';
 
 const TLS_VERSIONS: Record<string, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
 
@@ -52,30 +51,30 @@ export function loadWebConfig(file: string): LoadedWebConfig {
   return { config, tls };
 }
 
+function refuse(res: ServerResponse, verdict: 'denied' | 'busy'): void {
+  if (verdict === 'busy') {
+    res.writeHead(429, { 'retry-after': '1', 'content-type': 'text/plain' }).end('Too many password checks in progress\n');
+    return;
+  }
+  res.writeHead(401, { 'www-authenticate': 'Basic realm="kkt-exporter"', 'content-type': 'text/plain' }).end('Unauthorized\n');
+}
+
 /**
- * Wraps a handler with basic auth and the configured response headers. bcrypt is slow on purpose;
- * a successful check is remembered (by a hash of the credentials, never the password itself) so
- * that a scrape every few seconds does not pay for it each time, as exporter-toolkit does.
+ * Wraps a handler with basic auth and the configured response headers. bcrypt is slow on purpose, so
+ * it runs in a worker thread with a bounded queue, and results are remembered by a hash of the
+ * credentials, as exporter-toolkit does (see basic-auth.ts).
  */
 export function withWebConfig(handler: RequestListener, config: WebConfig): RequestListener {
-  const users = config.basic_auth_users;
-  const verified = new Set<string>();
+  const auth = config.basic_auth_users && createBasicAuth(config.basic_auth_users);
   const open = new Set(config.unauthenticated_paths);
   const headers = config.http_server_config?.headers ?? {};
   return (req: IncomingMessage, res: ServerResponse) => {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (!users || open.has(path)) return handler(req, res);
-    const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(req.headers.authorization ?? '');
-    const decoded = m ? Buffer.from(m[1] as string, 'base64').toString('utf8') : '';
-    const colon = decoded.indexOf(':');
-    const user = colon > 0 ? decoded.slice(0, colon) : '';
-    const hash = users[user];
-    const key = createHash('sha256').update(decoded).digest('hex');
-    if (hash && (verified.has(key) || bcrypt.compareSync(decoded.slice(colon + 1), hash))) {
-      if (verified.size < 1000) verified.add(key);
-      return handler(req, res);
-    }
-    res.writeHead(401, { 'www-authenticate': 'Basic realm="kkt-exporter"', 'content-type': 'text/plain' }).end('Unauthorized\n');
+    if (!auth || open.has(path)) return handler(req, res);
+    void auth.check(req.headers.authorization, req.socket.remoteAddress ?? '').then((verdict) => {
+      if (verdict === 'ok') handler(req, res);
+      else refuse(res, verdict);
+    });
   };
 }

@@ -15,6 +15,19 @@ export interface AtolSimulatorOptions {
   latencyMs?: number;
 }
 
+/**
+ * How the simulated service can get its paging wrong (issue 14): `huge_total` states a total of a
+ * billion; `negative_total` states -1; `inflated_total` states 50 more than it has; `capped_limit`
+ * serves at most 10 per page whatever is asked (and says `limit: 10`); `self_next` answers every
+ * offset with the first page, whose `next` points to itself; `endless` answers every offset with
+ * fresh registers and a `next`. The last two state no total.
+ */
+export const ATOL_PAGING_FAULTS = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless'] as const;
+export type AtolPagingFault = (typeof ATOL_PAGING_FAULTS)[number];
+
+/** ATOL's documented default page size, the size `capped_limit` serves. */
+const CAPPED_LIMIT = 10;
+
 export interface AtolRequest {
   method: string;
   path: string;
@@ -25,7 +38,12 @@ const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(
 
 /** `n` registers with varied, healthy values; serials 00107700000000 onwards. */
 export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000)): AtolRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
+  return Array.from({ length: n }, (_, i) => generatedAtolRecord(i, now));
+}
+
+/** The `i`th register of a generated fleet. */
+export function generatedAtolRecord(i: number, now = Math.floor(Date.now() / 1000)): AtolRecord {
+  return {
     serialNumber: String(107700000000 + i).padStart(14, '0'),
     registrationNumber: String(3027865 + i).padStart(16, '0'),
     deviceNumber: `KKT${String(24219 + i).padStart(6, '0')}`,
@@ -42,7 +60,7 @@ export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000
     shiftNumber: 100 + (i % 50),
     shiftReceipt: i % 400,
     networkErrorCode: 0,
-  }));
+  };
 }
 
 /** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md), one register each. */
@@ -74,6 +92,8 @@ export class AtolSimulator {
   readonly failingOffsets = new Set<number>();
   latencyMs: number;
   registers: AtolRecord[];
+  /** A paging misbehaviour, or undefined for honest paging. */
+  paging: AtolPagingFault | undefined;
   private readonly tokens = new Map<string, boolean>();
   private expireAfterDataCalls: number | undefined;
   private tokenCounter = 0;
@@ -175,22 +195,49 @@ export class AtolSimulator {
       return problem(res, 400, 'Ошибка валидации', { errors: { limit: ['limit must be 1..100'] } });
     }
     if (this.failingOffsets.has(offset)) return problem(res, 500, 'Ошибка сервера', { instance: url.pathname });
+    const view = this.pageView(offset, limit);
     const base = `${this.url}/api/kkt/v1/cash-registers`;
-    const link = (o: number) => ({ href: `${base}?offset=${o}&limit=${limit}`, rel: 'get-cash-registers', action: 'GET' });
-    const slice = this.registers.slice(offset, offset + limit);
+    const link = (o: number) => ({ href: `${base}?offset=${o}&limit=${view.limit}`, rel: 'get-cash-registers', action: 'GET' });
     sendJson(res, 200, {
       _links: {
-        ...(offset + limit < this.registers.length ? { next: link(offset + limit) } : {}),
-        ...(offset > 0 ? { prev: link(Math.max(0, offset - limit)) } : {}),
+        ...(view.next !== undefined ? { next: link(view.next) } : {}),
+        ...(view.offset > 0 ? { prev: link(Math.max(0, view.offset - view.limit)) } : {}),
       },
-      _embedded: slice.map((data) => {
+      _embedded: view.records.map((data) => {
         const self = { href: `${base}/${data.serialNumber}`, rel: 'get-cash-register', action: 'GET' };
         return { _links: { self, 'get-cash-register': self }, data };
       }),
-      total: this.registers.length,
-      limit,
-      offset,
+      ...(view.total !== undefined ? { total: view.total } : {}),
+      limit: view.limit,
+      offset: view.offset,
     }, 'application/hal+json');
+  }
+
+  /** What the page at `offset` holds and states, honest or as `paging` gets it wrong. */
+  private pageView(offset: number, limit: number): { records: AtolRecord[]; offset: number; limit: number; next?: number; total?: number } {
+    const honest = (at: number, size: number) => ({
+      records: this.registers.slice(at, at + size),
+      offset: at,
+      limit: size,
+      ...(at + size < this.registers.length ? { next: at + size } : {}),
+      total: this.registers.length,
+    });
+    switch (this.paging) {
+      case undefined:
+        return honest(offset, limit);
+      case 'huge_total':
+        return { ...honest(offset, limit), total: 1_000_000_000 };
+      case 'negative_total':
+        return { ...honest(offset, limit), total: -1 };
+      case 'inflated_total':
+        return { ...honest(offset, limit), total: this.registers.length + 50 };
+      case 'capped_limit':
+        return honest(offset, Math.min(limit, CAPPED_LIMIT));
+      case 'self_next':
+        return { records: this.registers.slice(0, limit), offset: 0, limit, next: 0 };
+      case 'endless':
+        return { records: Array.from({ length: limit }, (_, i) => generatedAtolRecord(offset + i)), offset, limit, next: offset + limit };
+    }
   }
 
   private oneRegister(res: ServerResponse, serial: string): void {

@@ -64,7 +64,7 @@ export function generatedBkFleet(n: number, now = Math.floor(Date.now() / 1000))
   }));
 }
 
-/** The demo's registers: one post-fiscal, one with a hot MCU, one with unsent documents, one FN near its end. */
+/** The demo's registers: one post-fiscal, one with a hot MCU, one with unsent documents, one FN to replace urgently. */
 export function demoBkFleet(now = Math.floor(Date.now() / 1000)): BkRecord[] {
   const fleet = generatedBkFleet(5, now);
   const [, postFiscal, hot, unsent, ending] = fleet as [BkRecord, BkRecord, BkRecord, BkRecord, BkRecord];
@@ -72,7 +72,7 @@ export function demoBkFleet(now = Math.floor(Date.now() / 1000)): BkRecord[] {
   postFiscal.fs.shift_is_open = false;
   hot.mcu_temperature = 78;
   unsent.fs.ofd = { number: 23, fd_first: 10412, fd_first_timestamp: bkTime(now - 2 * 86_400) };
-  ending.fs.flags = 0x02;
+  ending.fs.flags = 0x01 | 0x02; // 3 days left: urgent replacement (pages critical), resource running out
   return fleet;
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { stringify } from 'yaml';
-import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
+import { ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet, type AtolPagingFault, type AtolSimulatorOptions } from './atol.js';
 import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
@@ -87,7 +87,12 @@ export class SimulatedFleet {
         ...(overrides.ukmEndpoints ? { endpoints: overrides.ukmEndpoints } : {}),
         min_interval: '1s',
         allowed_targets: ['127.0.0.0/8'],
-        registers: this.ukm.registers.map((r) => ({ name: r.name, url: r.url, ...(Object.keys(r.labels).length ? { labels: r.labels } : {}) })),
+        registers: this.ukm.registers.map((r) => ({
+          name: r.name,
+          url: r.url,
+          ...(Object.keys(r.labels).length ? { labels: r.labels } : {}),
+          ...(r.timezone !== (this.spec.timezone ?? 'Europe/Moscow') ? { timezone: r.timezone } : {}),
+        })),
       });
     }
     if (this.atol) {
@@ -108,7 +113,7 @@ export class SimulatedFleet {
     return {
       ukm: { registers: this.ukm.registers.length, requests: this.ukm.requests, violations: violations.length, violation_samples: violations.slice(0, 20) },
       ...(this.atol
-        ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls } }
+        ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls, paging: this.atol.paging ?? null } }
         : {}),
       ...(this.kassa24 ? { kassa24: { registers: this.kassa24.registers.length, auth_calls: this.kassa24.authCalls, xreports: this.kassa24.xreportsTaken, requests: this.kassa24.requests.length } } : {}),
       ...(this.businesskassa ? { businesskassa: { registers: this.businesskassa.registers.length, requests: this.businesskassa.requests.length, write_calls: this.businesskassa.writeCalls } } : {}),
@@ -131,13 +136,14 @@ export class SimulatedFleet {
     if (req.method === 'PATCH' && m) {
       const reg = this.ukm.get(decodeURIComponent(m[1] ?? ''));
       if (!reg) return sendJson(res, 404, { error: 'no such register' });
-      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: SimFault | null; state?: Partial<UkmRegisterState> };
+      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: SimFault | null; state?: Partial<UkmRegisterState>; delay_ms?: number };
+      if (body.delay_ms !== undefined) reg.server.delayMs = body.delay_ms;
       if (body.fault !== undefined) {
         if (body.fault !== null && !SIM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${SIM_FAULTS.join(', ')} or null` });
         await reg.setFault(body.fault ?? undefined);
       }
       if (body.state) reg.state = { ...reg.state, ...body.state };
-      return sendJson(res, 200, { name: reg.name, fault: reg.fault ?? null, state: reg.state });
+      return sendJson(res, 200, { name: reg.name, fault: reg.fault ?? null, delay_ms: reg.server.delayMs, state: reg.state });
     }
     if (req.method === 'PATCH' && url.pathname === '/faults') {
       const body = JSON.parse((await readBody(req)) || '{}') as { vendor?: string; register?: string; fault?: SimFault | null };
@@ -148,13 +154,23 @@ export class SimulatedFleet {
       return sendJson(res, 200, { vendor: body.vendor, register: body.register, fault: server.fault ?? null });
     }
     if (req.method === 'PATCH' && url.pathname === '/atol' && this.atol) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { latency_ms?: number; failing_offsets?: number[]; expire_tokens?: boolean };
+      const body = JSON.parse((await readBody(req)) || '{}') as { latency_ms?: number; failing_offsets?: number[]; expire_tokens?: boolean; paging?: AtolPagingFault | null };
+      if (body.paging !== undefined) {
+        if (body.paging !== null && !ATOL_PAGING_FAULTS.includes(body.paging)) return sendJson(res, 400, { error: `paging must be one of ${ATOL_PAGING_FAULTS.join(', ')} or null` });
+        this.atol.paging = body.paging ?? undefined;
+      }
       if (body.latency_ms !== undefined) this.atol.latencyMs = body.latency_ms;
       if (body.failing_offsets) {
         this.atol.failingOffsets.clear();
         for (const o of body.failing_offsets) this.atol.failingOffsets.add(o);
       }
       if (body.expire_tokens) this.atol.expireTokens();
+      return sendJson(res, 200, this.stats());
+    }
+    if (req.method === 'PATCH' && url.pathname === '/kassa24' && this.kassa24) {
+      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_ms?: number; expire_tokens?: boolean };
+      if (body.clock_offset_ms !== undefined) this.kassa24.clockOffsetMs = body.clock_offset_ms;
+      if (body.expire_tokens) this.kassa24.expireTokens();
       return sendJson(res, 200, this.stats());
     }
     sendJson(res, 404, { error: 'not found' });

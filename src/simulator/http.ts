@@ -52,6 +52,8 @@ function breakDates(value: unknown, n = { i: 0 }): unknown {
 export class SimServer {
   readonly server: Server;
   fault: SimFault | undefined;
+  /** Every answer without a fault waits this long first (a slow but healthy vendor). */
+  delayMs = 0;
   /** The vendor's answer to a request without valid credentials. */
   authError: () => { status: number; body: unknown } = () => ({ status: 401, body: { error: 'unauthorized' } });
   /** Called for every request that reaches the server, faults or not (the UKM rate accounting). */
@@ -105,8 +107,12 @@ export class SimServer {
     this.onArrival?.(req);
     switch (this.fault) {
       case undefined:
-      case 'refused':
-        return this.run(req, res);
+      case 'refused': {
+        if (this.delayMs <= 0) return this.run(req, res);
+        const timer = setTimeout(() => this.run(req, res), this.delayMs);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
       case 'latency': {
         const timer = setTimeout(() => this.run(req, res), 30_000);
         res.on('close', () => clearTimeout(timer));

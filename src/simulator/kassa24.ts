@@ -11,6 +11,8 @@ export interface K24ShiftState {
   balanceOpen: number;
   salesQty: number;
   salesAmount: number;
+  /** X-reports of this shift answer 403, as for a login that is not the cashier who opened it. */
+  xreportRefused?: boolean;
 }
 
 export interface K24RegisterState {
@@ -23,6 +25,11 @@ export interface K24RegisterState {
   blocked?: boolean;
   /** Answers HTTP 200 with a non-200 Status inside the envelope. */
   envelopeError?: boolean;
+  /** Fields of the backend's register model that the document does not show; sent only when set. */
+  offlineQueue?: number;
+  statusKkm?: number;
+  lock?: boolean;
+  ofdCode?: string;
 }
 
 export interface Kassa24SimulatorOptions {
@@ -31,6 +38,8 @@ export interface Kassa24SimulatorOptions {
   registers: K24RegisterState[];
   /** Lifetime of the JWTs the service issues (their `exp`). */
   tokenLifetimeMs?: number;
+  /** How far the service's clock is ahead of ours (negative: behind); its tokens' `iat` and `exp` follow it. */
+  clockOffsetMs?: number;
 }
 
 const HOUR = 3600;
@@ -65,6 +74,8 @@ export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterSt
   nearly.shift = shiftFor(nearly.id, 41, 23.5, true, now);
   closed.shift = shiftFor(closed.id, 17, 10, false, now, 2);
   expired.shift = shiftFor(expired.id, 9, 27, true, now);
+  Object.assign(fleet[0] as K24RegisterState, { offlineQueue: 0, statusKkm: 1, lock: false, ofdCode: '2' });
+  Object.assign(nearly, { offlineQueue: 4, statusKkm: 1, lock: false, ofdCode: '2' });
   return fleet;
 }
 
@@ -79,10 +90,12 @@ export class Kassa24Simulator {
   readonly xreports = new Map<number, number>();
   authCalls = 0;
   registers: K24RegisterState[];
+  clockOffsetMs: number;
   private revokedBefore = 0;
 
   constructor(private readonly opts: Kassa24SimulatorOptions) {
     this.registers = opts.registers;
+    this.clockOffsetMs = opts.clockOffsetMs ?? 0;
     this.server.authError = () => ({ status: 401, body: { Status: 401, Message: 'Unauthorized: token is expired by 2h36m46s', Data: null } });
   }
 
@@ -117,9 +130,13 @@ export class Kassa24Simulator {
     return this.server.close();
   }
 
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
   private issue(): string {
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-    const iat = Date.now();
+    const iat = this.now();
     return `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: this.login, iat: iat / 1000, exp: (iat + (this.opts.tokenLifetimeMs ?? 24 * 3600_000)) / 1000 })}.c2lt`;
   }
 
@@ -129,7 +146,8 @@ export class Kassa24Simulator {
     if (!m) return 'Unauthorized: no token';
     try {
       const claims = JSON.parse(Buffer.from(m[1]?.split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number };
-      const expiredBy = Date.now() - Math.min(claims.exp * 1000, claims.iat * 1000 < this.revokedBefore ? Date.now() - 1 : Infinity);
+      const now = this.now();
+      const expiredBy = now - Math.min(claims.exp * 1000, claims.iat * 1000 < this.revokedBefore + this.clockOffsetMs ? now - 1 : Infinity);
       return expiredBy > 0 ? `Unauthorized: token is expired by ${Math.ceil(expiredBy / 1000)}s` : undefined;
     } catch {
       return 'Unauthorized: malformed token';
@@ -161,6 +179,7 @@ export class Kassa24Simulator {
       if (method === 'GET' && !shift[2]) return envelope(res, 200, 200, 'OK', this.shift(owner, s));
       if (method === 'POST' && shift[2] === '/x') {
         if (!s.open) return envelope(res, 410, 410, 'Данная смена уже закрыта');
+        if (s.xreportRefused) return envelope(res, 403, 403, 'Указан неверный идентификатор смены');
         this.xreports.set(owner.id, (this.xreports.get(owner.id) ?? 0) + 1);
         return envelope(res, 200, 200, 'OK', this.xreport(s));
       }
@@ -182,7 +201,15 @@ export class Kassa24Simulator {
   }
 
   private kkm(r: K24RegisterState): object {
-    return { Id: r.id, Name: r.name, Znm: r.znm, Rnm: r.rnm, IdShift: r.shift?.id ?? 0, IdCompany: 20 };
+    const backendFields = { OfflineQueue: r.offlineQueue, IdStatusKkm: r.statusKkm, Lock: r.lock, OfdCode: r.ofdCode };
+    const sent = Object.fromEntries(Object.entries(backendFields).filter(([, v]) => v !== undefined));
+    return { Id: r.id, Name: r.name, Znm: r.znm, Rnm: r.rnm, IdShift: r.shift?.id ?? 0, IdCompany: 20, ...sent };
+  }
+
+  /** 1 open, 2 closed (documented); a shift open past 24 h turns "expired", here 3 (undocumented number). */
+  private status(s: K24ShiftState): { id: number; name: string } {
+    if (!s.open) return { id: 2, name: 'Закрыта' };
+    return Date.now() / 1000 - s.openedAt > 24 * HOUR ? { id: 3, name: 'Просрочена' } : { id: 1, name: 'Открыта' };
   }
 
   private shift(r: K24RegisterState, s: K24ShiftState): object {
@@ -196,10 +223,10 @@ export class Kassa24Simulator {
       Id: s.id,
       IdCompany: 20,
       IdKkm: r.id,
-      IdStatusShift: s.open ? 1 : 2,
+      IdStatusShift: this.status(s).id,
       IdUser: 1032,
       ShiftIndex: s.index,
-      StatusShift: { Id: s.open ? 1 : 2, Name: s.open ? 'open' : 'closed' },
+      StatusShift: { Id: this.status(s).id, Name: this.status(s).name },
       User: { Id: 1032, IdShift: s.id, Lock: false, Name: 'first cashier', PhoneLogin: '77078385387' },
     };
   }

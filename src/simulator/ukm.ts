@@ -26,6 +26,8 @@ export interface UkmRegisterSpec {
   fault?: SimFault;
   format?: UkmBodyFormat;
   labels?: Record<string, string>;
+  /** The till's own zone for the local times it sends, when not the fleet's (a chain spans zones). */
+  timezone?: string;
 }
 
 export interface RateViolation {
@@ -53,7 +55,10 @@ export class SimulatedUkmRegister {
   readonly violations: RateViolation[] = [];
   private lastArrival: number | undefined;
 
-  constructor(readonly name: string, spec: UkmRegisterSpec, private readonly timezone: string, private readonly minIntervalMs: number) {
+  readonly timezone: string;
+
+  constructor(readonly name: string, spec: UkmRegisterSpec, fleetTimezone: string, private readonly minIntervalMs: number) {
+    this.timezone = spec.timezone ?? fleetTimezone;
     this.state = { ...defaultState(Math.floor(Date.now() / 1000)), ...spec.state };
     this.server.fault = spec.fault;
     this.server.onArrival = (req) => this.record(req);

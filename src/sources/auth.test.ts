@@ -1,5 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Logger, type LogRecord } from '../log.js';
 import { AuthError, SessionRegistry, TokenSession } from './auth.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function capturingLogger(): { log: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  return { log: new Logger((r) => records.push(r), 'debug'), records };
+}
 
 function counter(make: (n: number) => { token: string; expiresAt?: number } | Error) {
   let calls = 0;
@@ -32,10 +42,43 @@ describe('TokenSession', () => {
 
   it('renews before the stated expiry', async () => {
     const s = new TokenSession({ refreshMarginMs: 60_000 });
+    const issuedAt = Date.now();
+    const c = counter((n) => ({ token: `t${n}`, expiresAt: Date.now() + 120_000 }));
+    expect(await s.token(c.login)).toBe('t1');
+    vi.spyOn(Date, 'now').mockReturnValue(issuedAt + 59_000);
+    expect(await s.token(c.login)).toBe('t1');
+    vi.spyOn(Date, 'now').mockReturnValue(issuedAt + 61_000);
+    expect(await s.token(c.login)).toBe('t2');
+    expect(c.calls()).toBe(2);
+  });
+
+  it('uses a token issued already expired until the vendor rejects it, and says so once', async () => {
+    const { log, records } = capturingLogger();
+    const s = new TokenSession({ log });
+    const c = counter((n) => ({ token: `t${n}`, expiresAt: Date.now() - 3_600_000 }));
+    const rejected = (e: unknown) => e === 'rejected';
+    let reject = false;
+    const call = async (token: string) => {
+      if (reject && token === 't1') throw 'rejected';
+      return token;
+    };
+    for (let i = 0; i < 9; i++) expect(await s.withToken(c.login, call, rejected)).toBe('t1');
+    expect(c.calls()).toBe(1);
+    reject = true;
+    expect(await s.withToken(c.login, call, rejected)).toBe('t2');
+    expect(c.calls()).toBe(2);
+    const warnings = records.filter((r) => r.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(/stated expiry has passed/);
+    expect(warnings[0]?.fields.expires_in_seconds).toBe(-3600);
+  });
+
+  it('also keeps a token whose stated life is shorter than the refresh margin', async () => {
+    const s = new TokenSession({ refreshMarginMs: 60_000 });
     const c = counter((n) => ({ token: `t${n}`, expiresAt: Date.now() + 30_000 }));
     await s.token(c.login);
     await s.token(c.login);
-    expect(c.calls()).toBe(2);
+    expect(c.calls()).toBe(1);
   });
 
   it('on a rejected token renews once and retries once; many rejections of the same token make one login', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { VendorHttp } from '../http/client.js';
+import type { Logger } from '../log.js';
 import { VendorError } from './vendor-json.js';
 
 /** A login the vendor refused, or could not answer. */
@@ -24,6 +25,7 @@ export interface TokenSessionOptions {
   refreshMarginMs?: number;
   /** After wrong credentials, fail at once for this long instead of asking again. */
   wrongCredentialsBackoffMs?: number;
+  log?: Logger;
 }
 
 /**
@@ -36,11 +38,35 @@ export class TokenSession {
   private pending: Promise<IssuedToken> | undefined;
   private refusedUntil = 0;
   private refusal: AuthError | undefined;
+  private warnedStale = false;
 
   constructor(private readonly opts: TokenSessionOptions = {}) {}
 
+  private get refreshMarginMs(): number {
+    return this.opts.refreshMarginMs ?? 60_000;
+  }
+
+  private fresh(expiresAt: number | undefined): boolean {
+    return expiresAt === undefined || Date.now() < expiresAt - this.refreshMarginMs;
+  }
+
   private valid(t: IssuedToken | undefined): t is IssuedToken {
-    return t !== undefined && (t.expiresAt === undefined || Date.now() < t.expiresAt - (this.opts.refreshMarginMs ?? 60_000));
+    return t !== undefined && this.fresh(t.expiresAt);
+  }
+
+  /**
+   * A token that is stale the moment it is issued (a skewed clock, a buggy service) would make every
+   * call log in again: it is used until the vendor rejects it instead, and said once.
+   */
+  private accepted(t: IssuedToken): IssuedToken {
+    if (this.fresh(t.expiresAt)) return t;
+    if (!this.warnedStale) {
+      this.warnedStale = true;
+      this.opts.log?.warn('the vendor issued a token whose stated expiry has passed or is about to; using it until the vendor rejects it (clock skew?)', {
+        expires_in_seconds: Math.round(((t.expiresAt ?? 0) - Date.now()) / 1000),
+      });
+    }
+    return { token: t.token };
   }
 
   /** The current token, or one new one from `login` (shared by concurrent callers). */
@@ -48,7 +74,8 @@ export class TokenSession {
     if (this.valid(this.current)) return this.current.token;
     if (this.refusal && Date.now() < this.refusedUntil) throw this.refusal;
     this.pending ??= login()
-      .then((t) => {
+      .then((issued) => {
+        const t = this.accepted(issued);
         this.current = t;
         this.refusal = undefined;
         return t;
@@ -88,10 +115,13 @@ export class TokenSession {
 export class SessionRegistry {
   private readonly sessions = new Map<string, TokenSession>();
 
-  get(parts: readonly string[], opts?: TokenSessionOptions): TokenSession {
+  constructor(private readonly log?: Logger) {}
+
+  /** `parts` are the vendor, then what identifies the account (URL, login, password). */
+  get(parts: readonly string[]): TokenSession {
     const key = createHash('sha256').update(parts.join('\u0000')).digest('hex');
     let session = this.sessions.get(key);
-    if (!session) this.sessions.set(key, (session = new TokenSession(opts)));
+    if (!session) this.sessions.set(key, (session = new TokenSession({ log: this.log?.child({ vendor: parts[0] }) })));
     return session;
   }
 }

@@ -1,15 +1,70 @@
 import type { SourceConfig } from '../config/schema.js';
+import { remainingMs, settleBy, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../metrics/definitions.js';
-import { FleetRoster } from './records.js';
-import type { ProbeContext, ProbeResult, RegisterReading, RegisterSummary, ResolvedTarget, Source, TargetLookup } from './source.js';
+import { checkRegisterCount, FleetRoster } from './records.js';
+import { probeResult, type ProbeContext, type ProbeResult, type RegisterReading, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
+
+/** The config of a source read through a vendor's fleet API. */
+export type CloudSourceConfig = Extract<SourceConfig, { max_registers: number }>;
+
+/** What a fleet read works with: it may be shared by several scrapes, so its deadline can move later. */
+export interface FleetReadContext extends ProbeContext {
+  /** Aborted when the latest deadline among the scrapes sharing the read has passed. */
+  readonly signal: AbortSignal;
+}
+
+const DEADLINE_REACHED = 'scrape deadline reached';
+
+/**
+ * One fleet read, shared by every scrape that asks for the fleet while it runs. It goes on until
+ * the latest deadline among them: a later scrape with more time is not cut short by an earlier one.
+ * Its log is the log of the scrape that started it.
+ */
+class SharedFleetRead {
+  readonly result: Promise<ProbeResult>;
+  private readonly controller = new AbortController();
+  private deadline: Deadline;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: ProbeContext, read: (ctx: FleetReadContext) => Promise<ProbeResult>, onEnd: () => void) {
+    this.deadline = ctx.deadline;
+    this.armTimer();
+    const shared = this;
+    const readCtx: FleetReadContext = {
+      get deadline() {
+        return shared.deadline;
+      },
+      log: ctx.log,
+      signal: this.controller.signal,
+    };
+    this.result = read(readCtx).finally(() => {
+      clearTimeout(this.timer);
+      onEnd();
+    });
+  }
+
+  /** A scrape joined: the read goes on until its deadline if that is later. */
+  extendTo(deadline: Deadline): void {
+    if (deadline <= this.deadline) return;
+    this.deadline = deadline;
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new Error(DEADLINE_REACHED)), remainingMs(this.deadline));
+  }
+}
 
 /**
  * What the cloud (fleet-API) sources have in common: a vendor client, the roster of registers the
- * last complete read listed, and `/probe` for the fleet or one register.
+ * last complete read listed, one fleet read shared by concurrent scrapes, the `max_registers`
+ * ceiling, and `/probe` for the fleet or one register.
  */
-export abstract class CloudSource<C extends SourceConfig, T> implements Source {
+export abstract class CloudSource<C extends CloudSourceConfig, T> implements Source {
   abstract readonly type: SourceType;
   protected readonly roster: FleetRoster;
+  private fleetRead: SharedFleetRead | undefined;
 
   constructor(
     readonly config: C,
@@ -40,7 +95,10 @@ export abstract class CloudSource<C extends SourceConfig, T> implements Source {
   /** The source's handle for a `/probe` target, or undefined when it cannot be one of its registers. */
   protected abstract targetRef(target: string): T | undefined;
   protected abstract readonly targetHelp: string;
-  protected abstract probeFleet(ctx: ProbeContext): Promise<ProbeResult>;
+  /** The endpoint of the fleet read: what a register known but not read reports as failed. */
+  protected abstract readonly fleetEndpoint: string;
+  /** Reads the whole fleet; requests go out under `ctx.signal`, never a deadline of their own. */
+  protected abstract probeFleet(ctx: FleetReadContext): Promise<ProbeResult>;
   protected abstract probeOne(ctx: ProbeContext, ref: T, kkt: string): Promise<ProbeResult>;
 
   lookup(target: string): TargetLookup {
@@ -50,6 +108,35 @@ export abstract class CloudSource<C extends SourceConfig, T> implements Source {
   }
 
   probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
-    return target ? this.probeOne(ctx, target.ref as T, target.kkt) : this.probeFleet(ctx);
+    return target ? this.probeOne(ctx, target.ref as T, target.kkt) : this.probeShared(ctx);
+  }
+
+  /** Throws a RegisterCountError when the vendor lists more registers than `max_registers`. */
+  protected checkListed(count: number, what: string): void {
+    checkRegisterCount(count, this.config.max_registers, what);
+  }
+
+  /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */
+  private async probeShared(ctx: ProbeContext): Promise<ProbeResult> {
+    const started = performance.now();
+    const result = await settleBy(this.joinFleetRead(ctx).result, ctx.deadline);
+    if (!result) {
+      ctx.log.error('the register list was still being read at the scrape deadline', { err: DEADLINE_REACHED });
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
+    }
+    for (const reading of result.registers) ctx.onReading?.(reading);
+    return { ...result, durationSeconds: (performance.now() - started) / 1000 };
+  }
+
+  private joinFleetRead(ctx: ProbeContext): SharedFleetRead {
+    if (this.fleetRead) {
+      this.fleetRead.extendTo(ctx.deadline);
+      return this.fleetRead;
+    }
+    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx), () => {
+      if (this.fleetRead === read) this.fleetRead = undefined;
+    });
+    this.fleetRead = read;
+    return read;
   }
 }

@@ -34,12 +34,13 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
       return new UkmSource(config, {
         http: new VendorHttp(config.name, transportFor(config, 1, deps), deps.observer),
         pool: deps.ukmPool,
-        timezone: global.timezone,
+        timezone: config.timezone ?? global.timezone,
       });
     case 'atol': {
       const http = new VendorHttp(config.name, transportFor(config, config.page_concurrency, deps), deps.observer);
       const session = deps.sessions.get(['atol', config.url, config.login, config.password]);
-      return new AtolSource(config, new AtolClient(config, http, session), global.timezone);
+      // ATOL documents its times as UTC: the global zone is for vendors that say nothing.
+      return new AtolSource(config, new AtolClient(config, http, session), config.timezone ?? 'UTC');
     }
     case 'businesskassa': {
       const http = new VendorHttp(config.name, transportFor(config, 2, deps), deps.observer);
@@ -48,7 +49,7 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
     case 'kassa24': {
       const http = new VendorHttp(config.name, transportFor(config, config.concurrency, deps), deps.observer);
       const session = deps.sessions.get(['kassa24', config.url, config.login, config.password]);
-      return new Kassa24Source(config, new Kassa24Client(config, http, session), global.timezone, deps.xreports);
+      return new Kassa24Source(config, new Kassa24Client(config, http, session), config.timezone ?? global.timezone, deps.xreports);
     }
   }
 }

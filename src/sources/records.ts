@@ -36,6 +36,16 @@ export function recordReading(result: RecordResult, endpoint: string, log: Logge
   return result.kkt ? unreadReading(result.kkt, endpoint) : undefined;
 }
 
+/** A vendor stated or listed more registers than the source may read (`max_registers`), or an impossible number. */
+export class RegisterCountError extends Error {
+  override name = 'RegisterCountError';
+}
+
+/** Throws a RegisterCountError when a vendor's `count` of registers passes the source's `max_registers`. */
+export function checkRegisterCount(count: number, maxRegisters: number, what: string): void {
+  if (count > maxRegisters) throw new RegisterCountError(`${what} ${count} registers, more than max_registers (${maxRegisters})`);
+}
+
 /**
  * The registers a fleet source knows from its last complete list. A scrape's readings are counted
  * once per register; registers known but missing from an incomplete scrape are reported down.

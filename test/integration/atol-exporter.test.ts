@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AtolSimulator, generatedAtolFleet, type AtolRecord } from '../../src/simulator/atol.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AtolSimulator, generatedAtolFleet, type AtolPagingFault, type AtolRecord } from '../../src/simulator/atol.js';
+import { SimulatedFleet } from '../../src/simulator/fleet.js';
 import { get, scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
 import { find, parseMetrics, valueOf, type Series } from '../support/metrics.js';
 
@@ -116,5 +117,129 @@ describe('ATOL wrong credentials', () => {
     const line = app.logs.find((l) => l.level === 'error' && l.fields.source === 'atol-cloud');
     expect(String(line?.fields.err)).toMatch(/WrongLoginOrPassword/);
     expect(JSON.stringify(app.logs)).not.toContain('not-the-password');
+  });
+});
+
+describe('ATOL against a service that gets its paging wrong (issue 14): 250 registers, max_registers 1000', () => {
+  const MAX_REGISTERS = 1000;
+  let fleet: SimulatedFleet;
+  let control: string;
+  let healthy: AtolSimulator;
+  let app: RunningExporter;
+  let sim: AtolSimulator;
+  let known: string[];
+
+  /** Switches the service's paging misbehaviour through the simulator's control API. */
+  const setPaging = async (paging: AtolPagingFault | null, extra: object = {}) => {
+    const res = await fetch(`${control}/atol`, { method: 'PATCH', body: JSON.stringify({ paging, ...extra }) });
+    expect(res.status).toBe(200);
+  };
+  /** A scrape with the page and auth calls it cost. */
+  const scrapeCounting = async () => {
+    const pages = sim.pageCalls;
+    const auths = sim.authCalls;
+    const t0 = performance.now();
+    const s = await scrape(app);
+    return { s, pageCalls: sim.pageCalls - pages, authCalls: sim.authCalls - auths, seconds: (performance.now() - t0) / 1000 };
+  };
+  const success = (s: Series[], source = 'atol-cloud') => valueOf(s, 'kkt_probe_success', { source });
+  const knownUp = (s: Series[]) => known.map((kkt) => valueOf(s, 'kkt_up', { source: 'atol-cloud', kkt }));
+  const errorsSince = (from: number) => app.logs.slice(from).filter((l) => l.level === 'error' && l.fields.source === 'atol-cloud').map((l) => String(l.fields.err));
+  const healthyIntact = (s: Series[]) => {
+    expect(success(s, 'atol-ok')).toBe(1);
+    expect(find(s, 'kkt_up', { source: 'atol-ok' }).map((x) => x.value)).toEqual([1, 1, 1]);
+  };
+
+  beforeAll(async () => {
+    fleet = await SimulatedFleet.start({ ukm: [], atol: { registers: generatedAtolFleet(250) } });
+    control = await fleet.startControl();
+    sim = fleet.atol as AtolSimulator;
+    healthy = await AtolSimulator.start({ registers: generatedAtolFleet(3) });
+    const okSource = `  - name: atol-ok\n    type: atol\n    url: "${healthy.url}"\n    login: ${healthy.login}\n    password: "${healthy.password}"\n`;
+    app = await startExporter(atolConfig(sim, `    max_registers: ${MAX_REGISTERS}\n${okSource}`));
+    const first = await scrape(app);
+    known = find(first, 'kkt_up', { source: 'atol-cloud' }).map((x) => x.labels.kkt as string);
+    expect(known).toHaveLength(250);
+    expect(success(first)).toBe(1);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await healthy?.stop();
+    await fleet?.stop();
+  });
+  afterEach(async () => {
+    await setPaging(null, { latency_ms: 0 });
+  });
+
+  it('a total of a billion fails the source after one page call; memory stays small; the process and the other source are intact', async () => {
+    const logsBefore = app.logs.length;
+    await setPaging('huge_total');
+    const heapBefore = process.memoryUsage().heapUsed;
+    const { s, pageCalls, seconds } = await scrapeCounting();
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    expect(pageCalls).toBe(1);
+    expect(seconds).toBeLessThan(2);
+    expect(success(s)).toBe(0);
+    expect(knownUp(s).every((v) => v === 0)).toBe(true);
+    expect(errorsSince(logsBefore)).toEqual([`the list states a total of 1000000000 registers, more than max_registers (${MAX_REGISTERS})`]);
+    healthyIntact(s);
+    expect((await get(`${app.url}/-/healthy`)).status).toBe(200);
+  });
+
+  it('a negative total fails the source, and the registers known from the last complete list get kkt_up 0', async () => {
+    await setPaging('negative_total');
+    const { s, pageCalls } = await scrapeCounting();
+    expect(pageCalls).toBe(1);
+    expect(success(s)).toBe(0);
+    expect(knownUp(s).every((v) => v === 0)).toBe(true);
+    healthyIntact(s);
+  });
+
+  it('a total the pages do not add up to fails the source', async () => {
+    const logsBefore = app.logs.length;
+    await setPaging('inflated_total');
+    const { s } = await scrapeCounting();
+    expect(success(s)).toBe(0);
+    expect(errorsSince(logsBefore)).toEqual(['the pages held 250 distinct registers, the list says it holds 300']);
+  });
+
+  it('a service that caps pages at 10 is paged by its limit: all 250 registers from 25 page calls', async () => {
+    await setPaging('capped_limit');
+    const { s, pageCalls } = await scrapeCounting();
+    expect(pageCalls).toBe(25);
+    expect(success(s)).toBe(1);
+    expect(knownUp(s).every((v) => v === 1)).toBe(true);
+  });
+
+  it('a page whose "next" points to itself: 2 page calls, the source fails, the registers not seen get kkt_up 0', async () => {
+    await setPaging('self_next');
+    const { s, pageCalls } = await scrapeCounting();
+    expect(pageCalls).toBe(2);
+    expect(success(s)).toBe(0);
+    expect(knownUp(s).filter((v) => v === 1)).toHaveLength(100);
+    expect(knownUp(s).filter((v) => v === 0)).toHaveLength(150);
+    healthyIntact(s);
+  });
+
+  it('an endless run of fresh pages stops past max_registers: ceil(1000 / 100) + 1 = 11 page calls', async () => {
+    await setPaging('endless');
+    const { s, pageCalls } = await scrapeCounting();
+    expect(pageCalls).toBe(11);
+    expect(success(s)).toBe(0);
+    expect(knownUp(s).every((v) => v === 0)).toBe(true);
+    healthyIntact(s);
+  });
+
+  it('50 concurrent /metrics cost one fleet read: ceil(250 / 100) = 3 page calls, no new login', async () => {
+    await setPaging(null, { latency_ms: 300 });
+    const pages = sim.pageCalls;
+    const auths = sim.authCalls;
+    const answers = await Promise.all(Array.from({ length: 50 }, () => scrape(app)));
+    expect(sim.pageCalls - pages).toBe(3);
+    expect(sim.authCalls - auths).toBe(0);
+    for (const s of answers) {
+      expect(success(s)).toBe(1);
+      expect(knownUp(s).every((v) => v === 1)).toBe(true);
+    }
   });
 });

@@ -37,7 +37,10 @@ describe('BusinessKassa source against the simulated service (cookie auth, /v1 p
     expect(valueOf(s, 'kkt_fn_phase', { kkt: postFiscal?.sn ?? '' })).toBe(7);
     expect(valueOf(s, 'kkt_mcu_temperature_celsius', { kkt: hot?.sn ?? '' })).toBe(78);
     expect(valueOf(s, 'kkt_unsent_oldest_timestamp_seconds', { kkt: unsent?.sn ?? '' })).toBe(now - 2 * 86_400);
-    expect(valueOf(s, 'kkt_fn_warning_flags', { kkt: ending?.sn ?? '' })).toBe(2);
+    expect(valueOf(s, 'kkt_fn_warning_flags', { kkt: ending?.sn ?? '' })).toBe(3);
+    const flags = Object.fromEntries(find(s, 'kkt_fn_warning_flag', { kkt: ending?.sn ?? '' }).map((x) => [x.labels.flag, x.value]));
+    expect(flags).toEqual({ urgent_replacement: 1, resource_exhausted: 1, memory_full: 0, ofd_timeout: 0, format_error: 0, setup_required: 0, ofd_cancelled: 0, critical_error: 0 });
+    expect(find(s, 'kkt_fn_warning_flag', { source: 'bk' })).toHaveLength(8 * sim.registers.length);
     expect(find(s, 'kkt_unsent_oldest_timestamp_seconds', { source: 'bk' })).toHaveLength(1);
     expect(valueOf(s, 'kkt_status_timestamp_seconds', { kkt: hot?.sn ?? '' })).toBe(now - 60);
   });

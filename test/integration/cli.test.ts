@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,8 +20,8 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
-function run(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000 });
+function run(args: string[], opts: { cwd?: string } = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, ...opts });
 }
 
 /** Starts the exporter and resolves with the first stdout/stderr text matching `ready`. */
@@ -62,10 +62,30 @@ describe('kkt-exporter command', () => {
   it('exits 1 with a clear error on a missing config or a bad flag', () => {
     const missing = run([`--config.file=${join(dir, 'nope.yml')}`, '--web.listen-address=127.0.0.1:0']);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.yml:1:1: cannot read file: ENOENT/);
+    expect(missing.stderr).toMatch(/nope\.yml:1:1: config file not found \(ENOENT\)/);
     const badFlag = run(['--no-such-flag']);
     expect(badFlag.status).toBe(1);
     expect(badFlag.stderr).toMatch(/Unknown option '--no-such-flag'/);
+  });
+
+  it('started with no config file, says the file is missing and how to give one, not that it keeps a previous one', () => {
+    const r = run(['--web.listen-address=127.0.0.1:0'], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/kkt-exporter\.yml:1:1: config file not found \(ENOENT\).*--config\.file=PATH.*--demo/);
+    expect(r.stderr).toContain('msg="config not loaded"');
+    expect(r.stderr).not.toContain('keeping the previous one');
+    const check = run(['--config.check'], { cwd: dir });
+    expect(check.status).toBe(1);
+    expect(check.stderr).toMatch(/^kkt-exporter\.yml:1:1: config file not found \(ENOENT\).*--config\.file=PATH.*--demo/);
+  });
+
+  it('--config.check refuses a FIFO as the config file instead of hanging', () => {
+    const fifo = join(dir, 'pipe.yml');
+    execFileSync('mkfifo', [fifo]);
+    const r = run([`--config.file=${fifo}`, '--config.check']);
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${fifo}:1:1: cannot read file: not a regular file (a named pipe)`);
   });
 
   it('reloads on SIGHUP and keeps the old config when the new one is bad', async () => {
@@ -115,7 +135,8 @@ describe('kkt-exporter command', () => {
     expect(bk('kkt_up')).toEqual([1, 1, 1, 1, 1]);
     expect(bk('kkt_fn_phase')).toContain(7);
     expect(bk('kkt_mcu_temperature_celsius')).toContain(78);
-    expect(bk('kkt_fn_warning_flags')).toContain(2);
+    expect(bk('kkt_fn_warning_flags')).toContain(3);
+    expect(find(s, 'kkt_fn_warning_flag', { source: 'bk', flag: 'urgent_replacement' }).map((x) => x.value)).toContain(1);
     const kz = (metric: string) => find(s, metric, { source: 'kz' }).map((x) => x.value);
     expect(kz('kkt_shift_open')).toEqual([1, 1, 0, 1]);
     expect(kz('kkt_shift_opened_timestamp_seconds').some((t) => Math.abs(now - t - 23.5 * 3600) < 60)).toBe(true);

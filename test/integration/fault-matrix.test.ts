@@ -6,7 +6,7 @@
  * read calls (and logins) were ever sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generatedAtolFleet } from '../../src/simulator/atol.js';
+import { ATOL_PAGING_FAULTS, generatedAtolFleet, type AtolSimulator } from '../../src/simulator/atol.js';
 import { generatedBkFleet } from '../../src/simulator/businesskassa.js';
 import { SimulatedFleet } from '../../src/simulator/fleet.js';
 import { SIM_FAULTS, type SimFault, type SimServer } from '../../src/simulator/http.js';
@@ -79,6 +79,32 @@ afterAll(async () => {
 // Auth faults last: a refused login backs off for a minute, and that vendor then stays failed.
 const ORDER: SimFault[] = [...SIM_FAULTS.filter((f) => f !== 'auth401'), 'auth401'];
 const CELLS = ORDER.flatMap((fault) => (['ukm', 'atol', 'businesskassa', 'kassa24'] as Vendor[]).map((vendor) => [vendor, fault] as const));
+
+// Before the auth faults, which leave ATOL failed for the rest of the file.
+describe('fault matrix: ATOL paging', () => {
+  it.each(ATOL_PAGING_FAULTS)('atol paging %s', async (paging) => {
+    const logsBefore = app.logs.length;
+    const atol = fleet.atol as AtolSimulator;
+    atol.paging = paging;
+    let result;
+    try {
+      result = await scrape();
+    } finally {
+      atol.paging = undefined;
+    }
+    const { series, seconds } = result;
+    expect(seconds).toBeLessThan(TIMEOUT_SECONDS + 0.5);
+    expect(others(series, 'atol')).toEqual(others(baseline, 'atol'));
+    if (paging === 'capped_limit') {
+      // Three registers fit one capped page: nothing is lost.
+      expect(valueOf(series, 'kkt_probe_success', { source: 'atol-cloud' })).toBe(1);
+      return;
+    }
+    expect(valueOf(series, 'kkt_probe_success', { source: 'atol-cloud' })).toBe(0);
+    const lines = app.logs.slice(logsBefore).filter((l) => l.level === 'error' && l.fields.source === 'atol-cloud');
+    expect(lines.some((l) => String(l.fields.err ?? '').length > 0)).toBe(true);
+  }, 20_000);
+});
 
 describe('fault matrix', () => {
   it.each(CELLS)('%s answering with %s', async (vendor, fault) => {

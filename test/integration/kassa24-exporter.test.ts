@@ -39,6 +39,20 @@ describe('Kassa24 shift prober against the simulated API', () => {
     expect(find(first, 'kkt_info', { kkt: '70000' })[0]?.labels).toMatchObject({ id_kkm: '70000', znm: 'SWK00070000', rnm: '600300070000' });
   });
 
+  it('an expired shift (status 3 from the service) reads as open, so KktShiftExpired can fire', () => {
+    expect(valueOf(first, 'kkt_shift_open', { kkt: '70003' })).toBe(1);
+    expect(valueOf(first, 'kkt_shift_open', { kkt: '70002' })).toBe(0);
+  });
+
+  it('exposes the offline queue, the blocked state and the OFD code where the service sends them, and nothing where it does not', () => {
+    expect(valueOf(first, 'kkt_unsent_docs', { kkt: '70001' })).toBe(4);
+    expect(valueOf(first, 'kkt_unsent_docs', { kkt: '70000' })).toBe(0);
+    expect(valueOf(first, 'kkt_register_blocked', { kkt: '70001' })).toBe(0);
+    expect(find(first, 'kkt_info', { kkt: '70001' })[0]?.labels).toMatchObject({ ofd_code: '2' });
+    expect(find(first, 'kkt_unsent_docs', { kkt: '70002' })).toEqual([]);
+    expect(find(first, 'kkt_register_blocked', { kkt: '70002' })).toEqual([]);
+  });
+
   it('exposes the X-report totals of open shifts, with when the cached report was taken', () => {
     const reg = sim.registers[0] as K24RegisterState;
     expect(valueOf(first, 'kkt_xreport_amount', { kkt: '70000', operation: 'sales' })).toBe(reg.shift?.salesAmount);
@@ -96,8 +110,84 @@ describe('Kassa24 shift prober against the simulated API', () => {
     expect((await get(`${app.url}/probe?source=kz&target=abc`)).status).toBe(400);
   });
 
+  it('refuses a reload whose X-report path would reach a Z-report, and keeps the running config', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const good = await readFile(app.configFile, 'utf8');
+    await writeFile(app.configFile, `${good}    xreport: { path: "/shifts/{shift}/z" }\n`);
+    const res = await fetch(`${app.url}/-/reload`, { method: 'POST' });
+    expect(res.status).toBe(500);
+    expect(await res.text()).toMatch(/kkt-exporter\.yml:7:\d+: sources\.0\.xreport\.path: must not reach "\/z"/);
+    const s = await scrape(app);
+    expect(valueOf(s, 'kkt_exporter_config_last_reload_successful')).toBe(0);
+    expect(valueOf(s, 'kkt_up', { kkt: '70000' })).toBe(1);
+    await writeFile(app.configFile, good);
+  });
+
   it('never opens or closes a shift: only login, reads and X-reports were sent', () => {
     const calls = new Set(sim.requests.map((r) => `${r.method} ${r.path.replace(/\d+/g, ':id')}`));
     expect(calls).toEqual(new Set(['POST /auth', 'GET /kkms', 'GET /kkms/:id', 'GET /shifts/:id', 'POST /shifts/:id/x']));
+  });
+});
+
+describe('Kassa24 service whose tokens are stale when issued (its clock 25 h behind, tokens live 24 h)', () => {
+  let sim: Kassa24Simulator;
+  let app: RunningExporter;
+
+  beforeAll(async () => {
+    sim = await Kassa24Simulator.start({ registers: demoK24Fleet(), clockOffsetMs: -25 * 3600_000 });
+    app = await startExporter(`sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "${sim.password}"\n    xreport: { enabled: false }\n`);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+  });
+
+  it('logs in once over 3 scrapes, warns once, and logs in again only when the service says 401', async () => {
+    for (let i = 0; i < 3; i++) {
+      const s = await scrape(app);
+      expect(find(s, 'kkt_up', { source: 'kz' }).filter((x) => x.value === 1)).toHaveLength(4);
+    }
+    expect(sim.authCalls).toBe(1);
+    const stale = app.logs.filter((l) => l.level === 'warn' && /stated expiry has passed/.test(l.msg));
+    expect(stale).toHaveLength(1);
+    expect(stale[0]?.fields.expires_in_seconds).toBeCloseTo(-3600, -2);
+    sim.expireTokens();
+    await scrape(app);
+    expect(sim.authCalls).toBe(2);
+    expect(app.logs.filter((l) => /stated expiry has passed/.test(l.msg))).toHaveLength(1);
+  });
+});
+
+describe('Kassa24 X-report refused to a login that did not open the shift', () => {
+  let sim: Kassa24Simulator;
+  let app: RunningExporter;
+
+  beforeAll(async () => {
+    const fleet = demoK24Fleet();
+    const shift = fleet[0]?.shift;
+    if (shift) shift.xreportRefused = true;
+    sim = await Kassa24Simulator.start({ registers: fleet });
+    app = await startExporter(`sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "${sim.password}"\n`);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+  });
+
+  it('keeps the register up and the source successful, reports the xreport endpoint 0, and warns once per shift with the vendor message', async () => {
+    for (let i = 0; i < 3; i++) {
+      const s = await scrape(app);
+      expect(valueOf(s, 'kkt_up', { kkt: '70000' })).toBe(1);
+      expect(valueOf(s, 'kkt_probe_success', { source: 'kz' })).toBe(1);
+      expect(valueOf(s, 'kkt_probe_endpoint_success', { kkt: '70000', endpoint: 'xreport' })).toBe(0);
+      expect(valueOf(s, 'kkt_probe_endpoint_success', { kkt: '70001', endpoint: 'xreport' })).toBe(1);
+      expect(find(s, 'kkt_xreport_amount', { kkt: '70000' })).toEqual([]);
+    }
+    const refusals = app.logs.filter((l) => l.level === 'warn' && l.fields.kkt === '70000');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]?.msg).toMatch(/refuses X-reports of this shift/);
+    expect(refusals[0]?.fields.err).toMatch(/HTTP 403: Указан неверный идентификатор смены/);
+    // Not asked again within xreport.min_interval.
+    expect(sim.requests.filter((r) => r.path === `/shifts/${sim.registers[0]?.shift?.id}/x`)).toHaveLength(1);
   });
 });

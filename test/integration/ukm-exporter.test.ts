@@ -227,3 +227,78 @@ describe('/probe and reload', () => {
     expect(fleet.ukm.violations).toEqual([]);
   });
 });
+
+describe('one client cannot hurt another', () => {
+  let fleet: SimulatedFleet;
+  let app: RunningExporter;
+
+  beforeAll(async () => {
+    fleet = await SimulatedFleet.start({ ukm: [{ name: 'slow', state: { paper: true, unsent: 3 } }] });
+    (fleet.ukm.get('slow') as SimulatedUkmRegister).server.delayMs = 300;
+    const r = fleet.ukm.get('slow') as SimulatedUkmRegister;
+    app = await startExporter(`sources:\n  - name: stores\n    type: ukm\n    endpoints: [paper, ofd]\n    registers:\n      - { name: slow, url: "${r.url}" }\n`);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await fleet?.stop();
+  });
+
+  it("a client with a 0.6 s timeout every 100 ms does not spoil Prometheus's 10 s scrape of a till answering in 300 ms", async () => {
+    let hostile = true;
+    const hostileScrapes: Promise<unknown>[] = [];
+    const loop = (async () => {
+      while (hostile) {
+        hostileScrapes.push(get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': '0.6' }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const results: Series[][] = [];
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      results.push(parseMetrics((await get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': '10' })).text));
+    }
+    hostile = false;
+    await loop;
+    await Promise.all(hostileScrapes);
+    for (const s of results) {
+      expect(valueOf(s, 'kkt_up', { kkt: 'slow' })).toBe(1);
+      expect(valueOf(s, 'kkt_paper_present', { kkt: 'slow' })).toBe(1);
+      expect(valueOf(s, 'kkt_unsent_docs', { kkt: 'slow' })).toBe(3);
+    }
+    expect(app.logs.some((l) => /did not answer an earlier endpoint/.test(String(l.fields.failed)))).toBe(false);
+    expect(fleet.ukm.violations).toEqual([]);
+  }, 30_000);
+
+  it.each(['2147483.648', '4294967.296', '1e15'])('a timeout header of %s s is clamped: 200 and the till read', async (header) => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': header });
+    expect(res.status).toBe(200);
+    expect(valueOf(parseMetrics(res.text), 'kkt_up', { kkt: 'slow' })).toBe(1);
+  }, 10_000);
+});
+
+describe('UKM endpoints listed in the document order, under a 3 s scrape timeout', () => {
+  let fleet: SimulatedFleet;
+  let app: RunningExporter;
+
+  beforeAll(async () => {
+    fleet = await SimulatedFleet.start({ ukm: [{ name: 'doc-order', state: { paper: false, unsent: 9 } }] });
+    const r = fleet.ukm.get('doc-order') as SimulatedUkmRegister;
+    app = await startExporter(
+      `sources:\n  - name: stores\n    type: ukm\n    endpoints: [last_receipt_time, downtime, user_role_id, ofd, paper, vision, weight]\n    registers:\n      - { name: doc-order, url: "${r.url}" }\n`,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await fleet?.stop();
+  });
+
+  it('still reads paper and ofd first', async () => {
+    const s = parseMetrics((await get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': '3' })).text);
+    expect(valueOf(s, 'kkt_paper_present', { kkt: 'doc-order' })).toBe(0);
+    expect(valueOf(s, 'kkt_unsent_docs', { kkt: 'doc-order' })).toBe(9);
+    expect(valueOf(s, 'kkt_probe_endpoint_success', { kkt: 'doc-order', endpoint: 'weight' })).toBe(0);
+  }, 10_000);
+});

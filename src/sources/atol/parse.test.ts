@@ -26,6 +26,24 @@ describe('ATOL payloads from the API document', () => {
     expect(page._embedded).toHaveLength(1);
   });
 
+  it('reads _embedded as the bare array the example shows and as the object holding it the table describes', () => {
+    const example = fixture('page-example.json') as { _embedded: unknown[] };
+    const asObject = atolPageSchema.parse({ ...example, _embedded: { cashRegisters: example._embedded } });
+    expect(asObject._embedded).toEqual(atolPageSchema.parse(example)._embedded);
+    expect(asObject._embedded).toHaveLength(1);
+    expect(atolPageSchema.parse({ ...example, _embedded: { cashRegisters: [] } })._embedded).toEqual([]);
+    expect(atolPageSchema.safeParse({ ...example, _embedded: { a: [], b: [] } }).success).toBe(false);
+    expect(atolPageSchema.safeParse({ ...example, _embedded: { registers: 'none' } }).success).toBe(false);
+  });
+
+  it('reads offset-less times as UTC unless the source names a zone, as the document says its times are', () => {
+    const naive = { ...DOC_RECORD, timestamp: '2026-11-20T10:00:00' };
+    const utc = parseAtolRegister(naive, 'UTC', 'list');
+    const vladivostok = parseAtolRegister(naive, 'Asia/Vladivostok', 'list');
+    expect(utc.ok && values(utc.reading).kkt_status_timestamp_seconds).toBe(t('2026-11-20T10:00:00Z'));
+    expect(vladivostok.ok && values(vladivostok.reading).kkt_status_timestamp_seconds).toBe(t('2026-11-20T00:00:00Z'));
+  });
+
   it('maps every field of the record to a metric or a kkt_info label', () => {
     const r = parse(DOC_RECORD);
     expect(r.kkt).toBe('00107703864827');

@@ -27,9 +27,28 @@ export const atolRegisterSchema = z.looseObject({
 });
 export type AtolRegister = z.infer<typeof atolRegisterSchema>;
 
+const embeddedEntry = z.looseObject({ data: z.unknown() });
+
+/**
+ * The document describes `_embedded` as an object holding the array (HAL puts it under a relation
+ * name) and shows it as the bare array: either is read, an object by its one array.
+ */
+const embedded = z.union([
+  z.array(embeddedEntry),
+  z
+    .record(z.string(), z.unknown())
+    .transform((holder, ctx) => {
+      const arrays = Object.values(holder).filter(Array.isArray);
+      if (arrays.length === 1) return arrays[0];
+      ctx.addIssue({ code: 'custom', message: `an object holding ${arrays.length} arrays, not the one array of registers` });
+      return z.NEVER;
+    })
+    .pipe(z.array(embeddedEntry)),
+]);
+
 /** `GET /api/kkt/v1/cash-registers`: records stay unparsed here so one bad record fails alone. */
 export const atolPageSchema = z.looseObject({
-  _embedded: z.array(z.looseObject({ data: z.unknown() })).nullish(),
+  _embedded: embedded.nullish(),
   total: opt(int),
   limit: opt(int),
   offset: opt(int),

@@ -2,7 +2,7 @@ import type { AtolSourceConfig } from '../../config/schema.js';
 import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage } from '../../log.js';
 import { readAllPages } from '../paging.js';
-import { CloudSource } from '../cloud-source.js';
+import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { recordReading } from '../records.js';
 import { probeResult, unreadReading, type ProbeContext, type ProbeResult } from '../source.js';
 import { VendorError } from '../vendor-json.js';
@@ -15,6 +15,7 @@ const SERIAL_RE = /^[0-9A-Za-z_-]{1,64}$/;
 export class AtolSource extends CloudSource<AtolSourceConfig, string> {
   readonly type = 'atol' as const;
   protected readonly targetHelp = 'an ATOL serial number';
+  protected readonly fleetEndpoint = 'list';
 
   constructor(config: AtolSourceConfig, protected override readonly client: AtolClient, timezone: string) {
     super(config, client, timezone, (r) => r.info.device_number ?? '');
@@ -24,25 +25,31 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
     return SERIAL_RE.test(target) ? target : undefined;
   }
 
-  protected async probeFleet(ctx: ProbeContext): Promise<ProbeResult> {
+  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
     const started = performance.now();
-    const signal = deadlineSignal(ctx.deadline);
     // Records are mapped as each page arrives, while the other pages are still on their way.
     const readPage = async (offset: number) => {
-      const page = await this.client.page(offset, signal);
+      const page = await this.client.page(offset, ctx.signal);
       return { ...page, items: page.items.map((raw) => recordReading(parseAtolRegister(raw, this.timezone, 'list'), 'list', ctx.log)) };
     };
     let read;
     try {
-      read = await readAllPages(readPage, this.config.page_size, this.config.page_concurrency);
+      read = await readAllPages(readPage, {
+        pageSize: this.config.page_size,
+        concurrency: this.config.page_concurrency,
+        maxItems: this.config.max_registers,
+        keyOf: (r) => r?.kkt,
+        signal: ctx.signal,
+      });
     } catch (err) {
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread('list'));
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
     }
     for (const f of read.failures) ctx.log.error('page of the register list failed', { offset: f.offset, err: f.error });
-    // A failed page or a malformed record leaves the list incomplete.
-    const complete = read.failures.length === 0 && read.items.every((r) => r?.up);
-    return probeResult(this.name, started, complete, this.roster.settle(read.items, complete, 'list'));
+    if (read.incomplete) ctx.log.error('the register list is incomplete', { err: read.incomplete });
+    // A failed page, a list that does not add up or a malformed record leaves the list incomplete.
+    const complete = read.failures.length === 0 && !read.incomplete && read.items.every((r) => r?.up);
+    return probeResult(this.name, started, complete, this.roster.settle(read.items, complete, this.fleetEndpoint));
   }
 
   protected async probeOne(ctx: ProbeContext, serial: string): Promise<ProbeResult> {

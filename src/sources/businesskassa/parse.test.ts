@@ -6,7 +6,8 @@ import { bkCircuitSchema, bkFleetSchema, parseBkRegister, readBkError } from './
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/businesskassa/${name}`, import.meta.url), 'utf8'));
 const EXAMPLE = (bkFleetSchema.parse(fixture('frs-example.json'))[0]) as Record<string, unknown> & { fs: Record<string, unknown> };
-const values = (r: RegisterReading) => Object.fromEntries(r.samples.map((s) => [s.metric, s.value]));
+const values = (r: RegisterReading) => Object.fromEntries(r.samples.filter((s) => !s.labels).map((s) => [s.metric, s.value]));
+const flags = (r: RegisterReading) => Object.fromEntries(r.samples.filter((s) => s.metric === 'kkt_fn_warning_flag').map((s) => [s.labels?.flag, s.value]));
 
 function parse(raw: unknown, zone = 'Europe/Moscow') {
   const result = parseBkRegister(raw, zone, 'frs');
@@ -37,6 +38,22 @@ describe('BusinessKassa payloads from the document', () => {
       // 18.09.2025 14:02 has no zone: read in Moscow time (UTC+3).
       kkt_status_timestamp_seconds: Date.parse('2025-09-18T11:02:00Z') / 1000,
     });
+  });
+
+  it('splits fs.flags into one kkt_fn_warning_flag series per flag, all eight whenever flags are read', () => {
+    expect(flags(parse(EXAMPLE))).toEqual({
+      urgent_replacement: 0, resource_exhausted: 0, memory_full: 0, ofd_timeout: 0,
+      format_error: 0, setup_required: 0, ofd_cancelled: 0, critical_error: 0,
+    });
+    expect(flags(parse({ ...EXAMPLE, fs: { ...EXAMPLE.fs, flags: 0x80 | 0x40 | 0x02 } }))).toEqual({
+      urgent_replacement: 0, resource_exhausted: 1, memory_full: 0, ofd_timeout: 0,
+      format_error: 0, setup_required: 0, ofd_cancelled: 1, critical_error: 1,
+    });
+    expect(flags(parse({ ...EXAMPLE, fs: { ...EXAMPLE.fs, flags: 0x01 | 0x04 | 0x08 | 0x10 | 0x20 } }))).toMatchObject({
+      urgent_replacement: 1, memory_full: 1, ofd_timeout: 1, format_error: 1, setup_required: 1, critical_error: 0,
+    });
+    const { flags: _f, ...noFlags } = EXAMPLE.fs;
+    expect(flags(parse({ ...EXAMPLE, fs: noFlags }))).toEqual({});
   });
 
   it('"Invalid date" and fd_first 0 mean no oldest unsent document: no series, not a zero', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, int, num, opt, str } from '../fields.js';
+import { fnFlagSamples } from '../fn-flags.js';
 import { parseRecord, type RecordResult } from '../records.js';
 import { readingOf } from '../source.js';
 import { fieldSeconds } from '../time.js';
@@ -65,7 +66,7 @@ export function parseBkRegister(raw: unknown, zone: string, endpoint: string): R
   return parseRecord(bkRegisterSchema, raw, 'sn', (r) => {
     const fs = r.fs;
     const fdFirst = fs?.ofd?.fd_first;
-    return readingOf(
+    const reading = readingOf(
       r.sn,
       endpoint,
       {
@@ -89,5 +90,7 @@ export function parseBkRegister(raw: unknown, zone: string, endpoint: string): R
         kkt_status_timestamp_seconds: fieldSeconds(r.timestamp, 'timestamp', zone),
       },
     );
+    reading.samples.push(...fnFlagSamples(fs?.flags));
+    return reading;
   });
 }

@@ -1,7 +1,7 @@
 import type { BusinessKassaSourceConfig } from '../../config/schema.js';
 import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
-import { CloudSource } from '../cloud-source.js';
+import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { recordReading } from '../records.js';
 import { probeResult, unreadReading, type ProbeContext, type ProbeResult, type RegisterReading } from '../source.js';
 import type { BusinessKassaClient } from './client.js';
@@ -16,6 +16,7 @@ type BkTarget = { eip: string } | { sn: string };
 export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, BkTarget> {
   readonly type = 'businesskassa' as const;
   protected readonly targetHelp = 'a register eip (ip:port) or serial number';
+  protected readonly fleetEndpoint = 'frs';
 
   constructor(config: BusinessKassaSourceConfig, protected override readonly client: BusinessKassaClient, timezone: string) {
     super(config, client, timezone, (r) => r.info.eip ?? '');
@@ -32,21 +33,21 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     return recordReading(parseBkRegister(raw, this.timezone, endpoint), endpoint, log);
   }
 
-  protected async probeFleet(ctx: ProbeContext): Promise<ProbeResult> {
+  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
     const started = performance.now();
-    const signal = deadlineSignal(ctx.deadline);
     let items: unknown[];
     try {
-      items = await this.client.fleet(signal);
+      items = await this.client.fleet(ctx.signal);
+      this.checkListed(items.length, 'GET /frs lists');
     } catch (err) {
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread('frs'));
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
     }
     const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
     // A malformed record leaves the list incomplete: registers it may have been stay reported down.
     const complete = mapped.every((r) => r?.up);
-    const readings = this.roster.settle(mapped, complete, 'frs');
-    const circuitsOk = await this.addCircuits(readings, signal, ctx.log);
+    const readings = this.roster.settle(mapped, complete, this.fleetEndpoint);
+    const circuitsOk = await this.addCircuits(readings, ctx.signal, ctx.log);
     return probeResult(this.name, started, complete && circuitsOk, readings);
   }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jwtExpiry } from '../auth.js';
 import type { Sample } from '../source.js';
-import { k24EnvelopeSchema, k24ShiftSchema, k24XReportSchema, readK24Error, shiftSamples, xreportSamples } from './parse.js';
+import { k24EnvelopeSchema, k24KkmSchema, k24ShiftSchema, k24XReportSchema, kkmSamples, readK24Error, shiftSamples, xreportSamples } from './parse.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/kassa24/${name}`, import.meta.url), 'utf8'));
 const data = (name: string) => k24EnvelopeSchema.parse(fixture(name)).Data;
@@ -30,6 +30,22 @@ describe('Kassa24 payloads from the document', () => {
     expect(byMetric(shiftSamples(closed, 'UTC'))).toMatchObject({ kkt_shift_open: 0, kkt_shift_closed_timestamp_seconds: Date.parse('2020-07-01T09:00:00Z') / 1000 });
   });
 
+  it('an expired shift (a status the document does not number) reads as open; only status 2 is closed', () => {
+    const base = data('shift-example.json') as object;
+    for (const status of [1, 3, 4, 0]) {
+      expect(byMetric(shiftSamples(k24ShiftSchema.parse({ ...base, IdStatusShift: status }), 'UTC')).kkt_shift_open, `status ${status}`).toBe(1);
+    }
+    expect(byMetric(shiftSamples(k24ShiftSchema.parse({ ...base, IdStatusShift: 2 }), 'UTC')).kkt_shift_open).toBe(0);
+  });
+
+  it('reads the offline queue and the blocked state of a register when the backend sends them, nothing when it does not', () => {
+    const kkm = (fields: object) => kkmSamples(k24KkmSchema.parse({ Kkm: { Id: 77505, Name: 'Касса', IdShift: 11344, ...fields } }).Kkm);
+    expect(kkm({ OfflineQueue: 17, IdStatusKkm: 1, Lock: false })).toEqual({ kkt_unsent_docs: 17, kkt_register_blocked: 0 });
+    expect(kkm({ IdStatusKkm: 3 })).toMatchObject({ kkt_register_blocked: 1 });
+    expect(kkm({ IdStatusKkm: 1, Lock: true })).toMatchObject({ kkt_register_blocked: 1 });
+    expect(kkm({})).toEqual({ kkt_unsent_docs: undefined, kkt_register_blocked: undefined });
+  });
+
   it('maps every total of the X-report example, duplicated Count and all', () => {
     const x = xreportSamples(k24XReportSchema.parse(data('xreport-example.json')));
     expect(byOperation(x, 'kkt_xreport_operations')).toEqual({ sales: 1, purchases: 0, refunds: 0, purchase_refunds: 0, expenses: 0, incomes: 0 });
@@ -38,7 +54,7 @@ describe('Kassa24 payloads from the document', () => {
       sales: 1228340.94, purchases: 154990.88, refunds: 795774.92, purchase_refunds: 53272.72, expenses: 19146.36, incomes: 61511.53,
     });
     expect(byMetric(x)).toEqual({
-      kkt_xreport_count: 1,
+      kkt_xreport_all_operations: 1,
       kkt_xreport_total_amount: 100,
       kkt_xreport_cash_received_amount: 100,
       kkt_xreport_change_amount: 0,

@@ -24,6 +24,11 @@ const kkmSchema = z.looseObject({
   Znm: opt(str),
   Rnm: opt(str),
   IdShift: opt(int),
+  // Seen in a public sample of the backend's models, not in the document: read when present.
+  OfflineQueue: opt(int),
+  IdStatusKkm: opt(int),
+  Lock: opt(bool),
+  OfdCode: opt(str),
 });
 export type K24Kkm = z.infer<typeof kkmSchema>;
 
@@ -86,13 +91,28 @@ function defined(samples: Array<Sample | { metric: Sample['metric']; value: numb
   return samples.filter((s): s is Sample => s.value !== undefined && Number.isFinite(s.value));
 }
 
-export const SHIFT_OPEN = 1;
+/**
+ * The document numbers only 1 (open) and 2 (closed); a shift past 24 h turns "expired", a status it
+ * does not number. Whatever is not closed is open: an expired shift still blocks the till.
+ */
+const SHIFT_CLOSED = 2;
+const KKM_BLOCKED = 3;
+
+export function shiftIsOpen(shift: K24Shift): boolean {
+  return shift.IdStatusShift !== SHIFT_CLOSED;
+}
+
+/** The register's own state beside its identity: documents kept offline, and whether it is blocked. */
+export function kkmSamples(kkm: K24Kkm): { kkt_unsent_docs?: number; kkt_register_blocked?: number } {
+  const blocked = kkm.IdStatusKkm === undefined && kkm.Lock === undefined ? undefined : Number(kkm.IdStatusKkm === KKM_BLOCKED || kkm.Lock === true);
+  return { kkt_unsent_docs: kkm.OfflineQueue, kkt_register_blocked: blocked };
+}
 
 /** The samples of a shift; DateOpen/DateClose with offsets, `0001-01-01` meaning "not yet". */
 export function shiftSamples(shift: K24Shift, zone: string): Sample[] {
   const lock = shift.User?.Lock;
   return defined([
-    { metric: 'kkt_shift_open', value: shift.IdStatusShift === SHIFT_OPEN ? 1 : 0 },
+    { metric: 'kkt_shift_open', value: Number(shiftIsOpen(shift)) },
     { metric: 'kkt_shift_number', value: shift.ShiftIndex },
     { metric: 'kkt_shift_opened_timestamp_seconds', value: fieldSeconds(shift.DateOpen, 'DateOpen', zone) },
     { metric: 'kkt_shift_closed_timestamp_seconds', value: fieldSeconds(shift.DateClose, 'DateClose', zone) },
@@ -116,7 +136,7 @@ export function xreportSamples(x: K24XReport): Sample[] {
   });
   return defined([
     ...perOperation,
-    { metric: 'kkt_xreport_count', value: x.Count },
+    { metric: 'kkt_xreport_all_operations', value: x.Count },
     { metric: 'kkt_xreport_total_amount', value: x.TotalAmount },
     { metric: 'kkt_xreport_cash_received_amount', value: x.TotalCashReceivedAmount },
     { metric: 'kkt_xreport_change_amount', value: x.TotalChangeAmount },

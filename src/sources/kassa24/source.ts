@@ -2,10 +2,10 @@ import pLimit from 'p-limit';
 import type { Kassa24SourceConfig } from '../../config/schema.js';
 import { deadlineSignal, settleBy } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
-import { CloudSource } from '../cloud-source.js';
+import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeContext, type ProbeResult, type RegisterReading } from '../source.js';
 import type { Kassa24Client } from './client.js';
-import { SHIFT_OPEN, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
+import { kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
 import type { XReportCache } from './xreport-cache.js';
 
 /** Taking an X-report may outlast one scrape; it is not cut off with the scrape's deadline. */
@@ -18,6 +18,7 @@ const XREPORT_TIMEOUT_MS = 30_000;
 export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   readonly type = 'kassa24' as const;
   protected readonly targetHelp = 'a Kassa24 register id (IdKkm)';
+  protected readonly fleetEndpoint = 'kkm';
 
   constructor(
     config: Kassa24SourceConfig,
@@ -32,20 +33,26 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     return /^\d{1,12}$/.test(target) ? Number(target) : undefined;
   }
 
-  protected async probeFleet(ctx: ProbeContext): Promise<ProbeResult> {
+  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
     const started = performance.now();
-    const signal = deadlineSignal(ctx.deadline);
+    const signal = ctx.signal;
     let ids: number[];
     try {
-      ids = this.config.kkms ?? (await this.client.kkms(signal)).map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined);
+      ids = this.config.kkms ?? (await this.listedKkms(signal));
     } catch (err) {
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread('kkm'));
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
     }
     const limit = pLimit(this.config.concurrency);
     const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
     const settled = this.roster.settle(readings, true, 'kkm');
     return probeResult(this.name, started, settled.every((r) => r.up), settled);
+  }
+
+  private async listedKkms(signal: AbortSignal): Promise<number[]> {
+    const listed = await this.client.kkms(signal);
+    this.checkListed(listed.length, 'GET /kkms lists');
+    return listed.map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined);
   }
 
   protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
@@ -64,7 +71,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
       log.warn('cannot read the register', { err: errorMessage(err) });
       return unreadReading(kkt, 'kkm');
     }
-    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm }, {});
+    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm, ofd_code: kkm.OfdCode }, kkmSamples(kkm));
     if (kkm.IdShift) await this.addShift(reading, kkm.IdShift, ctx, signal, log);
     return reading;
   }
@@ -76,7 +83,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       const shift = await this.client.shift(shiftId, signal);
       reading.samples.push(...shiftSamples(shift, this.timezone));
-      open = shift.IdStatusShift === SHIFT_OPEN;
+      open = shiftIsOpen(shift);
       shiftKey = shift.Id;
       endpoint('shift', true);
     } catch (err) {
@@ -95,9 +102,13 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     if (entry?.samples) {
       reading.samples.push(...entry.samples, { metric: 'kkt_xreport_timestamp_seconds', value: entry.takenAt / 1000 });
       endpoint('xreport', true);
-    } else {
-      log.warn('no X-report', { shift: shiftKey, err: entry?.error ?? 'still being taken at the scrape deadline' });
-      endpoint('xreport', false);
+      return;
     }
+    endpoint('xreport', false);
+    if (!entry) log.debug('no X-report yet: still being taken at the scrape deadline', { shift: shiftKey });
+    else if (!this.xreports.isNews(cacheKey, entry)) log.debug('no X-report', { shift: shiftKey, err: entry.error });
+    else if (entry.refused) {
+      log.warn('the service refuses X-reports of this shift to this login (usually: it is not the cashier who opened it); not asked again before xreport.min_interval, not said again for this shift', { shift: shiftKey, err: entry.error });
+    } else log.warn('no X-report', { shift: shiftKey, err: entry.error });
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../source.js';
 import { XReportCache } from './xreport-cache.js';
 
-const SAMPLES: Sample[] = [{ metric: 'kkt_xreport_count', value: 3 }];
+const SAMPLES: Sample[] = [{ metric: 'kkt_xreport_all_operations', value: 3 }];
 
 function taker(result: () => Promise<Sample[]> = async () => SAMPLES) {
   let calls = 0;

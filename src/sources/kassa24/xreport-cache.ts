@@ -1,5 +1,6 @@
 import { errorMessage } from '../../log.js';
 import type { Sample } from '../source.js';
+import { VendorError } from '../vendor-json.js';
 
 export interface CachedXReport {
   shiftId: number;
@@ -7,6 +8,11 @@ export interface CachedXReport {
   takenAt: number;
   samples?: Sample[];
   error?: string;
+  /**
+   * The service refused to make it (HTTP 403): the document's answer when the caller is not the
+   * cashier who opened the shift, as a monitoring login usually is not. Expected, not a fault.
+   */
+  refused?: boolean;
 }
 
 /**
@@ -17,6 +23,9 @@ export interface CachedXReport {
 export class XReportCache {
   private readonly entries = new Map<string, CachedXReport>();
   private readonly taking = new Map<string, Promise<CachedXReport>>();
+  private readonly reported = new WeakSet<CachedXReport>();
+  /** The shift whose refusal was last reported, by register. */
+  private readonly refusalReported = new Map<string, number>();
 
   /** The cached X-report of `shiftId`, after taking a new one if it is due. */
   async get(key: string, shiftId: number, minIntervalMs: number, take: () => Promise<Sample[]>): Promise<CachedXReport> {
@@ -27,7 +36,7 @@ export class XReportCache {
       const takenAt = Date.now();
       pending = take()
         .then((samples): CachedXReport => ({ shiftId, takenAt, samples }))
-        .catch((err: unknown): CachedXReport => ({ shiftId, takenAt, error: errorMessage(err) }))
+        .catch((err: unknown): CachedXReport => ({ shiftId, takenAt, error: errorMessage(err), refused: err instanceof VendorError && err.status === 403 }))
         .then((entry) => {
           this.entries.set(key, entry);
           this.taking.delete(key);
@@ -38,8 +47,24 @@ export class XReportCache {
     return pending;
   }
 
+  /**
+   * Whether a failed X-report is news worth a warning: each failed attempt once (there is at most one
+   * per interval), and a refusal once per shift, since it will be refused for as long as it is open.
+   */
+  isNews(key: string, entry: CachedXReport): boolean {
+    if (entry.refused) {
+      if (this.refusalReported.get(key) === entry.shiftId) return false;
+      this.refusalReported.set(key, entry.shiftId);
+      return true;
+    }
+    if (this.reported.has(entry)) return false;
+    this.reported.add(entry);
+    return true;
+  }
+
   /** Forgets a register's X-report: its shift is closed, so the totals belong to no open shift. */
   drop(key: string): void {
     this.entries.delete(key);
+    this.refusalReported.delete(key);
   }
 }

@@ -76,4 +76,12 @@ describe('bodyScalar: plain text, a JSON scalar, or an object holding one value'
     expect(bodyScalar('')).toBeUndefined();
     expect(() => bodyScalar('{"a": 1, "b": 2}')).toThrow(UkmParseError);
   });
+
+  it('refuses a body nested a million deep as not a UKM answer, not with a stack overflow', () => {
+    const depth = 1_000_000;
+    for (const body of ['['.repeat(depth) + '3' + ']'.repeat(depth), '{"value":'.repeat(depth) + '3' + '}'.repeat(depth)]) {
+      expect(() => parseUkmAnswer('ofd', 200, body, 'Europe/Moscow')).toThrow(new UkmParseError('not a UKM answer: JSON body nested more than 16 levels deep'));
+    }
+    expect(bodyScalar('['.repeat(16) + '3' + ']'.repeat(16))).toBe(3);
+  });
 });

@@ -15,15 +15,28 @@ type Scalar = string | number | boolean;
 /** Keys a JSON body may wrap its one value in; the plugin's body format is not documented. */
 const VALUE_KEYS = ['value', 'result', 'data', 'count', 'time', 'datetime', 'date', 'weight', 'id', 'user_role_id'];
 
-function fromJson(value: unknown): Scalar | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (Array.isArray(value)) return value.length === 1 ? fromJson(value[0]) : undefined;
+/** Wrappers around the one value; a UKM answer has a few at most, so a deeper body is something else. */
+const MAX_WRAPPERS = 16;
+
+/** Unwraps the one value in a loop: a body nested a million deep must not overflow the stack. */
+function fromJson(json: unknown): Scalar | undefined {
+  let value = json;
+  for (let depth = 0; depth <= MAX_WRAPPERS; depth++) {
+    if (value === null || value === undefined) return undefined;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+    value = unwrap(value);
+  }
+  throw new UkmParseError(`not a UKM answer: JSON body nested more than ${MAX_WRAPPERS} levels deep`);
+}
+
+/** The one value an array or object holds, if it holds one. */
+function unwrap(value: object): unknown {
+  if (Array.isArray(value)) return value.length === 1 ? value[0] : undefined;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length === 1) return fromJson(obj[keys[0] as string]);
+  if (keys.length === 1) return obj[keys[0] as string];
   const key = VALUE_KEYS.find((k) => k in obj);
-  return key === undefined ? undefined : fromJson(obj[key]);
+  return key === undefined ? undefined : obj[key];
 }
 
 /** The one value in a body sent as plain text, a JSON scalar, or a JSON object or array holding it. */

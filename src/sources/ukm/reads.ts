@@ -14,9 +14,15 @@ export interface ReadRequest {
   deadline: Deadline;
   intervalMs: number;
   fetch: (url: string, endpoint: UkmEndpoint, signal: AbortSignal) => Promise<HttpResponse>;
-  /** The samples of an answer; throws when the answer is not one the endpoint sends. */
-  parse: (endpoint: UkmEndpoint, status: number, body: string) => Sample[];
+  /** The samples of an answer, offset-less times read in `zone`; throws when the answer is not one the endpoint sends. */
+  parse: (endpoint: UkmEndpoint, status: number, body: string, zone: string) => Sample[];
   onWait: (ms: number) => void;
+}
+
+/** One register as a read needs it: its endpoints' URLs, and the time zone of its offset-less times. */
+export interface ReadTarget {
+  urls: ReadonlyMap<UkmEndpoint, string>;
+  zone: string;
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
@@ -31,13 +37,12 @@ function unreachable(err: unknown): boolean {
 }
 
 /**
- * The end of every read that must be over by one deadline (one scrape's, usually): one timer and one
- * abort signal for all of them. Per read, the signal, its abort listener and the timer were a third
- * of the time it took to send a 5,000-register scrape's first requests.
+ * One timer for every read that must be over by the same deadline (one scrape's, usually). When it
+ * fires it cuts the reads whose latest deadline it still is: a read that a later scrape joined has
+ * moved on to that scrape's cutoff, so a short deadline never ends a request another scrape waits for.
  */
 class Cutoff {
-  private readonly controller = new AbortController();
-  readonly signal = this.controller.signal;
+  readonly reads = new Set<SharedRead>();
   /** Resolves (with nothing) when the deadline comes. */
   readonly reached: Promise<undefined>;
 
@@ -45,7 +50,8 @@ class Cutoff {
     this.reached = new Promise((resolve) => {
       setTimeout(() => {
         onReached();
-        this.controller.abort(new Error('scrape deadline reached'));
+        for (const read of this.reads) read.cut();
+        this.reads.clear();
         resolve(undefined);
       }, remainingMs(deadline)).unref();
     });
@@ -67,6 +73,8 @@ class SharedRead implements GateUser {
   readonly intervalMs: number;
   /** The cutoff of the latest deadline among the scrapes sharing the read. */
   private cutoff: Cutoff;
+  /** Aborts the request in flight when the last deadline among the sharing scrapes has passed. */
+  private readonly controller = new AbortController();
   private cutShort = false;
   private index = 0;
   private finished!: () => void;
@@ -75,11 +83,12 @@ class SharedRead implements GateUser {
     /** The register's origin: its rate gate's key. */
     readonly origin: string,
     private readonly gate: RateGate,
-    private readonly urls: ReadonlyMap<UkmEndpoint, string>,
+    private readonly target: ReadTarget,
     private readonly req: ReadRequest,
     private readonly cutoffAt: (deadline: Deadline) => Cutoff,
   ) {
     this.cutoff = cutoffAt(req.deadline);
+    this.cutoff.reads.add(this);
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
     this.gate.acquire(this);
@@ -90,7 +99,7 @@ class SharedRead implements GateUser {
   }
 
   joinable(endpoints: readonly UkmEndpoint[]): boolean {
-    return !this.cutoff.signal.aborted && this.covers(endpoints);
+    return this.endedAt === undefined && !this.controller.signal.aborted && this.covers(endpoints);
   }
 
   /**
@@ -101,13 +110,17 @@ class SharedRead implements GateUser {
     return this.endedAt !== undefined && !this.cutShort && performance.now() - this.endedAt < intervalMs && this.covers(endpoints);
   }
 
-  /**
-   * A later scrape joined: the next requests run until its deadline. The request in flight keeps the
-   * signal it was sent with, so a till still answering when the first scrape's deadline comes is
-   * cut off there and its read ends, as after any timeout: a joined read never outlives a slow till.
-   */
+  /** A later scrape joined: the read, and the request in flight, go on until its deadline. */
   extend(deadline: Deadline): void {
-    if (deadline > this.cutoff.deadline) this.cutoff = this.cutoffAt(deadline);
+    if (deadline <= this.cutoff.deadline) return;
+    this.cutoff.reads.delete(this);
+    this.cutoff = this.cutoffAt(deadline);
+    this.cutoff.reads.add(this);
+  }
+
+  /** Every scrape sharing the read is past its deadline: end the request in flight. */
+  cut(): void {
+    this.controller.abort(new Error('scrape deadline reached'));
   }
 
   deadline(): Deadline {
@@ -119,7 +132,7 @@ class SharedRead implements GateUser {
   }
 
   onSlot(): void {
-    const signal = this.cutoff.signal;
+    const signal = this.controller.signal;
     if (signal.aborted) {
       this.gate.release();
       return this.stop(CUT_OFF);
@@ -127,7 +140,7 @@ class SharedRead implements GateUser {
     let answer: Promise<HttpResponse>;
     try {
       const endpoint = this.endpoint;
-      answer = this.req.fetch(this.urls.get(endpoint) as string, endpoint, signal);
+      answer = this.req.fetch(this.target.urls.get(endpoint) as string, endpoint, signal);
     } catch (err) {
       // A throw here would otherwise hold the register's gate for good.
       return this.onFailure(err);
@@ -148,7 +161,7 @@ class SharedRead implements GateUser {
     this.gate.release();
     const endpoint = this.endpoint;
     try {
-      this.outcomes.set(endpoint, { ok: true, samples: this.req.parse(endpoint, res.status, res.body.toString('utf8')) });
+      this.outcomes.set(endpoint, { ok: true, samples: this.req.parse(endpoint, res.status, res.body.toString('utf8'), this.target.zone) });
     } catch (err) {
       this.outcomes.set(endpoint, { ok: false, error: errorMessage(err) });
     }
@@ -158,7 +171,7 @@ class SharedRead implements GateUser {
   private readonly onFailure = (err: unknown): void => {
     this.gate.release();
     this.outcomes.set(this.endpoint, { ok: false, error: errorMessage(err) });
-    if (this.cutoff.signal.aborted) return this.stop(CUT_OFF);
+    if (this.controller.signal.aborted) return this.stop(CUT_OFF);
     if (unreachable(err)) return this.stop(SKIPPED);
     this.advance();
   };
@@ -176,6 +189,7 @@ class SharedRead implements GateUser {
   }
 
   private finish(): void {
+    this.cutoff.reads.delete(this);
     this.endedAt = performance.now();
     this.finished();
   }
@@ -214,13 +228,13 @@ export class UkmRegisterPool {
    * old), instead of queueing at the gate: asked faster than once per interval, requests would pile
    * up forever. Only a read the deadline cut short is read again, for the endpoints it did not reach.
    */
-  read(baseUrl: string, urls: ReadonlyMap<UkmEndpoint, string>, req: ReadRequest): Promise<ReadOutcomes> {
+  read(baseUrl: string, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
     let read = this.reads.get(baseUrl);
-    if (read?.joinable(req.endpoints) && read.endedAt === undefined) {
+    if (read?.joinable(req.endpoints)) {
       read.extend(req.deadline);
     } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
       const origin = read?.origin ?? new URL(baseUrl).origin;
-      read = new SharedRead(origin, this.gates.get(origin), urls, req, this.cutoffAt);
+      read = new SharedRead(origin, this.gates.get(origin), target, req, this.cutoffAt);
       this.reads.set(baseUrl, read);
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }

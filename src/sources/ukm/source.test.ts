@@ -161,6 +161,16 @@ describe('UkmSource.lookup (the /probe target)', () => {
     expect(source.lookup('192.168.1.1:8080')).toMatchObject({ ok: false, status: 403 });
     expect(source.lookup('127.0.0.1:22')).toMatchObject({ ok: false, status: 403 });
   });
+  it('checks an IPv4-mapped IPv6 target as its IPv4 address, however it is spelt', () => {
+    for (const spelling of ['[::ffff:10.0.0.1]:8080', '[::ffff:a00:1]:8080', '[0:0:0:0:0:FFFF:0A00:0001]:8080']) {
+      expect(source.lookup(spelling)).toMatchObject({ ok: true, target: { kkt: spelling, ref: { url: 'http://10.0.0.1:8080' } } });
+    }
+    for (const spelling of ['[::ffff:192.168.1.1]:8080', '[::ffff:c0a8:101]:8080']) {
+      expect(source.lookup(spelling)).toMatchObject({ ok: false, status: 403 });
+    }
+    expect(source.lookup('[::ffff:10.1.12.3]:8080')).toMatchObject({ ok: true, target: { kkt: 'msk-012-pos03' } });
+    expect(source.lookup('[FD00:0::5]:8080')).toMatchObject({ ok: true, target: { ref: { url: 'http://[fd00::5]:8080' } } });
+  });
   it('refuses host names (403) and anything that is not a name or host:port (400)', () => {
     expect(source.lookup('intranet.example:80')).toMatchObject({ ok: false, status: 403 });
     expect(source.lookup('10.0.0.999:80')).toMatchObject({ ok: false, status: 403 });

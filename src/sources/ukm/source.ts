@@ -1,9 +1,10 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { blockListOf, type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from '../../config/schema.js';
 import type { VendorHttp } from '../../http/client.js';
 import type { Logger } from '../../log.js';
 import type { ProbeContext, ProbeResult, RegisterReading, RegisterSummary, ResolvedTarget, Sample, Source, TargetLookup } from '../source.js';
 import { parseUkmAnswer } from './parse.js';
-import type { ReadOutcomes, ReadRequest, UkmRegisterPool } from './reads.js';
+import type { ReadOutcomes, ReadRequest, ReadTarget, UkmRegisterPool } from './reads.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -28,7 +29,7 @@ export class UkmSource implements Source {
   readonly type = 'ukm' as const;
   private readonly allowed;
   /** Endpoint URLs per register, built once rather than per request (weak: ad-hoc targets come and go). */
-  private readonly urls = new WeakMap<UkmRegisterConfig, Map<UkmEndpoint, string>>();
+  private readonly targets = new WeakMap<UkmRegisterConfig, ReadTarget>();
   /** The reading made of a finished read, for the other scrapes that shared it (an HA pair). */
   private readonly readings = new WeakMap<ReadOutcomes, RegisterReading>();
 
@@ -48,20 +49,23 @@ export class UkmSource implements Source {
     return this.config.registers.map((r) => ({ kkt: r.name, detail: r.url }));
   }
 
-  /** A register's name or its `host:port`; an unconfigured `ip:port` only inside `allowed_targets`. */
+  /**
+   * A register's name or its `host:port`; an unconfigured `ip:port` only inside `allowed_targets`.
+   * An address is compared in one spelling, so `[::ffff:10.0.0.1]:80` is `10.0.0.1:80`.
+   */
   lookup(target: string): TargetLookup {
-    const known = this.config.registers.find((r) => r.name === target) ?? this.config.registers.find((r) => hostPort(r.url) === target);
-    if (known) return { ok: true, target: { kkt: known.name, ref: known } };
     const adHoc = parseHostPort(target);
+    const isAt = (url: string) => [target, adHoc?.host].includes(hostPort(url));
+    const known = this.config.registers.find((r) => r.name === target) ?? this.config.registers.find((r) => isAt(r.url));
+    if (known) return { ok: true, target: { kkt: known.name, ref: known } };
     if (!adHoc && /^[a-zA-Z0-9.-]+:\d{1,5}$/.test(target)) {
       return { ok: false, status: 403, message: `target "${target}" is not in the config, and unconfigured targets must be an IP address inside allowed_targets` };
     }
     if (!adHoc) return { ok: false, status: 400, message: `unknown target "${target}": not a register of source "${this.name}" nor host:port` };
-    const family = adHoc.ip.includes(':') ? 'ipv6' : 'ipv4';
-    if (!this.allowed.check(adHoc.ip, family)) {
+    if (!this.allowed.check(adHoc.ip, adHoc.family)) {
       return { ok: false, status: 403, message: `target "${target}" is not in the config and not in allowed_targets of source "${this.name}"` };
     }
-    const register: UkmRegisterConfig = { name: target, url: `http://${target}`, labels: {} };
+    const register: UkmRegisterConfig = { name: target, url: `http://${adHoc.host}`, labels: {} };
     return { ok: true, target: { kkt: register.name, ref: register } };
   }
 
@@ -83,7 +87,7 @@ export class UkmSource implements Source {
   }
 
   private readRequest(ctx: ProbeContext): ReadRequest {
-    const { http, timezone } = this.deps;
+    const { http } = this.deps;
     const timeoutMs = this.config.request_timeout;
     return {
       endpoints: this.config.endpoints,
@@ -91,12 +95,12 @@ export class UkmSource implements Source {
       intervalMs: this.config.min_interval,
       onWait: (ms) => http.observer.rateLimitWait(this.name, ms / 1000),
       fetch: (url, endpoint, signal) => http.send(endpoint, { method: 'GET', url, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs }),
-      parse: (endpoint, status, body) => parseUkmAnswer(endpoint, status, body, timezone),
+      parse: parseUkmAnswer,
     };
   }
 
   private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext): Promise<RegisterReading> {
-    const outcomes = await this.deps.pool.read(register.url, this.urlsOf(register), request);
+    const outcomes = await this.deps.pool.read(register.url, this.targetOf(register), request);
     let reading = this.readings.get(outcomes);
     if (!reading) {
       reading = this.toReading(register, outcomes, ctx.log);
@@ -106,10 +110,14 @@ export class UkmSource implements Source {
     return reading;
   }
 
-  private urlsOf(register: UkmRegisterConfig): Map<UkmEndpoint, string> {
-    let urls = this.urls.get(register);
-    if (!urls) this.urls.set(register, (urls = new Map(this.config.endpoints.map((e) => [e, ukmEndpointUrl(register.url, e)]))));
-    return urls;
+  /** A register's endpoint URLs and time zone (its own, else the source's), built once per register. */
+  private targetOf(register: UkmRegisterConfig): ReadTarget {
+    let target = this.targets.get(register);
+    if (!target) {
+      const urls = new Map(this.config.endpoints.map((e) => [e, ukmEndpointUrl(register.url, e)]));
+      this.targets.set(register, (target = { urls, zone: register.timezone ?? this.deps.timezone }));
+    }
+    return target;
   }
 
   private toReading(register: UkmRegisterConfig, outcomes: ReadOutcomes, log: Logger): RegisterReading {
@@ -132,19 +140,36 @@ export class UkmSource implements Source {
   }
 }
 
+interface HostPort {
+  ip: string;
+  family: 'ipv4' | 'ipv6';
+  /** `ip:port` or `[ipv6]:port` in the one spelling URLs use; an IPv4-mapped address as IPv4. */
+  host: string;
+}
+
 /** `ip:port` or `[ipv6]:port`, nothing else: no scheme, path, credentials or host names. */
-function parseHostPort(target: string): { ip: string; port: number } | undefined {
+function parseHostPort(target: string): HostPort | undefined {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(target);
   if (!m) return undefined;
-  const ip = m[1] ?? m[2] ?? '';
-  const port = Number(m[3]);
+  const [, v6, v4 = '', portText] = m;
+  const port = Number(portText);
   if (port < 1 || port > 65535) return undefined;
-  try {
-    // URL parsing rejects octets over 255 and malformed IPv6.
-    const host = new URL(`http://${target}`).hostname;
-    if (host !== ip && host !== `[${ip}]`) return undefined;
-  } catch {
-    return undefined;
-  }
-  return { ip, port };
+  // isIPv4 refuses octets over 255 and leading zeros (which a URL would read as octal).
+  const ip = v6 !== undefined ? canonicalIpv6(v6) : isIPv4(v4) ? v4 : undefined;
+  if (ip === undefined) return undefined;
+  const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
+  return { ip, family, host: family === 'ipv4' ? `${ip}:${port}` : `[${ip}]:${port}` };
+}
+
+/**
+ * An IPv6 address as URLs spell it (`[::FFFF:A00:1]` is `::ffff:a00:1`); an IPv4-mapped one as
+ * the IPv4 address it stands for (`10.0.0.1`), to be checked against IPv4 networks.
+ */
+function canonicalIpv6(address: string): string | undefined {
+  if (!isIPv6(address)) return undefined;
+  const ip = new URL(`http://[${address}]`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (!mapped) return ip;
+  const [high, low] = [parseInt(mapped[1] as string, 16), parseInt(mapped[2] as string, 16)];
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { AtolSourceConfig, BusinessKassaSourceConfig, Kassa24SourceConfig } from '../config/schema.js';
+import { deadlineIn } from '../http/deadline.js';
+import { Logger, type LogRecord } from '../log.js';
+import type { BusinessKassaClient } from './businesskassa/client.js';
+import { BusinessKassaSource } from './businesskassa/source.js';
+import { CloudSource, type FleetReadContext } from './cloud-source.js';
+import type { Kassa24Client } from './kassa24/client.js';
+import { Kassa24Source } from './kassa24/source.js';
+import { XReportCache } from './kassa24/xreport-cache.js';
+import { probeResult, readingOf, type ProbeContext, type ProbeResult, type RegisterReading } from './source.js';
+
+const noClient = { close: async () => {} };
+
+/** Resolves after `ms`, or rejects when `signal` aborts first, as a vendor request does. */
+function vendorCall(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    });
+  });
+}
+
+/** A cloud source whose fleet read is whatever the test says, counting the reads. */
+class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
+  readonly type = 'atol' as const;
+  protected readonly targetHelp = 'anything';
+  protected readonly fleetEndpoint = 'list';
+  reads: FleetReadContext[] = [];
+
+  constructor(public readFleet: (ctx: FleetReadContext) => Promise<string[]>) {
+    super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100 }, noClient, 'UTC', () => '');
+  }
+
+  protected targetRef(target: string): string {
+    return target;
+  }
+
+  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
+    const started = performance.now();
+    this.reads.push(ctx);
+    try {
+      const readings = (await this.readFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
+      return probeResult(this.name, started, true, this.roster.settle(readings, true, 'list'));
+    } catch {
+      return probeResult(this.name, started, false, this.roster.unread('list'));
+    }
+  }
+
+  protected probeOne(): Promise<ProbeResult> {
+    throw new Error('not used');
+  }
+}
+
+function scrape(source: { probe(ctx: ProbeContext): Promise<ProbeResult> }, deadlineMs = 2000) {
+  const logs: LogRecord[] = [];
+  const told: RegisterReading[] = [];
+  const ctx: ProbeContext = { deadline: deadlineIn(deadlineMs), log: new Logger((r) => logs.push(r), 'debug'), onReading: (r) => told.push(r) };
+  return { result: source.probe(ctx), logs, told };
+}
+
+const upOf = (result: ProbeResult) => Object.fromEntries(result.registers.map((r) => [r.kkt, r.up]));
+
+describe('CloudSource: concurrent scrapes share one fleet read', () => {
+  it('50 concurrent scrapes cost one fleet read; each gets every reading and is told of each', async () => {
+    const source = new FakeFleetSource(async (ctx) => {
+      await vendorCall(30, ctx.signal);
+      return ['a', 'b', 'c'];
+    });
+    const scrapes = Array.from({ length: 50 }, () => scrape(source));
+    const results = await Promise.all(scrapes.map((s) => s.result));
+    expect(source.reads).toHaveLength(1);
+    expect(results.every((r) => r.success && r.registers.length === 3)).toBe(true);
+    expect(scrapes.every((s) => s.told.map((r) => r.kkt).join() === 'a,b,c')).toBe(true);
+
+    await scrape(source).result;
+    expect(source.reads).toHaveLength(2); // a scrape after the read ended starts a new one
+  });
+
+  it('a later scrape keeps the read going past the first scrape\'s deadline; the first stops waiting at its own', async () => {
+    const source = new FakeFleetSource(async () => ['a', 'b']);
+    await scrape(source).result;
+    source.readFleet = async (ctx) => {
+      await vendorCall(400, ctx.signal);
+      return ['a', 'b'];
+    };
+    const t0 = performance.now();
+    const early = scrape(source, 50);
+    const late = scrape(source, 2000);
+    const first = await early.result;
+    expect(performance.now() - t0).toBeLessThan(350);
+    expect(first.success).toBe(false);
+    expect(upOf(first)).toEqual({ a: false, b: false });
+    expect(early.logs.some((l) => l.level === 'error' && l.fields.err === 'scrape deadline reached')).toBe(true);
+    const second = await late.result;
+    expect(second.success).toBe(true);
+    expect(upOf(second)).toEqual({ a: true, b: true });
+    expect(source.reads).toHaveLength(2);
+  });
+
+  it('the read sees the latest deadline among its scrapes, and is aborted only when that has passed', async () => {
+    let abortedAt = 0;
+    const source = new FakeFleetSource(async (ctx) => {
+      ctx.signal.addEventListener('abort', () => (abortedAt = performance.now()));
+      await vendorCall(10_000, ctx.signal);
+      return [];
+    });
+    const early = scrape(source, 30);
+    const late = scrape(source, 400);
+    const lateDeadline = performance.now() + 400;
+    expect(source.reads[0]?.deadline).toBeGreaterThan(performance.now() + 300);
+    await early.result;
+    expect(source.reads[0]?.signal.aborted).toBe(false);
+    expect((await late.result).success).toBe(false);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(source.reads[0]?.signal.reason).toEqual(new Error('scrape deadline reached'));
+    expect(abortedAt).toBeGreaterThanOrEqual(lateDeadline - 5);
+  });
+});
+
+describe('CloudSource: max_registers bounds the lists vendors send', () => {
+  const errors = (logs: LogRecord[]) => logs.filter((l) => l.level === 'error').map((l) => String(l.fields.err));
+
+  it('BusinessKassa: a GET /frs listing more than max_registers fails the source; known registers go down', async () => {
+    let frs = [{ sn: 'A1', eip: '10.0.0.1:1' }, { sn: 'A2', eip: '10.0.0.2:1' }];
+    const client = { fleet: async () => frs, close: async () => {} } as unknown as BusinessKassaClient;
+    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], max_registers: 2 };
+    const source = new BusinessKassaSource(config, client, 'UTC');
+    expect((await scrape(source).result).success).toBe(true);
+    frs = [...frs, { sn: 'A3', eip: '10.0.0.3:1' }];
+    const s = scrape(source);
+    const result = await s.result;
+    expect(result.success).toBe(false);
+    expect(upOf(result)).toEqual({ A1: false, A2: false });
+    expect(errors(s.logs)).toEqual(['GET /frs lists 3 registers, more than max_registers (2)']);
+  });
+
+  it('Kassa24: a GET /kkms listing more than max_registers fails the source before any register is read', async () => {
+    let kkmCalls = 0;
+    const client = {
+      kkms: async () => [{ Id: 1 }, { Id: 2 }, { Id: 3 }],
+      kkm: async () => {
+        kkmCalls++;
+        throw new Error('not expected');
+      },
+      close: async () => {},
+    } as unknown as Kassa24Client;
+    const config: Kassa24SourceConfig = {
+      name: 'kz', type: 'kassa24', url: 'http://127.0.0.1', login: 'l', password: 'p', concurrency: 8, max_registers: 2,
+      xreport: { enabled: false, min_interval: 900_000, method: 'POST', path: '/shifts/{shift}/x' },
+    };
+    const s = scrape(new Kassa24Source(config, client, 'UTC', new XReportCache()));
+    expect((await s.result).success).toBe(false);
+    expect(kkmCalls).toBe(0);
+    expect(errors(s.logs)).toEqual(['GET /kkms lists 3 registers, more than max_registers (2)']);
+  });
+});
