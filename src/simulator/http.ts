@@ -34,12 +34,14 @@ export const SIM_FAULTS = [
   'huge_body', // a 50 MiB body
   'non_utf8',
   'invalid_dates', // the normal answer with every date replaced by "Invalid date" / 0001-01-01
+  'deep_json', // a 200 whose JSON is an array nested 30,000 deep (60 KB: inside every body cap)
 ] as const;
 export type SimFault = (typeof SIM_FAULTS)[number];
 
 const WRONG_SHAPE = { Status: 200, Data: [null, '1'], data: [1, '2', null], _embedded: { items: [] }, total: 'many', frs: null, sn: ['x'] };
 const DATE_RE = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}|\d{2}\.\d{2}\.\d{4} \d{2}:\d{2})/;
 const HUGE_BYTES = 50 * 1024 * 1024;
+const DEEP_JSON = `${'['.repeat(30_000)}${']'.repeat(30_000)}`;
 
 function breakDates(value: unknown, n = { i: 0 }): unknown {
   if (typeof value === 'string') return DATE_RE.test(value) ? (n.i++ % 2 === 0 ? 'Invalid date' : '0001-01-01T00:00:00Z') : value;
@@ -151,6 +153,9 @@ export class SimServer {
         return this.huge(res);
       case 'invalid_dates':
         return this.withBrokenDates(req, res);
+      case 'deep_json':
+        res.writeHead(200, { 'content-type': 'application/json' }).end(DEEP_JSON);
+        return;
     }
   }
 
