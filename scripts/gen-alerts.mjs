@@ -17,7 +17,7 @@ const days = (n) => `${n} day${n === 1 ? '' : 's'}`;
 /**
  * The FN warning flags (the `flag` label of kkt_fn_warning_flag): what each means for the register.
  * Their severities live in thresholds.yml (fn_flag_severity); test/rules.test.ts checks that its
- * keys are exactly FN_WARNING_FLAGS of src/metrics/definitions.ts.
+ * keys are exactly FN_WARNING_FLAGS of src/readings/catalog.ts.
  */
 const FN_FLAG_TEXT = {
   urgent_replacement: ['Fiscal storage (FN) must be replaced within 3 days.', 'has at most 3 days of life left: replace it now; an expired FN blocks the register.'],

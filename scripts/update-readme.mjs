@@ -1,4 +1,4 @@
-// Regenerates the README's metric table from src/metrics/definitions.ts (via the build in dist/).
+// Regenerates the README's metric table from src/readings/catalog.ts (via the build in dist/).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { withMetricsTable } from '../dist/metrics/docs.js';
 

@@ -9,10 +9,9 @@ import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.j
 import { prepareReading, renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
-import { buildSources } from './sources/index.js';
-import { XReportCache } from './sources/kassa24/xreport-cache.js';
-import type { ProbeResult, RegisterReading, ResolvedTarget, Source } from './sources/source.js';
-import { UkmRegisterPool } from './sources/ukm/reads.js';
+import { buildSources, VendorStates } from './sources/build.js';
+import type { ResolvedTarget, Source } from './sources/source.js';
+import type { ProbeResult, RegisterReading } from './readings/reading.js';
 import { VERSION } from './version.js';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -52,9 +51,9 @@ const RETIRE_AFTER_MS = 5 * 60_000;
  */
 export class Exporter {
   readonly self = new SelfMetrics(VERSION);
-  readonly pool = new UkmRegisterPool();
+  /** Each vendor's state that outlives reloads (rate gates, caches of fiscal documents, ...). */
+  readonly vendorStates = new VendorStates();
   readonly sessions: SessionRegistry;
-  readonly xreports = new XReportCache();
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
   readonly idleGc = new IdleGc();
@@ -106,9 +105,8 @@ export class Exporter {
   install(loaded: LoadedConfig): void {
     const sources = buildSources(loaded.config, {
       observer: this.self,
-      ukmPool: this.pool,
       sessions: this.sessions,
-      xreports: this.xreports,
+      states: this.vendorStates,
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;

@@ -7,11 +7,12 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.j
 import { createApp } from './server/app.js';
 import { listen, parseListenAddress } from './server/listen.js';
 import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
+import { SOURCE_TYPES } from './sources/vendors.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage: kkt-exporter [flags]
 
-Prometheus exporter for cash registers (KKT): UKM 5, ATOL Online, BusinessKassa, Kassa24.
+Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(', ')}.
 
   --config.file=PATH             YAML config (default kkt-exporter.yml)
   --config.check                 validate the config, print problems as file:line:col: message, exit 0/1
@@ -79,7 +80,7 @@ export function parseFlags(argv: string[]): Flags {
 async function checkConfig(file: string): Promise<number> {
   try {
     const { config } = await loadConfig(file);
-    const registers = config.sources.reduce((n, s) => n + (s.type === 'ukm' ? s.registers.length : 0), 0);
+    const registers = config.sources.reduce((n, s) => n + ('registers' in s ? s.registers.length : 0), 0);
     process.stdout.write(`${file}: OK (${config.sources.length} sources, ${registers} configured registers)\n`);
     return 0;
   } catch (err) {

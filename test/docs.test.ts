@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
-import { ALL_METRICS } from '../src/metrics/definitions.js';
+import { ALL_METRICS } from '../src/readings/catalog.js';
 import { withMetricsTable } from '../src/metrics/docs.js';
 
 const root = new URL('..', import.meta.url);

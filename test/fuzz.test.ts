@@ -4,12 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UKM_ENDPOINTS } from '../src/config/schema.js';
+import { UKM_ENDPOINTS } from '../src/sources/ukm/config.js';
 import { parseAtolRegister } from '../src/sources/atol/parse.js';
 import { parseBkRegister } from '../src/sources/businesskassa/parse.js';
 import { k24ShiftSchema, k24XReportSchema, shiftSamples, xreportSamples } from '../src/sources/kassa24/parse.js';
 import type { RecordResult } from '../src/sources/records.js';
-import type { Sample } from '../src/sources/source.js';
+import type { Sample } from '../src/readings/reading.js';
 import { parseVendorTime, TimeParseError } from '../src/sources/time.js';
 import { parseUkmAnswer, UkmParseError } from '../src/sources/ukm/parse.js';
 
@@ -23,16 +23,39 @@ const anyJson = fc.anything({ maxDepth: 3, withNullPrototype: false }).filter((v
 /** A record where every known field may be replaced by anything. */
 function mutated(fields: Record<string, unknown>) {
   const keys = Object.keys(fields);
-  return fc.record(Object.fromEntries(keys.map((k) => [k, fc.oneof(fc.constant(fields[k]), scalar, anyJson)])), { requiredKeys: [] });
+  // The known value most of the time, so that a good share of records still validates and the
+  // mapping past the schema is exercised too.
+  const field = (k: string) => fc.oneof({ arbitrary: fc.constant(fields[k]), weight: 4 }, { arbitrary: scalar, weight: 1 }, { arbitrary: anyJson, weight: 1 });
+  return fc.record(Object.fromEntries(keys.map((k) => [k, field(k)])), { requiredKeys: [] });
 }
+
+/** A malformed record is refused with a reason a person can read, naming what was wrong. */
+const REFUSAL = /^malformed register record: \S/;
 
 function checkRecord(result: RecordResult): void {
   if (result.ok) {
     expect(finite(result.reading.samples)).toBe(true);
     expect(result.reading.kkt.length).toBeGreaterThan(0);
   } else {
-    expect(typeof result.error).toBe('string');
+    expect(result.error).toMatch(REFUSAL);
+    expect(result.error).not.toMatch(/\[object Object\]/);
   }
+}
+
+/** Counts how many runs a property's input was valid, so that a property cannot pass on refusals alone. */
+function validShare() {
+  let valid = 0;
+  let runs = 0;
+  return {
+    count(ok: boolean) {
+      runs++;
+      if (ok) valid++;
+    },
+    expectSome() {
+      expect(runs).toBe(RUNS.numRuns);
+      expect(valid / runs).toBeGreaterThan(0.05);
+    },
+  };
 }
 
 describe('parsers never throw and never produce NaN or Infinity', () => {
@@ -79,23 +102,39 @@ describe('parsers never throw and never produce NaN or Infinity', () => {
   });
 
   it('Kassa24 shifts and X-reports', () => {
-    const shift = mutated({ Id: 11344, IdStatusShift: 1, ShiftIndex: 8, DateOpen: '2020-06-30T17:28:12.6624564Z', DateClose: '0001-01-01T00:00:00Z', BalanceOpen: 51690, User: { Lock: true } });
+    const shiftExample = { Id: 11344, IdStatusShift: 1, ShiftIndex: 8, DateOpen: '2020-06-30T17:28:12.6624564Z', DateClose: '0001-01-01T00:00:00Z', BalanceOpen: 51690, User: { Lock: true } };
+    const shift = mutated(shiftExample);
     const totals = mutated({ Qty: 1, Amount: 100, Cumulative: 1228340.94 });
     const xreport = fc.record({ Count: scalar, Total: fc.oneof(fc.record({ Sales: totals, Refunds: totals }, { requiredKeys: [] }), anyJson), TotalNdsAmount: scalar }, { requiredKeys: [] });
+    const shifts = validShare();
+    const xreports = validShare();
     fc.assert(
       fc.property(shift, xreport, (s, x) => {
         const parsedShift = k24ShiftSchema.safeParse(s);
+        shifts.count(parsedShift.success);
         if (parsedShift.success) {
           try {
             expect(finite(shiftSamples(parsedShift.data, 'Asia/Almaty'))).toBe(true);
           } catch (err) {
             expect(err).toBeInstanceOf(TimeParseError);
           }
+        } else {
+          // Refused for a field it knows, whose value the mutation changed from the example's.
+          const fields = parsedShift.error.issues.map((i) => String(i.path[0]));
+          expect(fields.length).toBeGreaterThan(0);
+          for (const f of fields) {
+            expect(Object.keys(shiftExample)).toContain(f);
+            expect((s as Record<string, unknown>)[f]).not.toEqual(shiftExample[f as keyof typeof shiftExample]);
+          }
         }
         const parsedX = k24XReportSchema.safeParse(x);
+        xreports.count(parsedX.success);
         if (parsedX.success) expect(finite(xreportSamples(parsedX.data))).toBe(true);
+        else expect(parsedX.error.issues.length).toBeGreaterThan(0);
       }),
       RUNS,
     );
+    shifts.expectSome();
+    xreports.expectSome();
   });
 });

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FN_WARNING_FLAGS } from '../src/metrics/definitions.js';
+import { FN_WARNING_FLAGS } from '../src/readings/catalog.js';
 // @ts-expect-error: a plain ESM script without types
 import { renderAlerts, RULES_FILE, THRESHOLDS_FILE } from '../scripts/gen-alerts.mjs';
 

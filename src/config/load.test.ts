@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from './duration.js';
 import { ConfigError, loadConfig } from './load.js';
 import { maskedYaml } from './mask.js';
-import { SOURCE_TYPES } from './schema.js';
+import { SOURCE_TYPES } from '../sources/vendors.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, SECRET_KEYS, ukmRegistersFile, type Config, type SourceConfig, type UkmRegisterConfig } from './schema.js';
+import { configSchema, vendorOf, type Config, type SourceConfig } from '../sources/vendors.js';
+import { SECRET_KEYS } from './schema.js';
 
 /** One problem in a config file, located for a `file:line:col: message` report. */
 export interface ConfigProblem {
@@ -240,16 +241,18 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
   }
 }
 
+type RegistersFileSchema = NonNullable<ReturnType<typeof vendorOf>['registersFile']>;
+
 /** Registers as written in one file, with the path of their list in it. */
 interface RegisterList {
-  registers: UkmRegisterConfig[];
+  registers: Array<{ name: string }>;
   yaml: YamlFile;
   path: Path;
 }
 
-async function loadRegistersFile(file: string, env: NodeJS.ProcessEnv): Promise<RegisterList> {
+async function loadRegistersFile(file: string, schema: RegistersFileSchema, env: NodeJS.ProcessEnv): Promise<RegisterList> {
   const { yaml, value } = await readYaml(file, env);
-  const parsed = ukmRegistersFile.safeParse(value);
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ConfigError(yaml.zodProblems(parsed.error));
   if (Array.isArray(parsed.data)) return { registers: parsed.data, yaml, path: [] };
   return { registers: parsed.data.registers, yaml, path: ['registers'] };
@@ -257,12 +260,15 @@ async function loadRegistersFile(file: string, env: NodeJS.ProcessEnv): Promise<
 
 async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
-  for (const [i, source] of config.sources.entries()) {
-    if (source.type !== 'ukm') continue;
+  for (const [i, sourceConfig] of config.sources.entries()) {
+    const schema = vendorOf(sourceConfig.type).registersFile;
+    if (!schema) continue;
+    // A vendor with a registers file configures its registers one by one: `registers`, `registers_file`.
+    const source = sourceConfig as SourceConfig & { registers: Array<{ name: string }>; registers_file?: string };
     const lists: RegisterList[] = [{ registers: source.registers, yaml, path: ['sources', i, 'registers'] }];
     if (source.registers_file) {
       try {
-        lists.push(await loadRegistersFile(resolve(baseDir, source.registers_file), env));
+        lists.push(await loadRegistersFile(resolve(baseDir, source.registers_file), schema, env));
       } catch (err) {
         if (err instanceof ConfigError) problems.push(...err.problems);
         else throw err;

@@ -17,7 +17,7 @@ export class VendorHttp {
 
   /** Sends a request; `endpoint` names the vendor call kind for metrics (`paper`, `page`, `auth`, ...). */
   send(endpoint: string, req: HttpRequest): Promise<HttpResponse> {
-    // Callbacks rather than an async function: its frame was the largest allocation per UKM request.
+    // Callbacks rather than an async function: on the hottest path, its frame was the largest allocation.
     const started = performance.now();
     const account = (code: string) => this.observer.request(this.source, endpoint, code, (performance.now() - started) / 1000);
     return this.transport.send(req).then(

@@ -39,7 +39,7 @@ export class TransportError extends Error {
 }
 
 export interface TransportOptions {
-  /** Connections kept per origin (a UKM register needs one; a cloud API a few for paging). */
+  /** Connections kept per origin (a till polled one request at a time needs one; a paged API a few). */
   connectionsPerOrigin: number;
   tls?: TlsConfig;
   proxyUrl?: string;
@@ -72,8 +72,8 @@ export function classifyError(err: unknown, signal: AbortSignal): TransportError
 
 /**
  * The requests in flight per abort signal, with one abort listener per signal rather than one per
- * request: a UKM read sends seven requests under one signal, and EventTarget listeners cost more
- * than the rest of such a request.
+ * request: a source sends many requests under one signal, and an EventTarget listener costs more
+ * than the rest of a small request (figures in docs/benchmark.md).
  */
 const inFlight = new WeakMap<AbortSignal, Set<CollectingHandler>>();
 

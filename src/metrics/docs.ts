@@ -1,6 +1,6 @@
-import { PROBE_METRICS, REGISTER_METRICS, SELF_METRICS, type MetricDef } from './definitions.js';
+import { PROBE_METRICS, REGISTER_METRICS, SELF_METRICS, type MetricDef } from '../readings/catalog.js';
 
-const START = '<!-- metrics-table:start (generated from src/metrics/definitions.ts by `npm run docs`) -->';
+const START = '<!-- metrics-table:start (generated from src/readings/catalog.ts by `npm run docs`) -->';
 const END = '<!-- metrics-table:end -->';
 
 function rows(defs: Record<string, MetricDef>, baseLabels: string): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../test/support/metrics.js';
-import type { RegisterReading } from '../sources/source.js';
+import type { RegisterReading } from '../readings/reading.js';
 import { prepareReading, renderProbeResults } from './render.js';
 
 describe('renderProbeResults', () => {

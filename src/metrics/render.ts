@@ -1,5 +1,5 @@
-import type { ProbeResult, RegisterReading } from '../sources/source.js';
-import { PROBE_METRICS, REGISTER_METRICS, type MetricDef } from './definitions.js';
+import type { ProbeResult, RegisterReading } from '../readings/reading.js';
+import { PROBE_METRICS, REGISTER_METRICS, type MetricDef } from '../readings/catalog.js';
 
 /*
  * Writes the Prometheus text format for one scrape's readings directly. A fresh output per scrape,

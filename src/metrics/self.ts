@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObserver } from '../http/client.js';
-import { SELF_METRICS } from './definitions.js';
+import { SELF_METRICS } from '../readings/catalog.js';
 import { TallyCounter, TallyHistogram } from './tally.js';
 
 function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {

@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { SELF_METRICS } from './definitions.js';
+import { SELF_METRICS } from '../readings/catalog.js';
 import { TallyCounter, TallyHistogram } from './tally.js';
 
 const BUCKETS = [0.005, 0.01, 0.1, 1];

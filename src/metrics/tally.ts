@@ -1,5 +1,5 @@
 import type { Metric, Registry } from 'prom-client';
-import { SELF_METRICS } from './definitions.js';
+import { SELF_METRICS } from '../readings/catalog.js';
 
 type TallyMetric = 'kkt_exporter_requests_total' | 'kkt_exporter_request_duration_seconds' | 'kkt_exporter_rate_limit_wait_seconds_total';
 type Labels = Record<string, string>;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
-import { UKM_ENDPOINTS, type UkmEndpoint } from '../config/schema.js';
+import { UKM_ENDPOINTS, type UkmEndpoint } from '../sources/ukm/config.js';
 import { SimServer, type SimFault } from './http.js';
 
 export interface UkmRegisterState {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AtolSourceConfig, BusinessKassaSourceConfig, Kassa24SourceConfig } from '../config/schema.js';
+import type { AtolSourceConfig } from './atol/config.js';
+import type { BusinessKassaSourceConfig } from './businesskassa/config.js';
+import type { Kassa24SourceConfig } from './kassa24/config.js';
 import { deadlineIn } from '../http/deadline.js';
 import { Logger, type LogRecord } from '../log.js';
 import type { BusinessKassaClient } from './businesskassa/client.js';
@@ -8,7 +10,8 @@ import { CloudSource, type FleetReadContext } from './cloud-source.js';
 import type { Kassa24Client } from './kassa24/client.js';
 import { Kassa24Source } from './kassa24/source.js';
 import { XReportCache } from './kassa24/xreport-cache.js';
-import { probeResult, readingOf, type ProbeContext, type ProbeResult, type RegisterReading } from './source.js';
+import { type ProbeContext } from './source.js';
+import { probeResult, readingOf, type ProbeResult, type RegisterReading } from '../readings/reading.js';
 
 const noClient = { close: async () => {} };
 

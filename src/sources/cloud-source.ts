@@ -1,11 +1,12 @@
-import type { SourceConfig } from '../config/schema.js';
+import type { CommonSourceConfig } from '../config/schema.js';
 import { remainingMs, settleBy, type Deadline } from '../http/deadline.js';
-import type { SourceType } from '../metrics/definitions.js';
+import type { SourceType } from '../readings/catalog.js';
 import { checkRegisterCount, FleetRoster } from './records.js';
-import { probeResult, type ProbeContext, type ProbeResult, type RegisterReading, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
+import { type ProbeContext, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
+import { probeResult, type ProbeResult, type RegisterReading } from '../readings/reading.js';
 
 /** The config of a source read through a vendor's fleet API. */
-export type CloudSourceConfig = Extract<SourceConfig, { max_registers: number }>;
+export type CloudSourceConfig = CommonSourceConfig & { max_registers: number };
 
 /** What a fleet read works with: it may be shared by several scrapes, so its deadline can move later. */
 export interface FleetReadContext extends ProbeContext {

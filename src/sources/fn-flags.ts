@@ -1,5 +1,5 @@
-import { FN_WARNING_FLAGS } from '../metrics/definitions.js';
-import type { Sample } from './source.js';
+import { FN_WARNING_FLAGS } from '../readings/catalog.js';
+import type { Sample } from '../readings/reading.js';
 
 /** One kkt_fn_warning_flag sample per flag of the FN warning byte; none when the flags were not read. */
 export function fnFlagSamples(flags: number | undefined): Sample[] {

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { describeZodError } from './fields.js';
-import { unreadReading, type RegisterReading, type RegisterSummary } from './source.js';
+import { type RegisterSummary } from './source.js';
+import { unreadReading, type RegisterReading } from '../readings/reading.js';
 import { TimeParseError } from './time.js';
 
 /** A vendor's register record as a reading, or why it could not be one (with its id when known). */

@@ -1,39 +1,8 @@
-import type { SourceConfig } from '../config/schema.js';
+import type { CommonSourceConfig } from '../config/schema.js';
 import type { Deadline } from '../http/deadline.js';
 import type { Logger } from '../log.js';
-import type { RegisterMetric, SourceType } from '../metrics/definitions.js';
-
-/** One value read from a vendor, before it becomes a series. */
-export interface Sample {
-  metric: RegisterMetric;
-  value: number;
-  /** Labels beyond `source`, `kkt` and the static ones (e.g. `operation`). */
-  labels?: Record<string, string>;
-}
-
-export interface EndpointResult {
-  endpoint: string;
-  success: boolean;
-}
-
-/** Everything one scrape learned about one register, vendor-neutral. */
-export interface RegisterReading {
-  kkt: string;
-  /** Static labels from the config. */
-  labels: Record<string, string>;
-  up: boolean;
-  /** Identity labels of `kkt_info`. */
-  info: Record<string, string>;
-  samples: Sample[];
-  endpoints: EndpointResult[];
-}
-
-export interface ProbeResult {
-  source: string;
-  success: boolean;
-  durationSeconds: number;
-  registers: RegisterReading[];
-}
+import type { SourceType } from '../readings/catalog.js';
+import type { ProbeResult, RegisterReading } from '../readings/reading.js';
 
 export interface ProbeContext {
   deadline: Deadline;
@@ -64,7 +33,7 @@ export interface RegisterSummary {
 export interface Source {
   readonly name: string;
   readonly type: SourceType;
-  readonly config: SourceConfig;
+  readonly config: CommonSourceConfig;
   /** The source's own timeout cap in seconds (0 = none). */
   readonly timeoutSeconds: number;
   lookup(target: string): TargetLookup;
@@ -75,27 +44,3 @@ export interface Source {
   close(): Promise<void>;
 }
 
-/** A register read from a vendor record: `values` left undefined are absent, never zero. */
-export function readingOf(
-  kkt: string,
-  endpoint: string,
-  info: Record<string, string | undefined>,
-  values: Partial<Record<RegisterMetric, number | undefined>>,
-): RegisterReading {
-  const samples: Sample[] = [];
-  for (const [metric, value] of Object.entries(values)) {
-    if (value !== undefined && Number.isFinite(value)) samples.push({ metric: metric as RegisterMetric, value });
-  }
-  const identity: Record<string, string> = {};
-  for (const [k, v] of Object.entries(info)) if (v !== undefined && v !== '') identity[k] = v;
-  return { kkt, labels: {}, up: true, info: identity, samples, endpoints: [{ endpoint, success: true }] };
-}
-
-/** A register the source knows but could not read in this scrape. */
-export function unreadReading(kkt: string, endpoint: string): RegisterReading {
-  return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }] };
-}
-
-export function probeResult(source: string, startedAt: number, success: boolean, registers: RegisterReading[]): ProbeResult {
-  return { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
-}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
-import type { AtolSourceConfig } from '../../config/schema.js';
+import type { AtolSourceConfig } from './config.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { AuthError, TokenSession } from '../auth.js';

@@ -1,4 +1,4 @@
-import type { AtolSourceConfig } from '../../config/schema.js';
+import type { AtolSourceConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
 import { parseVendorTime } from '../time.js';
 import { countedLogin, type IssuedToken, type TokenSession } from '../auth.js';

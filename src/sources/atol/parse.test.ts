@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RegisterReading } from '../source.js';
+import type { RegisterReading } from '../../readings/reading.js';
 import { atolOneSchema, atolPageSchema, atolTokenSchema, parseAtolRegister, readAtolProblem } from './parse.js';
 import { tokenExpiry } from './client.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bool, int, num, opt, str } from '../fields.js';
 import { parseRecord, type RecordResult } from '../records.js';
-import { readingOf } from '../source.js';
+import { readingOf } from '../../readings/reading.js';
 import { fieldSeconds } from '../time.js';
 
 /** One register's `data` (table 3); unknown fields are ignored. */

@@ -1,10 +1,11 @@
-import type { AtolSourceConfig } from '../../config/schema.js';
+import type { AtolSourceConfig } from './config.js';
 import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage } from '../../log.js';
 import { readAllPages } from '../paging.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { recordReading } from '../records.js';
-import { probeResult, unreadReading, type ProbeContext, type ProbeResult } from '../source.js';
+import { type ProbeContext } from '../source.js';
+import { probeResult, unreadReading, type ProbeResult } from '../../readings/reading.js';
 import { VendorError } from '../vendor-json.js';
 import type { AtolClient } from './client.js';
 import { parseAtolRegister } from './parse.js';

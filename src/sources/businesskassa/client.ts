@@ -1,4 +1,4 @@
-import type { BusinessKassaSourceConfig, StaticAuthConfig } from '../../config/schema.js';
+import type { BusinessKassaSourceConfig, StaticAuthConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
 import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
 import { bkCircuitSchema, bkFleetSchema, readBkError, type BkCircuit } from './parse.js';

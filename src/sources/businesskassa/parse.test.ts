@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RegisterReading } from '../source.js';
+import type { RegisterReading } from '../../readings/reading.js';
 import { authHeaders } from './client.js';
 import { bkCircuitSchema, bkFleetSchema, parseBkRegister, readBkError } from './parse.js';
 

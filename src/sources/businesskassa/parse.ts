@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { bool, int, num, opt, str } from '../fields.js';
 import { fnFlagSamples } from '../fn-flags.js';
 import { parseRecord, type RecordResult } from '../records.js';
-import { readingOf } from '../source.js';
+import { readingOf } from '../../readings/reading.js';
 import { fieldSeconds } from '../time.js';
 
 /** The FN block of a register (vendor-apis.md section 3; field meanings follow the FN protocol). */

@@ -1,9 +1,10 @@
-import type { BusinessKassaSourceConfig } from '../../config/schema.js';
+import type { BusinessKassaSourceConfig } from './config.js';
 import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { recordReading } from '../records.js';
-import { probeResult, unreadReading, type ProbeContext, type ProbeResult, type RegisterReading } from '../source.js';
+import { type ProbeContext } from '../source.js';
+import { probeResult, unreadReading, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
 import type { BusinessKassaClient } from './client.js';
 import { parseBkRegister } from './parse.js';
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Kassa24SourceConfig } from '../../config/schema.js';
+import type { Kassa24SourceConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
 import { describeZodError } from '../fields.js';
 import { countedLogin, jwtExpiry, type IssuedToken, type TokenSession } from '../auth.js';

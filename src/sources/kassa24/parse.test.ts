@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jwtExpiry } from '../auth.js';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../readings/reading.js';
 import { k24EnvelopeSchema, k24KkmSchema, k24ShiftSchema, k24XReportSchema, kkmSamples, readK24Error, shiftSamples, xreportSamples } from './parse.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/kassa24/${name}`, import.meta.url), 'utf8'));

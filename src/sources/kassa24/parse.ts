@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { bool, int, num, opt, str } from '../fields.js';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../readings/reading.js';
 import { fieldSeconds } from '../time.js';
 
 /** Every Kassa24 answer: `{Status, Message, Data}`; a non-200 Status can come inside an HTTP 200. */

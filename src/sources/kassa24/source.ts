@@ -1,9 +1,10 @@
 import pLimit from 'p-limit';
-import type { Kassa24SourceConfig } from '../../config/schema.js';
+import type { Kassa24SourceConfig } from './config.js';
 import { deadlineSignal, settleBy } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
-import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeContext, type ProbeResult, type RegisterReading } from '../source.js';
+import { type ProbeContext } from '../source.js';
+import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
 import type { Kassa24Client } from './client.js';
 import { kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
 import type { XReportCache } from './xreport-cache.js';

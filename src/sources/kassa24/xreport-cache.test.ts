@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../readings/reading.js';
 import { XReportCache } from './xreport-cache.js';
 
 const SAMPLES: Sample[] = [{ metric: 'kkt_xreport_all_operations', value: 3 }];

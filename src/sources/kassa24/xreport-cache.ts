@@ -1,5 +1,5 @@
 import { errorMessage } from '../../log.js';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../readings/reading.js';
 import { VendorError } from '../vendor-json.js';
 
 export interface CachedXReport {

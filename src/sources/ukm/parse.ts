@@ -1,5 +1,5 @@
-import type { UkmEndpoint } from '../../config/schema.js';
-import type { Sample } from '../source.js';
+import type { UkmEndpoint } from './config.js';
+import type { Sample } from '../../readings/reading.js';
 import { parseVendorTime, TimeParseError } from '../time.js';
 
 /** A UKM answer the exporter could not read. */

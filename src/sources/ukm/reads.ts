@@ -1,9 +1,9 @@
-import type { UkmEndpoint } from '../../config/schema.js';
+import type { UkmEndpoint } from './config.js';
 import { remainingMs, type Deadline } from '../../http/deadline.js';
 import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
-import type { Sample } from '../source.js';
+import type { Sample } from '../../readings/reading.js';
 
 /** What one endpoint gave: its samples, or why it gave none. */
 export type EndpointOutcome = { ok: true; samples: Sample[] } | { ok: false; error: string };

@@ -1,12 +1,12 @@
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
-import { UKM_ENDPOINTS, type UkmSourceConfig } from '../../config/schema.js';
+import { UKM_ENDPOINTS, type UkmSourceConfig } from './config.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
 import { deadlineIn } from '../../http/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { silentLogger } from '../../log.js';
-import type { RegisterReading } from '../source.js';
+import type { RegisterReading } from '../../readings/reading.js';
 import { UkmRegisterPool } from './reads.js';
 import { UkmSource } from './source.js';
 

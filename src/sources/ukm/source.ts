@@ -1,8 +1,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { blockListOf, type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from '../../config/schema.js';
+import { blockListOf } from '../../config/schema.js';
+import { type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
 import type { Logger } from '../../log.js';
-import type { ProbeContext, ProbeResult, RegisterReading, RegisterSummary, ResolvedTarget, Sample, Source, TargetLookup } from '../source.js';
+import type { ProbeContext, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
+import type { ProbeResult, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
 import type { ReadOutcomes, ReadRequest, ReadTarget, UkmRegisterPool } from './reads.js';
 

@@ -1,0 +1,58 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config/load.js';
+import { unsafeXReportPath } from './config.js';
+
+async function problemsOf(yaml: string): Promise<string[]> {
+  const file = join(await mkdtemp(join(tmpdir(), 'kkt-schema-test-')), 'kkt-exporter.yml');
+  await writeFile(file, yaml);
+  try {
+    await loadConfig(file, {});
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
+  }
+  return [];
+}
+
+const kassa24 = (xreport: string) =>
+  `sources:\n  - name: kz\n    type: kassa24\n    login: "77001234567"\n    password: pw\n    xreport: ${xreport}\n`;
+
+describe('xreport.path and method: nothing that could close or open a shift', () => {
+  it.each([
+    '/shifts/{shift}/z',
+    '/shifts/{shift}/Z',
+    '/z/{shift}/x',
+    '/shifts',
+    '/shifts/{shift}',
+    '/shifts/x/{shift}/report',
+    '/kkms/{shift}/close',
+    '/shifts/{shift}/%7a',
+    '/shifts/{shift}/x/../z',
+    '/shifts/{shift}/x?then=/z',
+    '/shifts/{shift}//z',
+    '/reports/x',
+    'shifts/{shift}/x',
+    '/shifts/{shift}/{shift}/x',
+  ])('refuses %s', (path) => {
+    expect(unsafeXReportPath(path)).toBeDefined();
+  });
+
+  it.each(['/shifts/{shift}/x', '/shifts/{shift}/reports/x', '/api/v2/shifts/{shift}/x-report', '/x-report/{shift}/totals'])('accepts %s', (path) => {
+    expect(unsafeXReportPath(path)).toBeUndefined();
+  });
+
+  it('reports a Z-report path at file:line:col', async () => {
+    expect(await problemsOf(kassa24('{ path: "/shifts/{shift}/z" }'))).toEqual([
+      '6:22: sources.0.xreport.path: must not reach "/z": it could close or open a shift (only an X-report may be taken)',
+    ]);
+  });
+
+  it('takes GET or POST only', async () => {
+    expect(await problemsOf(kassa24('{ method: DELETE }'))).toEqual([expect.stringMatching(/^6:\d+: sources\.0\.xreport\.method: /)]);
+    expect(await problemsOf(kassa24('{ method: PUT }'))).toHaveLength(1);
+    expect(await problemsOf(kassa24('{ method: GET }'))).toEqual([]);
+  });
+});

@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import type { GlobalConfig } from '../config/schema.js';
+import type { VendorHttp } from '../http/client.js';
+import type { SessionRegistry } from './auth.js';
+import type { Source } from './source.js';
+
+/** What every source is built with, whatever its vendor. */
+export interface BuildContext {
+  global: GlobalConfig;
+  /** The source's own way to the network: its transport, with this many connections per origin. */
+  http(connectionsPerOrigin: number): VendorHttp;
+  /** Vendor logins, shared across config generations by credentials. */
+  sessions: SessionRegistry;
+}
+
+/**
+ * All the exporter knows of one vendor, in the manner of node_exporter's registerCollector: its
+ * config schema, how to build a source of it, and the state that outlives a config reload. The
+ * config, the exporter and the command line learn vendors from the list of these only.
+ */
+export interface Vendor<C extends { type: string; name: string } = { type: string; name: string }, S = unknown> {
+  readonly type: C['type'];
+  /** One source of this type in the config file; `type` tells the vendors apart. */
+  readonly configSchema: z.ZodType<C>;
+  /**
+   * The registers of a `registers_file` (a list, or `{registers: [...]}`), for vendors whose
+   * registers are configured one by one; their config then has `registers` and `registers_file`.
+   */
+  readonly registersFile?: z.ZodType<Array<{ name: string }> | { registers: Array<{ name: string }> }>;
+  /** What lives as long as the process (rate gates, caches), made once and handed to every build. */
+  createState(): S;
+  build(config: C, ctx: BuildContext, state: S): Source;
+}
+
+/** A vendor of the list, its config and state types erased. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyVendor = Vendor<any, any>;
+
+export function defineVendor<C extends { type: string; name: string }, S>(vendor: Vendor<C, S>): Vendor<C, S> {
+  return vendor;
+}
