@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { maskedYaml } from './config/mask.js';
-import { deadlineIn, probeTimeoutSeconds } from './http/deadline.js';
+import { Deadline, probeTimeoutSeconds } from './http/deadline.js';
 import { IdleGc } from './idle-gc.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
@@ -120,15 +120,25 @@ export class Exporter {
     if (this.gen) await closeAll(this.gen.sources);
   }
 
-  private deadlineFor(source: Source, timeoutHeader: string | undefined): number {
+  /** Seconds a source may take in this scrape: Prometheus's timeout header, less the offset, capped. */
+  private budgetOf(source: Source, timeoutHeader: string | undefined): number {
     const defaultSeconds = (this.gen?.loaded.config.global.scrape_timeout ?? 10_000) / 1000;
-    const seconds = probeTimeoutSeconds(timeoutHeader, source.timeoutSeconds, this.opts.timeoutOffsetSeconds, defaultSeconds);
-    return deadlineIn(seconds * 1000);
+    return probeTimeoutSeconds(timeoutHeader, source.timeoutSeconds, this.opts.timeoutOffsetSeconds, defaultSeconds);
   }
 
-  private async runProbe(source: Source, timeoutHeader: string | undefined, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
+  /** Runs `read` with the scrape's deadlines, and frees their timers when it is over. */
+  private async withDeadlines<T>(read: (deadlineOf: (source: Source) => Deadline) => Promise<T>, timeoutHeader: string | undefined): Promise<T> {
+    const deadlines = new ScrapeDeadlines();
+    try {
+      return await read((source) => deadlines.after(this.budgetOf(source, timeoutHeader)));
+    } finally {
+      deadlines.dispose();
+    }
+  }
+
+  private async runProbe(source: Source, deadline: Deadline, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
     const slog = log.child({ source: source.name });
-    const ctx = { deadline: this.deadlineFor(source, timeoutHeader), log: slog, onReading: (r: RegisterReading) => prepareReading(source.name, r) };
+    const ctx = { deadline, log: slog, onReading: (r: RegisterReading) => prepareReading(source.name, r) };
     const result = await source.probe(ctx, target);
     slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     if (!target) {
@@ -145,7 +155,7 @@ export class Exporter {
   /** `/metrics`: self-metrics plus every register of every source, read now. */
   collectAll(timeoutHeader: string | undefined): Promise<string> {
     return this.idleGc.around(async () => {
-      const results = await Promise.all(this.sources.map((s) => this.runProbe(s, timeoutHeader, this.log)));
+      const results = await this.withDeadlines((deadlineOf) => Promise.all(this.sources.map((s) => this.runProbe(s, deadlineOf(s), this.log))), timeoutHeader);
       return (await this.self.registry.metrics()) + renderProbeResults(results);
     });
   }
@@ -164,7 +174,7 @@ export class Exporter {
     }
     const captured: LogRecord[] = [];
     const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
-    const result = await this.idleGc.around(() => this.runProbe(source, timeoutHeader, log, target));
+    const result = await this.idleGc.around(() => this.withDeadlines((deadlineOf) => this.runProbe(source, deadlineOf(source), log, target), timeoutHeader));
     const metrics = renderProbeResults([result]);
     if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
     return text(
@@ -179,6 +189,22 @@ export class Exporter {
         maskedYaml(source.config),
       ].join('\n'),
     );
+  }
+}
+
+/** One scrape's deadlines: one object per distinct budget (a source's own `timeout` may cap it). */
+class ScrapeDeadlines {
+  private readonly start = performance.now();
+  private readonly bySeconds = new Map<number, Deadline>();
+
+  after(seconds: number): Deadline {
+    let deadline = this.bySeconds.get(seconds);
+    if (!deadline) this.bySeconds.set(seconds, (deadline = new Deadline(this.start + seconds * 1000)));
+    return deadline;
+  }
+
+  dispose(): void {
+    for (const d of this.bySeconds.values()) d.dispose();
   }
 }
 

@@ -27,31 +27,102 @@ export function probeTimeoutSeconds(
   return Math.min(seconds, MAX_PROBE_SECONDS);
 }
 
-/** A point on the monotonic clock (performance.now() milliseconds) by which work must be done. */
-export type Deadline = number;
-
-export function deadlineIn(ms: number): Deadline {
-  return performance.now() + ms;
+/** Told when a deadline it watches comes. */
+export interface DeadlineWatcher {
+  onDeadline(): void;
 }
 
-export function remainingMs(deadline: Deadline): number {
-  return Math.max(0, deadline - performance.now());
+const REACHED = 'scrape deadline reached';
+
+/**
+ * One scrape's deadline, made once per scrape and handed to every source it reads: when it is (on
+ * the monotonic clock), an abort signal for requests, and the shared work to stop when it comes.
+ * One timer, however many requests and reads follow it.
+ */
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly watchers = new Set<DeadlineWatcher>();
+  private readonly timer: NodeJS.Timeout;
+  private resolveReached!: () => void;
+  /** Resolves when the deadline comes (never, once disposed before it). */
+  readonly reached = new Promise<void>((resolve) => (this.resolveReached = resolve));
+
+  /** `at` is performance.now() milliseconds. */
+  constructor(readonly at: number) {
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - performance.now())).unref();
+  }
+
+  static in(ms: number): Deadline {
+    return new Deadline(performance.now() + ms);
+  }
+
+  /** Aborted when the deadline comes: for requests that must not outlive it. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - performance.now());
+  }
+
+  watch(watcher: DeadlineWatcher): void {
+    if (this.signal.aborted) watcher.onDeadline();
+    else this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: DeadlineWatcher): void {
+    this.watchers.delete(watcher);
+  }
+
+  /** `promise`'s value if it settles by the deadline, else undefined; the work itself goes on. */
+  settle<T>(promise: Promise<T>): Promise<T | undefined> {
+    return Promise.race([promise, this.reached.then(() => undefined)]);
+  }
+
+  /** The scrape is over and nothing it started still follows this deadline: free the timer. */
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+
+  private fire(): void {
+    this.controller.abort(new Error(REACHED));
+    for (const w of this.watchers) w.onDeadline();
+    this.watchers.clear();
+    this.resolveReached();
+  }
 }
 
-/** An AbortSignal that fires at the deadline: undici's own timers are only about 1 s granular. */
-export function deadlineSignal(deadline: Deadline): AbortSignal {
-  return AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs(deadline))));
-}
+/**
+ * Work shared by several scrapes (one read of a till, one read of a fleet), which goes on until the
+ * latest of their deadlines and stops there: a later scrape with more time is never cut short by an
+ * earlier one's. Its requests go out under `signal`.
+ */
+export class SharedDeadline implements DeadlineWatcher {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
 
-/** `promise`'s value if it settles by the deadline, else undefined; the work itself goes on. */
-export async function settleBy<T>(promise: Promise<T>, deadline: Deadline): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), remainingMs(deadline));
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+  constructor(private current: Deadline) {
+    current.watch(this);
+  }
+
+  get deadline(): Deadline {
+    return this.current;
+  }
+
+  /** Another scrape joined: go on until its deadline if that is later. */
+  extendTo(deadline: Deadline): void {
+    if (deadline.at <= this.current.at) return;
+    this.current.unwatch(this);
+    this.current = deadline;
+    deadline.watch(this);
+  }
+
+  onDeadline(): void {
+    this.controller.abort(new Error(REACHED));
+  }
+
+  /** The work is over: no deadline needs to stop it any more. */
+  end(): void {
+    this.current.unwatch(this);
   }
 }

@@ -1,5 +1,3 @@
-import type { Deadline } from './deadline.js';
-
 /** The register's next free slot is past the deadline, so the request is not sent at all. */
 export class GateDeadlineError extends Error {
   constructor(readonly waitMs: number) {
@@ -14,7 +12,8 @@ const MIN_REQUEST_MS = 20;
 /** A caller of the gate: it is told when the register may be asked, and releases the gate after. */
 export interface GateUser {
   readonly intervalMs: number;
-  deadline(): Deadline;
+  /** When the caller's deadline is, in performance.now() milliseconds. */
+  deadline(): number;
   /** The register may be asked now; call `release()` when the request has ended. */
   onSlot(): void;
   /** The slot would come after the deadline: nothing was sent, and the gate is not held. */

@@ -17,8 +17,13 @@ export interface IssuedToken {
   expiresAt?: number;
 }
 
-/** Logs in; the caller's own HTTP client, so a session outlives the config generation that made it. */
-export type Login = () => Promise<IssuedToken>;
+/**
+ * Logs in under the signal of the call that needs the token (a scrape's deadline: a login never
+ * outlives it); the caller's own HTTP client, so a session outlives the config generation that made it.
+ */
+export type Login = (signal: AbortSignal) => Promise<IssuedToken>;
+
+const NEVER = new AbortController().signal;
 
 export interface TokenSessionOptions {
   /** Renew this long before the token's stated expiry. */
@@ -70,10 +75,10 @@ export class TokenSession {
   }
 
   /** The current token, or one new one from `login` (shared by concurrent callers). */
-  async token(login: Login): Promise<string> {
+  async token(login: Login, signal: AbortSignal = NEVER): Promise<string> {
     if (this.valid(this.current)) return this.current.token;
     if (this.refusal && Date.now() < this.refusedUntil) throw this.refusal;
-    this.pending ??= login()
+    this.pending ??= login(signal)
       .then((issued) => {
         const t = this.accepted(issued);
         this.current = t;
@@ -99,14 +104,14 @@ export class TokenSession {
   }
 
   /** Runs `call` with the token; when `rejected(err)` says the vendor refused it, renews once and retries once. */
-  async withToken<T>(login: Login, call: (token: string) => Promise<T>, rejected: (err: unknown) => boolean): Promise<T> {
-    const first = await this.token(login);
+  async withToken<T>(login: Login, call: (token: string) => Promise<T>, rejected: (err: unknown) => boolean, signal: AbortSignal = NEVER): Promise<T> {
+    const first = await this.token(login, signal);
     try {
       return await call(first);
     } catch (err) {
       if (!rejected(err)) throw err;
       this.invalidate(first);
-      return call(await this.token(login));
+      return call(await this.token(login, signal));
     }
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AtolSourceConfig } from './atol/config.js';
 import type { BusinessKassaSourceConfig } from './businesskassa/config.js';
 import type { Kassa24SourceConfig } from './kassa24/config.js';
-import { deadlineIn } from '../http/deadline.js';
+import { Deadline } from '../http/deadline.js';
 import { Logger, type LogRecord } from '../log.js';
 import type { BusinessKassaClient } from './businesskassa/client.js';
 import { BusinessKassaSource } from './businesskassa/source.js';
@@ -60,7 +60,7 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
 function scrape(source: { probe(ctx: ProbeContext): Promise<ProbeResult> }, deadlineMs = 2000) {
   const logs: LogRecord[] = [];
   const told: RegisterReading[] = [];
-  const ctx: ProbeContext = { deadline: deadlineIn(deadlineMs), log: new Logger((r) => logs.push(r), 'debug'), onReading: (r) => told.push(r) };
+  const ctx: ProbeContext = { deadline: Deadline.in(deadlineMs), log: new Logger((r) => logs.push(r), 'debug'), onReading: (r) => told.push(r) };
   return { result: source.probe(ctx), logs, told };
 }
 
@@ -113,7 +113,7 @@ describe('CloudSource: concurrent scrapes share one fleet read', () => {
     const early = scrape(source, 30);
     const late = scrape(source, 400);
     const lateDeadline = performance.now() + 400;
-    expect(source.reads[0]?.deadline).toBeGreaterThan(performance.now() + 300);
+    expect(source.reads[0]?.deadline.at).toBeGreaterThan(performance.now() + 300);
     await early.result;
     expect(source.reads[0]?.signal.aborted).toBe(false);
     expect((await late.result).success).toBe(false);

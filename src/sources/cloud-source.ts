@@ -1,5 +1,5 @@
 import type { CommonSourceConfig } from '../config/schema.js';
-import { remainingMs, settleBy, type Deadline } from '../http/deadline.js';
+import { SharedDeadline, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
 import { checkRegisterCount, FleetRoster } from './records.js';
 import { type ProbeContext, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
@@ -14,8 +14,6 @@ export interface FleetReadContext extends ProbeContext {
   readonly signal: AbortSignal;
 }
 
-const DEADLINE_REACHED = 'scrape deadline reached';
-
 /**
  * One fleet read, shared by every scrape that asks for the fleet while it runs. It goes on until
  * the latest deadline among them: a later scrape with more time is not cut short by an earlier one.
@@ -23,37 +21,26 @@ const DEADLINE_REACHED = 'scrape deadline reached';
  */
 class SharedFleetRead {
   readonly result: Promise<ProbeResult>;
-  private readonly controller = new AbortController();
-  private deadline: Deadline;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly shared: SharedDeadline;
 
   constructor(ctx: ProbeContext, read: (ctx: FleetReadContext) => Promise<ProbeResult>, onEnd: () => void) {
-    this.deadline = ctx.deadline;
-    this.armTimer();
-    const shared = this;
+    const shared = (this.shared = new SharedDeadline(ctx.deadline));
     const readCtx: FleetReadContext = {
       get deadline() {
         return shared.deadline;
       },
       log: ctx.log,
-      signal: this.controller.signal,
+      signal: shared.signal,
     };
     this.result = read(readCtx).finally(() => {
-      clearTimeout(this.timer);
+      shared.end();
       onEnd();
     });
   }
 
   /** A scrape joined: the read goes on until its deadline if that is later. */
   extendTo(deadline: Deadline): void {
-    if (deadline <= this.deadline) return;
-    this.deadline = deadline;
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.controller.abort(new Error(DEADLINE_REACHED)), remainingMs(this.deadline));
+    this.shared.extendTo(deadline);
   }
 }
 
@@ -120,9 +107,9 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */
   private async probeShared(ctx: ProbeContext): Promise<ProbeResult> {
     const started = performance.now();
-    const result = await settleBy(this.joinFleetRead(ctx).result, ctx.deadline);
+    const result = await ctx.deadline.settle(this.joinFleetRead(ctx).result);
     if (!result) {
-      ctx.log.error('the register list was still being read at the scrape deadline', { err: DEADLINE_REACHED });
+      ctx.log.error('the register list was still being read at the scrape deadline', { err: 'scrape deadline reached' });
       return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
     }
     for (const reading of result.registers) ctx.onReading?.(reading);

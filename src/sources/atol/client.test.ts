@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import type { AtolSourceConfig } from './config.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
-import type { HttpRequest } from '../../http/transport.js';
+import { UndiciTransport, type HttpRequest } from '../../http/transport.js';
 import { AuthError, TokenSession } from '../auth.js';
 import { AtolClient } from './client.js';
 
@@ -78,5 +80,23 @@ describe('AtolClient through msw handlers', () => {
     await expect(client.page(0, signal())).rejects.toBeInstanceOf(AuthError);
     expect(log).toHaveLength(1);
     expect(auths).toEqual(['wrong_credentials']);
+  });
+
+  it('a login never outlives the scrape that needs the token', async () => {
+    // A real loopback service whose login never answers (msw does not see an abort).
+    const server = createServer(() => {});
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const observer: RequestObserver = { request() {}, rateLimitWait() {}, auth() {} };
+    const client = new AtolClient({ ...config, url }, new VendorHttp('atol-cloud', new UndiciTransport({ connectionsPerOrigin: 1 }), observer), new TokenSession());
+    try {
+      const t0 = performance.now();
+      await expect(client.page(0, AbortSignal.timeout(150))).rejects.toThrow(/login failed/);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await client.close();
+    }
   });
 });

@@ -8,7 +8,6 @@ import { atolOneSchema, atolPageSchema, atolTokenSchema, readAtolProblem } from 
 
 /** A page of 100 registers is about 100 KiB; anything near this is not an ATOL page. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const AUTH_TIMEOUT_MS = 10_000;
 
 /** The read-only calls of the ATOL Online KKT and FN information service API v1.0. */
 export class AtolClient {
@@ -18,7 +17,7 @@ export class AtolClient {
     private readonly session: TokenSession,
   ) {}
 
-  private readonly login = (): Promise<IssuedToken> =>
+  private readonly login = (signal: AbortSignal): Promise<IssuedToken> =>
     countedLogin(this.http, 'ATOL', async () => {
       const t = await requestJson(
         this.http,
@@ -28,7 +27,7 @@ export class AtolClient {
           url: apiUrl(this.config.url, '/api/auth/v1/gettoken'),
           headers: { 'content-type': 'application/json', accept: 'application/json' },
           body: JSON.stringify({ login: this.config.login, pass: this.config.password }),
-          signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
+          signal,
           maxBytes: 64 * 1024,
         },
         atolTokenSchema,
@@ -49,6 +48,7 @@ export class AtolClient {
           readAtolProblem,
         ),
       isRejectedToken,
+      signal,
     );
   }
 

@@ -1,5 +1,4 @@
 import type { AtolSourceConfig } from './config.js';
-import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage } from '../../log.js';
 import { readAllPages } from '../paging.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
@@ -56,7 +55,7 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
   protected async probeOne(ctx: ProbeContext, serial: string): Promise<ProbeResult> {
     const started = performance.now();
     try {
-      const raw = await this.client.one(serial, deadlineSignal(ctx.deadline));
+      const raw = await this.client.one(serial, ctx.deadline.signal);
       const reading = recordReading(parseAtolRegister(raw, this.timezone, 'register'), 'register', ctx.log) ?? unreadReading(serial, 'register');
       return probeResult(this.name, started, reading.up, [reading]);
     } catch (err) {

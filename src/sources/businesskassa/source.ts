@@ -1,5 +1,4 @@
 import type { BusinessKassaSourceConfig } from './config.js';
-import { deadlineSignal } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { recordReading } from '../records.js';
@@ -76,7 +75,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
 
   protected async probeOne(ctx: ProbeContext, target: BkTarget, kkt: string): Promise<ProbeResult> {
     const started = performance.now();
-    const signal = deadlineSignal(ctx.deadline);
+    const signal = ctx.deadline.signal;
     try {
       const eip = 'eip' in target ? target.eip : this.roster.detail(target.sn);
       const raw = eip ? await this.client.one(eip, signal) : (await this.client.fleet(signal)).find((r) => (r as { sn?: unknown } | null)?.sn === kkt);

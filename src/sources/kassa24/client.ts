@@ -7,7 +7,6 @@ import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-jso
 import { k24EnvelopeSchema, k24KkmListSchema, k24KkmSchema, k24ShiftSchema, k24TokenSchema, k24XReportSchema, readK24Error, type K24Kkm, type K24Shift, type K24XReport } from './parse.js';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
-const AUTH_TIMEOUT_MS = 10_000;
 
 /**
  * The calls the shift prober makes to the Kassa24 (Fiscal24) API - and the only ones: it never
@@ -35,14 +34,14 @@ export class Kassa24Client {
     return data.data;
   }
 
-  private readonly login = (): Promise<IssuedToken> =>
+  private readonly login = (signal: AbortSignal): Promise<IssuedToken> =>
     countedLogin(this.http, 'Kassa24', async () => {
-      const data = await this.call('auth', 'POST', '/auth', k24TokenSchema, AbortSignal.timeout(AUTH_TIMEOUT_MS), {}, JSON.stringify({ Login: this.config.login, Password: this.config.password }));
+      const data = await this.call('auth', 'POST', '/auth', k24TokenSchema, signal, {}, JSON.stringify({ Login: this.config.login, Password: this.config.password }));
       return { token: data.Token, expiresAt: jwtExpiry(data.Token) };
     });
 
   private authed<S extends z.ZodType>(endpoint: string, method: 'GET' | 'POST', path: string, schema: S, signal: AbortSignal): Promise<z.infer<S>> {
-    return this.session.withToken(this.login, (token) => this.call(endpoint, method, path, schema, signal, { authorization: `Bearer ${token}` }), isRejectedToken);
+    return this.session.withToken(this.login, (token) => this.call(endpoint, method, path, schema, signal, { authorization: `Bearer ${token}` }), isRejectedToken, signal);
   }
 
   async kkms(signal: AbortSignal): Promise<K24Kkm[]> {

@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
 import type { Kassa24SourceConfig } from './config.js';
-import { deadlineSignal, settleBy } from '../../http/deadline.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { type ProbeContext } from '../source.js';
@@ -58,7 +57,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
 
   protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
     const started = performance.now();
-    const reading = await this.readRegister(id, ctx, deadlineSignal(ctx.deadline));
+    const reading = await this.readRegister(id, ctx, ctx.deadline.signal);
     return probeResult(this.name, started, reading.up, [reading]);
   }
 
@@ -99,7 +98,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     }
     if (!this.config.xreport.enabled) return;
     const take = () => this.client.xreport(shiftKey, AbortSignal.timeout(XREPORT_TIMEOUT_MS)).then(xreportSamples);
-    const entry = await settleBy(this.xreports.get(cacheKey, shiftKey, this.config.xreport.min_interval, take), ctx.deadline);
+    const entry = await ctx.deadline.settle(this.xreports.get(cacheKey, shiftKey, this.config.xreport.min_interval, take));
     if (entry?.samples) {
       reading.samples.push(...entry.samples, { metric: 'kkt_xreport_timestamp_seconds', value: entry.takenAt / 1000 });
       endpoint('xreport', true);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { deadlineIn } from '../../http/deadline.js';
+import { Deadline } from '../../http/deadline.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { UkmRegisterPool, type ReadRequest } from './reads.js';
 
 const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
   endpoints: ['paper', 'ofd'],
-  deadline: deadlineIn(3000),
+  deadline: Deadline.in(3000),
   intervalMs: 50,
   fetch,
   parse: (endpoint, status, body) => [{ metric: endpoint === 'paper' ? 'kkt_paper_present' : 'kkt_unsent_docs', value: status === 200 ? Number(body || 1) : 0 }],
@@ -53,9 +53,9 @@ describe('UkmRegisterPool', () => {
           reject(new TransportError('timeout', 'request aborted: scrape deadline reached'));
         });
       });
-    const first = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: deadlineIn(150) });
+    const first = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: Deadline.in(150) });
     await new Promise((r) => setTimeout(r, 50));
-    const second = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: deadlineIn(3000) });
+    const second = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: Deadline.in(3000) });
     const short = await first;
     // The short scrape saw no answer by its deadline: not read, rather than the till failing.
     expect(short.of('paper')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
@@ -72,8 +72,8 @@ describe('UkmRegisterPool', () => {
         signal.addEventListener('abort', () => reject(new TransportError('timeout', `request aborted: ${(signal.reason as Error).message}`)));
       });
     const started = performance.now();
-    const first = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: deadlineIn(100) });
-    const second = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: deadlineIn(300) });
+    const first = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: Deadline.in(100) });
+    const second = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: Deadline.in(300) });
     await first;
     const late = await second;
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
@@ -96,9 +96,9 @@ describe('UkmRegisterPool', () => {
     expect(again).toBe(first);
 
     // Cut short: the second endpoint's slot came after the deadline, so the next scrape reads again.
-    const cut = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: deadlineIn(100) });
+    const cut = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: Deadline.in(100) });
     expect(cut.of('ofd')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
-    const reread = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: deadlineIn(1000) });
+    const reread = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: Deadline.in(1000) });
     expect(reread).not.toBe(cut);
     expect(asked).toBe(5);
   });

@@ -1,5 +1,5 @@
 import type { UkmEndpoint } from './config.js';
-import { remainingMs, type Deadline } from '../../http/deadline.js';
+import { SharedDeadline, type Deadline } from '../../http/deadline.js';
 import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { errorMessage } from '../../log.js';
@@ -37,28 +37,6 @@ function unreachable(err: unknown): boolean {
 }
 
 /**
- * One timer for every read that must be over by the same deadline (one scrape's, usually). When it
- * fires it cuts the reads whose latest deadline it still is: a read that a later scrape joined has
- * moved on to that scrape's cutoff, so a short deadline never ends a request another scrape waits for.
- */
-class Cutoff {
-  readonly reads = new Set<SharedRead>();
-  /** Resolves (with nothing) when the deadline comes. */
-  readonly reached: Promise<undefined>;
-
-  constructor(readonly deadline: Deadline, onReached: () => void) {
-    this.reached = new Promise((resolve) => {
-      setTimeout(() => {
-        onReached();
-        for (const read of this.reads) read.cut();
-        this.reads.clear();
-        resolve(undefined);
-      }, remainingMs(deadline)).unref();
-    });
-  }
-}
-
-/**
  * One pass over a register's endpoints, in order, through its rate gate. Scrapes that arrive while
  * it runs join it instead of queueing their own; it keeps going while any of them still has time.
  * A small state machine driven by the gate's callbacks: nothing is held across the waits but this.
@@ -71,10 +49,8 @@ class SharedRead implements GateUser {
   /** When the read finished (performance.now()), or undefined while it runs. */
   endedAt: number | undefined;
   readonly intervalMs: number;
-  /** The cutoff of the latest deadline among the scrapes sharing the read. */
-  private cutoff: Cutoff;
-  /** Aborts the request in flight when the last deadline among the sharing scrapes has passed. */
-  private readonly controller = new AbortController();
+  /** The latest deadline among the scrapes sharing the read; its signal ends the request in flight. */
+  private readonly shared: SharedDeadline;
   private cutShort = false;
   private index = 0;
   private finished!: () => void;
@@ -85,10 +61,8 @@ class SharedRead implements GateUser {
     private readonly gate: RateGate,
     private readonly target: ReadTarget,
     private readonly req: ReadRequest,
-    private readonly cutoffAt: (deadline: Deadline) => Cutoff,
   ) {
-    this.cutoff = cutoffAt(req.deadline);
-    this.cutoff.reads.add(this);
+    this.shared = new SharedDeadline(req.deadline);
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
     this.gate.acquire(this);
@@ -99,7 +73,7 @@ class SharedRead implements GateUser {
   }
 
   joinable(endpoints: readonly UkmEndpoint[]): boolean {
-    return this.endedAt === undefined && !this.controller.signal.aborted && this.covers(endpoints);
+    return this.endedAt === undefined && !this.shared.signal.aborted && this.covers(endpoints);
   }
 
   /**
@@ -112,19 +86,11 @@ class SharedRead implements GateUser {
 
   /** A later scrape joined: the read, and the request in flight, go on until its deadline. */
   extend(deadline: Deadline): void {
-    if (deadline <= this.cutoff.deadline) return;
-    this.cutoff.reads.delete(this);
-    this.cutoff = this.cutoffAt(deadline);
-    this.cutoff.reads.add(this);
+    this.shared.extendTo(deadline);
   }
 
-  /** Every scrape sharing the read is past its deadline: end the request in flight. */
-  cut(): void {
-    this.controller.abort(new Error('scrape deadline reached'));
-  }
-
-  deadline(): Deadline {
-    return this.cutoff.deadline;
+  deadline(): number {
+    return this.shared.deadline.at;
   }
 
   onWait(ms: number): void {
@@ -132,7 +98,7 @@ class SharedRead implements GateUser {
   }
 
   onSlot(): void {
-    const signal = this.controller.signal;
+    const signal = this.shared.signal;
     if (signal.aborted) {
       this.gate.release();
       return this.stop(CUT_OFF);
@@ -171,7 +137,7 @@ class SharedRead implements GateUser {
   private readonly onFailure = (err: unknown): void => {
     this.gate.release();
     this.outcomes.set(this.endpoint, { ok: false, error: errorMessage(err) });
-    if (this.controller.signal.aborted) return this.stop(CUT_OFF);
+    if (this.shared.signal.aborted) return this.stop(CUT_OFF);
     if (unreachable(err)) return this.stop(SKIPPED);
     this.advance();
   };
@@ -189,7 +155,7 @@ class SharedRead implements GateUser {
   }
 
   private finish(): void {
-    this.cutoff.reads.delete(this);
+    this.shared.end();
     this.endedAt = performance.now();
     this.finished();
   }
@@ -218,7 +184,6 @@ export class UkmRegisterPool {
   readonly gates = new GateRegistry();
   /** The read in flight, or the last one, per register base URL. */
   private readonly reads = new Map<string, SharedRead>();
-  private readonly cutoffs = new Map<Deadline, Cutoff>();
   private createdSinceSweep = 0;
 
   /**
@@ -234,20 +199,14 @@ export class UkmRegisterPool {
       read.extend(req.deadline);
     } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
       const origin = read?.origin ?? new URL(baseUrl).origin;
-      read = new SharedRead(origin, this.gates.get(origin), target, req, this.cutoffAt);
+      read = new SharedRead(origin, this.gates.get(origin), target, req);
       this.reads.set(baseUrl, read);
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }
     const { result } = read;
     if (result.complete) return Promise.resolve(result);
-    return Promise.race([read.done, this.cutoffAt(req.deadline).reached]).then(() => result);
+    return Promise.race([read.done, req.deadline.reached]).then(() => result);
   }
-
-  private readonly cutoffAt = (deadline: Deadline): Cutoff => {
-    let cutoff = this.cutoffs.get(deadline);
-    if (!cutoff) this.cutoffs.set(deadline, (cutoff = new Cutoff(deadline, () => this.cutoffs.delete(deadline))));
-    return cutoff;
-  };
 
   /** Forgets finished reads of registers nobody asked about for a minute (ad-hoc /probe targets). */
   private sweep(): void {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import { UKM_ENDPOINTS, type UkmSourceConfig } from './config.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
-import { deadlineIn } from '../../http/deadline.js';
+import { Deadline } from '../../http/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { silentLogger } from '../../log.js';
 import type { RegisterReading } from '../../readings/reading.js';
@@ -58,7 +58,7 @@ const HEALTHY: Answers = {
 describe('UkmSource through msw handlers', () => {
   it('maps all seven endpoints of a healthy register', async () => {
     const { source, codes } = makeSource(HEALTHY);
-    const result = await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    const result = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
     expect(result.success).toBe(true);
     const [r] = result.registers as [RegisterReading];
     expect(r).toMatchObject({ kkt: 'msk-012-pos03', up: true, labels: { store: '012' }, info: { url: BASE } });
@@ -77,14 +77,14 @@ describe('UkmSource through msw handlers', () => {
 
   it('reads only the configured endpoints, in priority order', async () => {
     const { source, log } = makeSource(HEALTHY, config({ endpoints: ['weight', 'paper'] }));
-    await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
     expect(log.map((r) => r.url.split('/').pop())).toEqual(['weight', 'paper']);
     expect(log.every((r) => r.method === 'GET')).toBe(true);
   });
 
   it('fails one endpoint on a bad body and keeps the others', async () => {
     const { source } = makeSource({ ...HEALTHY, ofd: { status: 200, body: '<html>Service Unavailable</html>' }, vision: { status: 500 } });
-    const [r] = (await source.probe({ deadline: deadlineIn(5000), log: silentLogger })).registers as [RegisterReading];
+    const [r] = (await source.probe({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
     expect(r.up).toBe(true);
     expect(failed(r)).toEqual(['ofd', 'vision']);
     expect(values(r)).not.toHaveProperty('kkt_unsent_docs');
@@ -94,7 +94,7 @@ describe('UkmSource through msw handlers', () => {
   it('gives up on a register that refuses the connection instead of asking every endpoint', async () => {
     const unreachable = config({ registers: [{ name: 'dead', url: 'http://10.9.9.9:8080', labels: {} }] });
     const { source, log } = makeSource(HEALTHY, unreachable);
-    const { registers, success } = await source.probe({ deadline: deadlineIn(5000), log: silentLogger });
+    const { registers, success } = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
     const r = registers[0] as RegisterReading;
     expect(success).toBe(false);
     expect(r.up).toBe(false);
@@ -105,7 +105,7 @@ describe('UkmSource through msw handlers', () => {
 
   it('reports what the deadline cut off as failed, having read paper and ofd first', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 150 }));
-    const [r] = (await source.probe({ deadline: deadlineIn(250), log: silentLogger })).registers as [RegisterReading];
+    const [r] = (await source.probe({ deadline: Deadline.in(250), log: silentLogger })).registers as [RegisterReading];
     expect(log.map((x) => x.url.split('/').pop())).toEqual(['paper', 'ofd']);
     expect(failed(r)).toEqual(['last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight']);
     expect(values(r)).toEqual({ kkt_paper_present: 1, kkt_unsent_docs: 3 });
@@ -113,7 +113,7 @@ describe('UkmSource through msw handlers', () => {
 
   it('lets concurrent scrapes share the read in flight: each endpoint is asked once', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 20 }));
-    const ctx = { deadline: deadlineIn(5000), log: silentLogger };
+    const ctx = { deadline: Deadline.in(5000), log: silentLogger };
     const [a, b] = await Promise.all([source.probe(ctx), source.probe(ctx)]);
     expect(log).toHaveLength(7);
     expect(values(a?.registers[0] as RegisterReading)).toEqual(values(b?.registers[0] as RegisterReading));
@@ -121,7 +121,7 @@ describe('UkmSource through msw handlers', () => {
 
   it('answers a scrape that comes sooner than the register may be asked again from the last complete read', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 300, endpoints: ['paper'] }));
-    const ctx = () => ({ deadline: deadlineIn(5000), log: silentLogger });
+    const ctx = () => ({ deadline: Deadline.in(5000), log: silentLogger });
     await source.probe(ctx());
     const reused = await source.probe(ctx());
     expect(log).toHaveLength(1);
@@ -142,7 +142,7 @@ describe('UkmSource through msw handlers', () => {
       times.push(performance.now());
       return original(...items);
     };
-    const ctx = { deadline: deadlineIn(5000), log: silentLogger };
+    const ctx = { deadline: Deadline.in(5000), log: silentLogger };
     await Promise.all([old.probe(ctx), reloaded.probe(ctx)]);
     expect(log).toHaveLength(4);
     for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(59);
