@@ -101,8 +101,8 @@ export class Exporter {
     });
   }
 
-  /** Switches to a loaded config: new sources, the same register pool and self-metrics. */
-  install(loaded: LoadedConfig): void {
+  /** Switches to a loaded config: new sources, the same vendor states and self-metrics. */
+  private install(loaded: LoadedConfig): void {
     const sources = buildSources(loaded.config, {
       observer: this.self,
       sessions: this.sessions,

@@ -44,7 +44,7 @@ function gaps(spans: Array<{ start: number; end: number }>): number[] {
 
 describe('RateGate', () => {
   it('spaces requests by the interval from the end of the previous one', async () => {
-    const gate = new RateGate('r1');
+    const gate = new RateGate();
     const { spans, request } = recorder();
     for (let i = 0; i < 3; i++) await run(gate, request(20), { intervalMs: INTERVAL, deadline: far });
     expect(spans).toHaveLength(3);
@@ -52,7 +52,7 @@ describe('RateGate', () => {
   });
 
   it('serialises concurrent callers: never two requests at once, never closer than the interval', async () => {
-    const gate = new RateGate('r1');
+    const gate = new RateGate();
     const { spans, request } = recorder();
     await Promise.all(Array.from({ length: 6 }, () => run(gate, request(10), { intervalMs: INTERVAL, deadline: far })));
     expect(spans).toHaveLength(6);
@@ -60,7 +60,7 @@ describe('RateGate', () => {
   });
 
   it('does not send a request whose slot comes after the deadline, and reports the wait', async () => {
-    const gate = new RateGate('r1');
+    const gate = new RateGate();
     const { spans, request } = recorder();
     await run(gate, request(), { intervalMs: INTERVAL, deadline: far });
     const late = run(gate, request(), { intervalMs: INTERVAL, deadline: () => performance.now() + 30 });
@@ -73,7 +73,7 @@ describe('RateGate', () => {
   });
 
   it('tells how long a request waited for its slot', async () => {
-    const gate = new RateGate('r1');
+    const gate = new RateGate();
     const waits: number[] = [];
     const { request } = recorder();
     await run(gate, request(), { intervalMs: INTERVAL, deadline: far, onWait: (ms) => waits.push(ms) });

@@ -1,6 +1,6 @@
 /** The register's next free slot is past the deadline, so the request is not sent at all. */
 export class GateDeadlineError extends Error {
-  constructor(readonly waitMs: number) {
+  constructor(waitMs: number) {
     super(`deadline reached before the register's next free slot (${(waitMs / 1000).toFixed(2)}s away)`);
     this.name = 'GateDeadlineError';
   }
@@ -33,8 +33,6 @@ export class RateGate {
   private holder: GateUser | undefined;
   private readonly waiting: GateUser[] = [];
   private lastEnd = -Infinity;
-
-  constructor(readonly key: string) {}
 
   get queued(): number {
     return this.waiting.length + (this.holder ? 1 : 0);
@@ -102,7 +100,7 @@ export class GateRegistry {
     let gate = this.gates.get(key);
     if (!gate) {
       if (++this.createdSinceSweep >= this.sweepEvery) this.sweep();
-      gate = new RateGate(key);
+      gate = new RateGate();
       this.gates.set(key, gate);
     }
     return gate;

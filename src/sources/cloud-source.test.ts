@@ -46,7 +46,7 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
     this.reads.push(ctx);
     try {
       const readings = (await this.readFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
-      return probeResult(this.name, started, true, this.roster.settle(readings, true, 'list'));
+      return probeResult(this.name, started, true, this.roster.account(readings, true, 'list'));
     } catch {
       return probeResult(this.name, started, false, this.roster.unread('list'));
     }

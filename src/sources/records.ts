@@ -69,7 +69,11 @@ export class FleetRoster {
     return [...this.known.keys()].map((kkt) => unreadReading(kkt, endpoint));
   }
 
-  settle(readings: Iterable<RegisterReading | undefined>, complete: boolean, endpoint: string): RegisterReading[] {
+  /**
+   * This scrape's readings, each register once; when the list was read completely it becomes the
+   * known list, else every known register it misses is added as down.
+   */
+  account(readings: Iterable<RegisterReading | undefined>, complete: boolean, endpoint: string): RegisterReading[] {
     const byKkt = new Map<string, RegisterReading>();
     // A register can be listed twice (e.g. a list that shifts while it is paged): count it once.
     for (const r of readings) if (r && !byKkt.has(r.kkt)) byKkt.set(r.kkt, r);

@@ -49,7 +49,7 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
     if (read.incomplete) ctx.log.error('the register list is incomplete', { err: read.incomplete });
     // A failed page, a list that does not add up or a malformed record leaves the list incomplete.
     const complete = read.failures.length === 0 && !read.incomplete && read.items.every((r) => r?.up);
-    return probeResult(this.name, started, complete, this.roster.settle(read.items, complete, this.fleetEndpoint));
+    return probeResult(this.name, started, complete, this.roster.account(read.items, complete, this.fleetEndpoint));
   }
 
   protected async probeOne(ctx: ProbeContext, serial: string): Promise<ProbeResult> {

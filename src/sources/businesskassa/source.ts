@@ -46,7 +46,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
     // A malformed record leaves the list incomplete: registers it may have been stay reported down.
     const complete = mapped.every((r) => r?.up);
-    const readings = this.roster.settle(mapped, complete, this.fleetEndpoint);
+    const readings = this.roster.account(mapped, complete, this.fleetEndpoint);
     const circuitsOk = await this.addCircuits(readings, ctx.signal, ctx.log);
     return probeResult(this.name, started, complete && circuitsOk, readings);
   }

@@ -41,7 +41,7 @@ function unreachable(err: unknown): boolean {
  * it runs join it instead of queueing their own; it keeps going while any of them still has time.
  * A small state machine driven by the gate's callbacks: nothing is held across the waits but this.
  */
-class SharedRead implements GateUser {
+class TillRead implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
   /** What every scrape that shares this read gets: one object, so they can share what they make of it. */
   readonly result = new ReadOutcomes(this);
@@ -183,7 +183,7 @@ export class ReadOutcomes {
 export class UkmRegisterPool {
   readonly gates = new GateRegistry();
   /** The read in flight, or the last one, per register base URL. */
-  private readonly reads = new Map<string, SharedRead>();
+  private readonly reads = new Map<string, TillRead>();
   private createdSinceSweep = 0;
 
   /**
@@ -199,7 +199,7 @@ export class UkmRegisterPool {
       read.extend(req.deadline);
     } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
       const origin = read?.origin ?? new URL(baseUrl).origin;
-      read = new SharedRead(origin, this.gates.get(origin), target, req);
+      read = new TillRead(origin, this.gates.get(origin), target, req);
       this.reads.set(baseUrl, read);
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }

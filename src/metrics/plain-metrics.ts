@@ -1,7 +1,7 @@
 import type { Metric, Registry } from 'prom-client';
 import { SELF_METRICS } from '../readings/catalog.js';
 
-type TallyMetric = 'kkt_exporter_requests_total' | 'kkt_exporter_request_duration_seconds' | 'kkt_exporter_rate_limit_wait_seconds_total';
+type PlainMetricName = 'kkt_exporter_requests_total' | 'kkt_exporter_request_duration_seconds' | 'kkt_exporter_rate_limit_wait_seconds_total';
 type Labels = Record<string, string>;
 interface Value {
   metricName?: string;
@@ -15,7 +15,7 @@ interface Value {
  * work and garbage than the exporter's own handling of a request. prom-client reads these through
  * `get()` like its own metrics, so they render in the same registry.
  */
-abstract class Tally<T> {
+abstract class PlainMetric<T> {
   readonly help: string;
   readonly aggregator = 'sum';
   private readonly labelNames: readonly string[];
@@ -23,7 +23,7 @@ abstract class Tally<T> {
   private readonly root = new Map<string, unknown>();
   protected readonly entries: { labels: Labels; data: T }[] = [];
 
-  constructor(readonly name: TallyMetric, registry: Registry) {
+  constructor(readonly name: PlainMetricName, registry: Registry) {
     this.help = SELF_METRICS[name].help;
     this.labelNames = SELF_METRICS[name].labels;
     registry.registerMetric(this as unknown as Metric);
@@ -61,7 +61,7 @@ abstract class Tally<T> {
   }
 }
 
-export class TallyCounter extends Tally<{ value: number }> {
+export class PlainCounter extends PlainMetric<{ value: number }> {
   protected readonly type = 'counter';
 
   inc(by: number, ...labelValues: string[]): void {
@@ -73,10 +73,10 @@ export class TallyCounter extends Tally<{ value: number }> {
   }
 }
 
-export class TallyHistogram extends Tally<{ counts: number[]; sum: number; count: number }> {
+export class PlainHistogram extends PlainMetric<{ counts: number[]; sum: number; count: number }> {
   protected readonly type = 'histogram';
 
-  constructor(name: TallyMetric, registry: Registry, private readonly buckets: readonly number[]) {
+  constructor(name: PlainMetricName, registry: Registry, private readonly buckets: readonly number[]) {
     super(name, registry);
   }
 
