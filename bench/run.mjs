@@ -42,6 +42,8 @@ if (want('floor') || want('ukm') || want('ha')) {
   bar(name, 'wall s per round (worst of 2, after warm-up)', floor.wall_s, 'reported', true);
   bar(name, 'wall / 6 s', floor.ratio_to_6s, 'reported', true);
   bar(name, 'CPU s per round', floor.cpu_s_per_round, 'reported', true);
+  // A loop that asked a till sooner than the exporter may would be a false floor.
+  bar(name, 'rate violations', floor.rate_violations, '0', floor.rate_violations === 0);
 }
 const toFloor = (value, floorValue) => +(value / floorValue).toFixed(3);
 
