@@ -23,5 +23,5 @@ COPY examples/docker-config.yml /etc/kkt-exporter/kkt-exporter.yml
 USER node
 EXPOSE 10054
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["node", "-e", "fetch('http://127.0.0.1:10054/-/healthy').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--expose-gc", "/app/dist/cli.js"]
 CMD ["--config.file=/etc/kkt-exporter/kkt-exporter.yml"]

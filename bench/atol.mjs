@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, ROOT, startNode, stop, table, timedGet } from './lib.mjs';
+import { cpuSeconds, ROOT, startNode, stop, table, timedGet, startExporter } from './lib.mjs';
 
 const REGISTERS = Number(process.env.ATOL_REGISTERS ?? 10_000);
 const LATENCY_MS = Number(process.env.ATOL_LATENCY_MS ?? 50);
@@ -13,7 +13,7 @@ const BAR_SECONDS = 1;
 export async function benchAtol() {
   const config = join(mkdtempSync(join(tmpdir(), 'kkt-bench-')), 'atol.yml');
   const sim = await startNode(join(ROOT, 'dist/simulator/cli.js'), [`--atol=${REGISTERS}`, `--atol-latency-ms=${LATENCY_MS}`, `--config-out=${config}`], /"control":"([^"]+)"/);
-  const exporter = await startNode(join(ROOT, 'dist/cli.js'), [`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'], /"url":"([^"]+)"/, {});
+  const exporter = await startExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json']);
   try {
     return await run(sim.match[1], exporter.match[1], exporter.child.pid);
   } finally {

@@ -1,14 +1,15 @@
 // Shared helpers of the benchmark scripts: child processes on loopback, CPU time from /proc.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TICKS = 100; // USER_HZ on Linux
 
 /** Starts `node script args`, resolves with the child and the first line matching `ready`. */
-export function startNode(script, args, ready, env = {}) {
-  const child = spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startNode(script, args, ready, env = {}, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk) => {
@@ -65,4 +66,13 @@ export function table(rows) {
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(width[i])).join(' | ')} |`;
   return [line(cols), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(cols.map((c) => r[c])))].join('\n');
+}
+
+/**
+ * Starts the exporter as its command does (`node --expose-gc dist/cli.js`: see src/cli.ts), or with
+ * the Node options in EXPORTER_NODE_ARGS instead, to measure Node's own knobs (docs/benchmark.md).
+ */
+export function startExporter(args, ready = /"url":"([^"]+)"/) {
+  const nodeArgs = process.env.EXPORTER_NODE_ARGS?.split(' ').filter(Boolean) ?? ['--expose-gc'];
+  return startNode(join(ROOT, 'dist/cli.js'), args, ready, {}, nodeArgs);
 }

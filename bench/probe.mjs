@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, ROOT, startNode, stop } from './lib.mjs';
+import { cpuSeconds, ROOT, startNode, stop, startExporter } from './lib.mjs';
 
 const REGISTERS = 1000;
 /** Rounds (1 s each) per trial and side: 20,000 probes, as the single measurement had before. */
@@ -75,7 +75,7 @@ export async function benchProbe() {
   const sim = await startNode(join(ROOT, 'dist/simulator/cli.js'), [`--ukm=${REGISTERS}`, `--config-out=${config}`, '--endpoints=paper'], /"control":"([^"]+)"/);
   const control = sim.match[1];
   const registers = await (await fetch(`${control}/ukm`)).json();
-  const exporter = await startNode(join(ROOT, 'dist/cli.js'), [`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'], /"url":"([^"]+)"/);
+  const exporter = await startExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json']);
   const bbPort = await freePort();
   writeFileSync(join(dir, 'blackbox.yml'), 'modules:\n  ukm_paper:\n    prober: http\n    timeout: 5s\n    http:\n      method: GET\n      valid_status_codes: [200]\n      preferred_ip_protocol: ip4\n');
   const blackbox = spawn('prometheus-blackbox-exporter', [`--config.file=${join(dir, 'blackbox.yml')}`, `--web.listen-address=127.0.0.1:${bbPort}`], { stdio: 'ignore' });

@@ -9,7 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, rssMb, startNode, stop, table } from './lib.mjs';
+import { ROOT, rssMb, startNode, stop, table, startExporter } from './lib.mjs';
 
 const SCRAPES = Number(process.env.SOAK_SCRAPES ?? 2000);
 const PAGING = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless'];
@@ -17,7 +17,7 @@ const FAULTS = ['latency', 'drip', 'reset', 'refused', 'http500', 'http503', 'au
 
 const config = join(mkdtempSync(join(tmpdir(), 'kkt-soak-')), 'soak.yml');
 const sim = await startNode(join(ROOT, 'dist/simulator/cli.js'), ['--ukm=100', '--atol=100', '--endpoints=paper', `--config-out=${config}`], /"control":"([^"]+)"/);
-const exporter = await startNode(join(ROOT, 'dist/cli.js'), [`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'], /"url":"([^"]+)"/);
+const exporter = await startExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json']);
 const control = sim.match[1];
 const url = exporter.match[1];
 const pid = exporter.child.pid;

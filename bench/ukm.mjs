@@ -3,7 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, peakRssMb, ROOT, startNode, stop, timedGet } from './lib.mjs';
+import { cpuSeconds, peakRssMb, ROOT, startNode, stop, timedGet, startExporter } from './lib.mjs';
 
 /**
  * 7 endpoints at one request per second take at least 6 s. Kept as a reported ratio; the bars are
@@ -21,7 +21,7 @@ export async function startUkmSimulator(registers, extraArgs = []) {
 
 export async function withUkmFleet(registers, fn, extraArgs = []) {
   const { sim, config } = await startUkmSimulator(registers, extraArgs);
-  const exporter = await startNode(join(ROOT, 'dist/cli.js'), [`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info'], /"url":"([^"]+)"/);
+  const exporter = await startExporter([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info']);
   try {
     return await fn({ control: sim.match[1], url: exporter.match[1], pid: exporter.child.pid, simPid: sim.child.pid });
   } finally {

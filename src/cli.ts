@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --expose-gc
 import { main } from './main.js';
 
 main(process.argv.slice(2)).then(

@@ -3,15 +3,15 @@ import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { maskedYaml } from './config/mask.js';
 import { Deadline, probeTimeoutSeconds } from './http/deadline.js';
-import { IdleGc } from './idle-gc.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
-import { prepareReading, renderProbeResults } from './metrics/render.js';
+import { IdleGc } from './idle-gc.js';
+import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
 import { buildSources, VendorStates } from './sources/build.js';
 import type { ResolvedTarget, Source } from './sources/source.js';
-import type { ProbeResult, RegisterReading } from './readings/reading.js';
+import type { ProbeResult } from './readings/reading.js';
 import { VERSION } from './version.js';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -56,9 +56,10 @@ export class Exporter {
   readonly sessions: SessionRegistry;
   readonly lastResults = new Map<string, LastResult>();
   readonly startedAt = new Date();
-  readonly idleGc = new IdleGc();
   private gen: Generation | undefined;
   private readonly reloadLock = pLimit(1);
+  /** Keeps a large fleet's peak memory down: the one performance device left (docs/benchmark.md). */
+  private readonly idleGc = new IdleGc();
 
   constructor(private readonly opts: ExporterOptions) {
     this.sessions = new SessionRegistry(opts.log);
@@ -138,8 +139,7 @@ export class Exporter {
 
   private async runProbe(source: Source, deadline: Deadline, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
     const slog = log.child({ source: source.name });
-    const ctx = { deadline, log: slog, onReading: (r: RegisterReading) => prepareReading(source.name, r) };
-    const result = await source.probe(ctx, target);
+    const result = await source.probe({ deadline, log: slog }, target);
     slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     if (!target) {
       this.lastResults.set(source.name, {

@@ -1,7 +1,9 @@
 import v8 from 'node:v8';
-import vm from 'node:vm';
 
-/** Garbage one scrape of a 5,000-register fleet leaves: about 150 MB, promoted to V8's old space. */
+/**
+ * Below what one scrape of a large fleet promotes to V8's old space, so each such scrape is followed
+ * by a collection; small fleets never reach it (figures in docs/benchmark.md).
+ */
 const DEFAULT_GROWTH_BYTES = 64 * 1024 * 1024;
 /** A scrape's answer is still being written just after it is produced. */
 const SETTLE_MS = 100;
@@ -19,10 +21,9 @@ export interface IdleGcOptions {
   busyShare?: () => number;
 }
 
-/** V8's full collection, which Node only exposes behind --expose-gc. */
-function exposedGc(): () => void {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
+/** V8's full collection: there when Node was started with --expose-gc, as the exporter's command is. */
+function exposedGc(): (() => void) | undefined {
+  return typeof globalThis.gc === 'function' ? globalThis.gc : undefined;
 }
 
 function eventLoopBusyShare(): () => number {
@@ -39,9 +40,9 @@ function eventLoopBusyShare(): () => number {
  * Collects garbage when the event loop is quiet and the heap has grown a lot since the last
  * collection. A large fleet's requests are in flight across V8's young-generation collections, so
  * most of a scrape's garbage is promoted, and V8 lets the old space grow to several times the live
- * heap before it looks: 370-380 MB peak for 5,000 registers with 70 MB live. A UKM scrape is quiet
- * most of each second (its requests wait for the register's next slot), so a full collection
- * (about 50 ms) fits there, between scrapes, and between bursts of probes: peak 254-288 MB.
+ * heap before it looks. A UKM scrape is quiet most of each second (its requests wait for the
+ * register's next slot), so a full collection fits there, between scrapes, and between bursts of
+ * probes, and bounds the peak RSS (figures in docs/benchmark.md). Without --expose-gc it does nothing.
  */
 export class IdleGc {
   private running = 0;
@@ -49,10 +50,9 @@ export class IdleGc {
   private watch: NodeJS.Timeout | undefined;
   private readonly growthBytes: number;
   private readonly heapUsed: () => number;
-  private readonly gc: () => void;
+  private readonly gc: (() => void) | undefined;
   private readonly busyShare: () => number;
   private baseline: number;
-  collections = 0;
 
   constructor(opts: IdleGcOptions = {}) {
     this.growthBytes = opts.growthBytes ?? DEFAULT_GROWTH_BYTES;
@@ -64,6 +64,7 @@ export class IdleGc {
 
   /** Runs a scrape or probe, watching for quiet moments while any runs. */
   async around<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.gc) return work();
     if (this.running++ === 0) this.startWatching();
     clearTimeout(this.settleTimer);
     try {
@@ -84,9 +85,8 @@ export class IdleGc {
   }
 
   private collectIfGrown(): void {
-    if (this.heapUsed() - this.baseline < this.growthBytes) return;
+    if (!this.gc || this.heapUsed() - this.baseline < this.growthBytes) return;
     this.gc();
-    this.collections++;
     this.baseline = this.heapUsed();
   }
 }

@@ -26,8 +26,8 @@ export interface GateUser {
  * `intervalMs` after the previous one *ended*. Spacing from the end, not the start, is what makes the
  * 1 request/s promise hold at the register: a request arrives there before its answer comes back.
  *
- * Callback-driven rather than a promise chain: at thousands of tills, the async frames held across
- * each one-second wait were the exporter's largest source of garbage.
+ * Callback-driven rather than a promise chain: with thousands of tills, async frames held across
+ * each one-second wait were the largest source of garbage (docs/benchmark.md, the device table).
  */
 export class RateGate {
   private holder: GateUser | undefined;

@@ -11,9 +11,9 @@ interface Value {
 
 /**
  * A self-metric counted per vendor request, in plain numbers keyed by label values. prom-client
- * hashes the label object on every `inc`/`observe`: at 35,000 UKM requests a scrape that was more
- * work and garbage than the exporter's own handling of a request. prom-client reads these through
- * `get()` like its own metrics, so they render in the same registry.
+ * hashes the label object on every `inc`/`observe`, which at a large fleet's request rate cost more
+ * than the exporter's own handling of a request (figures in docs/benchmark.md). prom-client reads
+ * these through `get()` like its own metrics, so they render in the same registry.
  */
 abstract class PlainMetric<T> {
   readonly help: string;

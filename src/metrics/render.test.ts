@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../test/support/metrics.js';
 import type { RegisterReading } from '../readings/reading.js';
-import { prepareReading, renderProbeResults } from './render.js';
+import { renderProbeResults } from './render.js';
 
 describe('renderProbeResults', () => {
   const text = renderProbeResults([
@@ -46,7 +46,7 @@ describe('renderProbeResults', () => {
   });
 });
 
-describe('prepareReading', () => {
+describe('rendering a scrape', () => {
   const reading = (kkt: string, unsent: number): RegisterReading => ({
     kkt,
     labels: {},
@@ -56,15 +56,9 @@ describe('prepareReading', () => {
     endpoints: [{ endpoint: 'ofd', success: true }],
   });
 
-  it('gives the same answer, in the order of the results, whether readings were prepared early or not', () => {
+  it('writes the registers in the order of the results, each family once', () => {
     const registers = [reading('a', 1), reading('b', 2), reading('c', 3)];
-    const result = { source: 'stores', success: true, durationSeconds: 6.2, registers };
-    const unprepared = { ...result, registers: registers.map((r) => ({ ...r })) };
-    // Registers finish in any order; c and a were ready before the scrape ended, b was not.
-    prepareReading('stores', registers[2] as RegisterReading);
-    prepareReading('stores', registers[0] as RegisterReading);
-    const text = renderProbeResults([result]);
-    expect(text).toBe(renderProbeResults([unprepared]));
+    const text = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6.2, registers }]);
     const unsent = text.split('\n').filter((l) => l.startsWith('kkt_unsent_docs{'));
     expect(unsent).toEqual(['kkt_unsent_docs{source="stores",kkt="a"} 1', 'kkt_unsent_docs{source="stores",kkt="b"} 2', 'kkt_unsent_docs{source="stores",kkt="c"} 3']);
     expect(text.match(/# HELP kkt_unsent_docs /g)).toHaveLength(1);

@@ -1,4 +1,3 @@
-import { readdirSync, statSync } from 'node:fs';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObserver } from '../http/client.js';
 import { SELF_METRICS } from '../readings/catalog.js';
@@ -7,29 +6,6 @@ import { PlainCounter, PlainHistogram } from './plain-metrics.js';
 function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {
   const d = SELF_METRICS[name];
   return { name, help: d.help, labelNames: [...d.labels], registers: [registry] };
-}
-
-/**
- * prom-client's `process_open_fds`, counted without listing every descriptor: with a connection
- * per till, listing /proc/self/fd took 6 ms of each 5,000-register scrape's answer. Linux 6.2+
- * gives the count as the directory's size; older kernels give 0 there, and get the listing.
- */
-function cheaperOpenFds(registry: Registry): void {
-  if (!registry.getSingleMetric('process_open_fds')) return; // not Linux
-  registry.removeSingleMetric('process_open_fds');
-  new Gauge({
-    name: 'process_open_fds',
-    help: 'Number of open file descriptors.',
-    registers: [registry],
-    collect() {
-      try {
-        // The listing opens one more descriptor of its own while it counts.
-        this.set(statSync('/proc/self/fd').size || readdirSync('/proc/self/fd').length - 1);
-      } catch {
-        // /proc not mounted: the gauge keeps its last value, as prom-client's does
-      }
-    },
-  });
 }
 
 /**
@@ -55,7 +31,6 @@ export class SelfMetrics implements RequestObserver {
   constructor(version: string) {
     new Gauge(def('kkt_exporter_build_info', this.registry)).set({ version, nodejs_version: process.version }, 1);
     collectDefaultMetrics({ register: this.registry });
-    cheaperOpenFds(this.registry);
     dropGaugesNamedLikeCounters(this.registry);
   }
 

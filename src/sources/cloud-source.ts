@@ -112,7 +112,6 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
       ctx.log.error('the register list was still being read at the scrape deadline', { err: 'scrape deadline reached' });
       return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
     }
-    for (const reading of result.registers) ctx.onReading?.(reading);
     return { ...result, durationSeconds: (performance.now() - started) / 1000 };
   }
 

@@ -2,16 +2,11 @@ import type { CommonSourceConfig } from '../config/schema.js';
 import type { Deadline } from '../http/deadline.js';
 import type { Logger } from '../log.js';
 import type { SourceType } from '../readings/catalog.js';
-import type { ProbeResult, RegisterReading } from '../readings/reading.js';
+import type { ProbeResult } from '../readings/reading.js';
 
 export interface ProbeContext {
   deadline: Deadline;
   log: Logger;
-  /**
-   * Told of each register's reading as soon as it is complete, before the probe ends, so the answer
-   * can be prepared while slower registers are still read. The result still holds every reading.
-   */
-  onReading?: (reading: RegisterReading) => void;
 }
 
 /** A `/probe` target a source has accepted; `ref` is the source's own handle for it. */

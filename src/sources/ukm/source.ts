@@ -32,8 +32,6 @@ export class UkmSource implements Source {
   private readonly allowed;
   /** Endpoint URLs per register, built once rather than per request (weak: ad-hoc targets come and go). */
   private readonly targets = new WeakMap<UkmRegisterConfig, ReadTarget>();
-  /** The reading made of a finished read, for the other scrapes that shared it (an HA pair). */
-  private readonly readings = new WeakMap<ReadOutcomes, RegisterReading>();
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
@@ -103,13 +101,7 @@ export class UkmSource implements Source {
 
   private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext): Promise<RegisterReading> {
     const outcomes = await this.deps.pool.read(register.url, this.targetOf(register), request);
-    let reading = this.readings.get(outcomes);
-    if (!reading) {
-      reading = this.toReading(register, outcomes, ctx.log);
-      if (outcomes.complete) this.readings.set(outcomes, reading);
-    }
-    ctx.onReading?.(reading);
-    return reading;
+    return this.toReading(register, outcomes, ctx.log);
   }
 
   /** A register's endpoint URLs and time zone (its own, else the source's), built once per register. */
