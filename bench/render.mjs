@@ -1,8 +1,33 @@
 // Scenario 6: rendering one /metrics answer for a 5,000-register UKM fleet (the exporter's own
-// writer, in this process), with every endpoint's samples as a full read gives them.
+// writer, in this process), with every endpoint's samples as a full read gives them; then gzipping
+// that answer as a scrape with `Accept-Encoding: gzip` gets it, at the exporter's level and at 6.
 import { renderProbeResults } from '../dist/metrics/render.js';
+import { GZIP_LEVEL, gzipAsync } from '../dist/server/compress.js';
 
-export function benchRender(registers = 5000, repeats = 7) {
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Compressing `text` as the exporter does (src/server/compress.ts): its bytes (on the event loop),
+ * then zlib's asynchronous gzip (on the thread pool). Median wall ms of `repeats`, after a warm-up,
+ * of the whole and of the part on the event loop, and the compressed size.
+ */
+async function benchGzip(text, level, repeats) {
+  await gzipAsync(Buffer.from(text, 'utf8'), level);
+  const total = [];
+  const loop = [];
+  let bytes = 0;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    const plain = Buffer.from(text, 'utf8');
+    const t1 = performance.now();
+    bytes = (await gzipAsync(plain, level)).length;
+    total.push(performance.now() - t0);
+    loop.push(t1 - t0);
+  }
+  return { level, bytes, ratio: +(Buffer.byteLength(text) / bytes).toFixed(1), median_ms: +median(total).toFixed(1), event_loop_ms: +median(loop).toFixed(1) };
+}
+
+export async function benchRender(registers = 5000, repeats = 7) {
   const readings = Array.from({ length: registers }, (_, i) => ({
     kkt: `pos${String(i).padStart(5, '0')}`,
     labels: { store: String(i % 400).padStart(3, '0'), city: i % 2 ? 'msk' : 'spb' },
@@ -29,13 +54,19 @@ export function benchRender(registers = 5000, repeats = 7) {
     text = renderProbeResults([fresh]);
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
+  const levels = [...new Set([GZIP_LEVEL, 1, 6])].sort((a, b) => a - b);
+  const gzip = {};
+  for (const level of levels) gzip[level] = await benchGzip(text, level, repeats);
   return {
     registers,
     series: text.split('\n').filter((l) => l && !l.startsWith('#')).length,
     bytes: Buffer.byteLength(text),
-    median_ms: +times[Math.floor(repeats / 2)].toFixed(1),
+    median_ms: +median(times).toFixed(1),
+    gzip_level: GZIP_LEVEL,
+    gzip_bytes: gzip[GZIP_LEVEL].bytes,
+    gzip_ms: gzip[GZIP_LEVEL].median_ms,
+    gzip,
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(benchRender());
+if (import.meta.url === `file://${process.argv[1]}`) console.dir(await benchRender(), { depth: null });

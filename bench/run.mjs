@@ -93,10 +93,12 @@ if (want('atol')) {
   bar('5 ATOL 10,000 registers, 50 ms/page', 'page calls in 10 scrapes', s.page_calls, 'reported', true);
 }
 if (want('render')) {
-  const s = benchRender();
+  const s = await benchRender();
   results.render_5000 = s;
   bar('6 render 5,000-register answer', `ms for ${s.series} series`, s.median_ms, 'reported', true);
   bar('6 render 5,000-register answer', 'answer size, MB', +(s.bytes / 1048576).toFixed(1), 'reported', true);
+  bar('6 render 5,000-register answer', `answer size gzip (level ${s.gzip_level}), MB`, +(s.gzip_bytes / 1048576).toFixed(2), 'reported', true);
+  bar('6 render 5,000-register answer', `gzip ms (level ${s.gzip_level})`, s.gzip_ms, 'reported', true);
 }
 
 const machine = { date: new Date().toISOString().slice(0, 10), cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };

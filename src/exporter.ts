@@ -9,7 +9,8 @@ import { IdleGc } from './idle-gc.js';
 import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
-import { buildSources, VendorStates } from './sources/build.js';
+import { buildSources, ownerOfSource, VendorStates } from './sources/build.js';
+import { Shard } from './shard.js';
 import type { ResolvedTarget, Source } from './sources/source.js';
 import type { ProbeResult } from './readings/reading.js';
 import { VERSION } from './version.js';
@@ -20,7 +21,24 @@ export interface ExporterOptions {
   configFile: string;
   timeoutOffsetSeconds: number;
   log: Logger;
+  /** Which part of the fleet this process serves (`--shard`); default all of it. */
+  shard?: Shard;
   transportFactory?: (opts: TransportOptions) => Transport;
+}
+
+/** One `http_sd_configs` target group of `GET /sd`. */
+export interface SdTargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+/** Where Prometheus reaches this exporter, for the targets of `/sd`. */
+export interface ExporterAddress {
+  /** `host:port`. */
+  host: string;
+  scheme: 'http' | 'https';
+  /** Any path prefix before `/probe` (a reverse proxy), without the trailing slash. */
+  pathPrefix: string;
 }
 
 /** A loaded config and the sources built from it; replaced whole on a successful reload. */
@@ -63,6 +81,11 @@ export class Exporter {
 
   constructor(private readonly opts: ExporterOptions) {
     this.sessions = new SessionRegistry(opts.log);
+    this.self.shardInfo(this.shard);
+  }
+
+  get shard(): Shard {
+    return this.opts.shard ?? Shard.ALL;
   }
 
   get log(): Logger {
@@ -108,6 +131,7 @@ export class Exporter {
       observer: this.self,
       sessions: this.sessions,
       states: this.vendorStates,
+      shard: this.shard,
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;
@@ -155,7 +179,8 @@ export class Exporter {
   /** `/metrics`: self-metrics plus every register of every source, read now. */
   collectAll(timeoutHeader: string | undefined): Promise<string> {
     return this.idleGc.around(async () => {
-      const results = await this.withDeadlines((deadlineOf) => Promise.all(this.sources.map((s) => this.runProbe(s, deadlineOf(s), this.log))), timeoutHeader);
+      const scraped = this.sources.filter((s) => !s.config.probe_only);
+      const results = await this.withDeadlines((deadlineOf) => Promise.all(scraped.map((s) => this.runProbe(s, deadlineOf(s), this.log))), timeoutHeader);
       return (await this.self.registry.metrics()) + renderProbeResults(results);
     });
   }
@@ -165,7 +190,7 @@ export class Exporter {
     const text = (status: number, body: string): ProbeAnswer => ({ status, contentType: 'text/plain; charset=utf-8', body });
     if (!query.source) return text(400, 'source parameter is missing\n');
     const source = this.gen?.sources.get(query.source);
-    if (!source) return text(400, `unknown source "${query.source}"\n`);
+    if (!source) return text(400, `${this.whyNoSource(query.source)}\n`);
     let target: ResolvedTarget | undefined;
     if (query.target !== undefined) {
       const lookup = source.lookup(query.target);
@@ -189,6 +214,31 @@ export class Exporter {
         maskedYaml(source.config),
       ].join('\n'),
     );
+  }
+
+  /** Why `/probe` cannot read a source here: unknown, or served by another shard. */
+  private whyNoSource(name: string): string {
+    const config = this.gen?.loaded.config.sources.find((s) => s.name === name);
+    const owner = config && ownerOfSource(config, this.shard);
+    if (owner !== undefined) return `source "${name}" belongs to shard ${owner}/${this.shard.count}: probe it there`;
+    return `unknown source "${name}"`;
+  }
+
+  /**
+   * `GET /sd`: Prometheus HTTP service discovery for the `/probe` job, from this shard's config: a
+   * target group per register read one by one and one per source read as a whole.
+   */
+  serviceDiscovery(address: ExporterAddress): SdTargetGroup[] {
+    const where: Record<string, string> = {
+      ...(address.scheme === 'https' ? { __scheme__: 'https' } : {}),
+      ...(address.pathPrefix ? { __metrics_path__: `${address.pathPrefix}/probe` } : {}),
+    };
+    const group = (labels: Record<string, string>): SdTargetGroup => ({ targets: [address.host], labels: { ...where, ...labels } });
+    return this.sources.flatMap((source) => {
+      const targets = source.probeTargets();
+      if (!targets) return [group({ __param_source: source.name, source: source.name })];
+      return targets.map((t) => group({ ...t.labels, __param_source: source.name, __param_target: t.kkt, source: source.name, kkt: t.kkt }));
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.j
 import { createApp } from './server/app.js';
 import { listen, parseListenAddress } from './server/listen.js';
 import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
+import { Shard } from './shard.js';
 import { SOURCE_TYPES } from './sources/vendors.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +20,8 @@ Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(
   --web.listen-address=HOST:PORT listen address (default :10054; 127.0.0.1:10054 with --demo)
   --web.config.file=PATH         TLS and basic auth (exporter-toolkit format)
   --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default 0.5)
+  --shard=K/N                    serve shard K of N processes sharing this config (default 1/1)
+  --web.external-url=URL         the address Prometheus reaches this exporter at, for /sd targets
   --log.level=LEVEL              debug, info, warn or error (default info)
   --log.format=FORMAT            logfmt or json (default logfmt)
   --demo                         run the built-in simulated fleet on loopback and monitor it
@@ -31,12 +34,25 @@ interface Flags {
   configCheck: boolean;
   listenAddress: string | undefined;
   webConfigFile: string | undefined;
+  shard: Shard;
+  externalUrl: URL | undefined;
   timeoutOffset: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   demo: boolean;
   version: boolean;
   help: boolean;
+}
+
+function externalUrlOf(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+  } catch {
+    // refused below
+  }
+  throw new Error(`--web.external-url must be an http:// or https:// URL, got "${text}"`);
 }
 
 export function parseFlags(argv: string[]): Flags {
@@ -50,6 +66,8 @@ export function parseFlags(argv: string[]): Flags {
       'web.listen-address': { type: 'string' },
       'web.config.file': { type: 'string' },
       'timeout-offset': { type: 'string', default: '0.5' },
+      shard: { type: 'string', default: '1/1' },
+      'web.external-url': { type: 'string' },
       'log.level': { type: 'string', default: 'info' },
       'log.format': { type: 'string', default: 'logfmt' },
       demo: { type: 'boolean', default: false },
@@ -68,6 +86,8 @@ export function parseFlags(argv: string[]): Flags {
     configCheck: values['config.check'] as boolean,
     listenAddress: values['web.listen-address'],
     webConfigFile: values['web.config.file'],
+    shard: Shard.parse(values.shard as string),
+    externalUrl: externalUrlOf(values['web.external-url']),
     timeoutOffset,
     logLevel,
     logFormat,
@@ -122,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger(flags.logLevel, flags.logFormat);
   let demo: Demo | undefined;
   if (flags.demo) demo = await startDemo();
-  const exporter = new Exporter({ configFile: demo?.configFile ?? flags.configFile, timeoutOffsetSeconds: flags.timeoutOffset, log });
+  const exporter = new Exporter({ configFile: demo?.configFile ?? flags.configFile, timeoutOffsetSeconds: flags.timeoutOffset, log, shard: flags.shard });
   const loaded = await exporter.reload();
   if (!loaded.ok) {
     await demo?.fleet.stop();
@@ -131,10 +151,10 @@ export async function main(argv: string[]): Promise<number> {
 
   let server: Server;
   try {
-    const app = createApp(exporter);
+    const app = createApp(exporter, { externalUrl: flags.externalUrl });
     const started = await listen(web ? withWebConfig(app, web.config) : app, address, web?.tls);
     server = started.server;
-    log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION });
+    log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION, shard: flags.shard.toString() });
     if (demo) process.stdout.write(demoBanner(demo, started.url.replace('127.0.0.1', 'localhost')));
   } catch (err) {
     log.error('cannot listen', { err });

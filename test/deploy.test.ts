@@ -83,3 +83,27 @@ describe('Grafana dashboard', () => {
     expect(dash.providers[0]?.options.path).toBe('/var/lib/grafana/dashboards');
   });
 });
+
+describe('shard deployment examples', () => {
+  it('the StatefulSet turns pod ordinal 0..replicas-1 into --shard=1/N..N/N, with N = replicas', () => {
+    const docs = read('examples/kubernetes/statefulset.yml').split(/^---$/m).map((d) => parse(d) as Record<string, any>);
+    const set = docs.find((d) => d.kind === 'StatefulSet') as Record<string, any>;
+    const replicas = set.spec.replicas as number;
+    const args = (set.spec.template.spec.containers[0].args as string[]).join(' ');
+    const shard = /--shard=\$\(\( \$\{POD_NAME##\*-\} \+ 1 \)\)\/(\d+)/.exec(args);
+    expect(Number(shard?.[1])).toBe(replicas);
+    expect(args).toMatch(/node --expose-gc \/app\/dist\/cli\.js/);
+    // The shell arithmetic the pods run, for the ordinals the StatefulSet gives.
+    for (let ordinal = 0; ordinal < replicas; ordinal++) {
+      const r = spawnSync('sh', ['-c', `POD_NAME=kkt-exporter-${ordinal}; echo $(( \${POD_NAME##*-} + 1 ))`], { encoding: 'utf8' });
+      expect(r.stdout.trim()).toBe(String(ordinal + 1));
+    }
+  });
+
+  it('the systemd template unit runs instance %i as shard %i/${SHARDS} on its own port', () => {
+    const unit = read('examples/systemd/kkt-exporter@.service');
+    expect(unit).toMatch(/--shard=%i\/\$\{SHARDS\}/);
+    expect(unit).toMatch(/--web\.listen-address=:1005%i/);
+    expect(unit).toMatch(/node --expose-gc .*dist\/cli\.js/);
+  });
+});

@@ -74,6 +74,8 @@ export const sourceCommon = {
   proxy_url: httpUrl.optional(),
   /** For vendor times that carry no offset; default global.timezone, unless the vendor documents another. */
   timezone: timezone.optional(),
+  /** Read only through `/probe`, never by `/metrics` (a large fleet scraped through `/sd`). */
+  probe_only: z.boolean().default(false),
 };
 
 /** What every source's config has, whatever its vendor. */

@@ -34,6 +34,10 @@ export class SelfMetrics implements RequestObserver {
     dropGaugesNamedLikeCounters(this.registry);
   }
 
+  shardInfo(shard: { index: number; count: number }): void {
+    new Gauge(def('kkt_exporter_shard_info', this.registry)).set({ shard: String(shard.index), shards: String(shard.count) }, 1);
+  }
+
   configLoaded(ok: boolean): void {
     this.reloadOk.set(ok ? 1 : 0);
     if (ok) this.reloadTime.set(Date.now() / 1000);

@@ -303,6 +303,11 @@ export const SELF_METRICS = {
     help: 'Version of the exporter and of the Node.js running it; always 1.',
     labels: ['version', 'nodejs_version'],
   },
+  kkt_exporter_shard_info: {
+    type: 'gauge',
+    help: 'Which part of the fleet this exporter serves (--shard=K/N): shard K of N; always 1.',
+    labels: ['shard', 'shards'],
+  },
   kkt_exporter_config_last_reload_successful: {
     type: 'gauge',
     help: '1 if the last config (re)load succeeded, 0 if it failed and the previous config is still in use.',

@@ -1,7 +1,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { CONTENT_TYPE, type Exporter } from '../exporter.js';
+import { CONTENT_TYPE, type Exporter, type ExporterAddress } from '../exporter.js';
 import { SCRAPE_TIMEOUT_HEADER } from '../http/deadline.js';
 import { errorMessage } from '../log.js';
+import { encodeAnswer } from './compress.js';
 import { landingPage } from './landing.js';
 
 const PROBE_PARAMS = new Set(['source', 'target', 'debug']);
@@ -11,6 +12,19 @@ function param(req: Request, name: string): string | undefined | null {
   const v = req.query[name];
   if (v === undefined) return undefined;
   return typeof v === 'string' ? v : null;
+}
+
+/**
+ * Sends a scrape answer (Prometheus text) with the registry's content type, gzip-compressed when the
+ * request's Accept-Encoding asks for it (Prometheus always does; see compress.ts). The answer varies
+ * with Accept-Encoding whichever way it goes. If compression fails, the plain text goes out.
+ */
+async function sendScrape(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: string): Promise<void> {
+  const answer = await encodeAnswer(body, req.get('Accept-Encoding'));
+  if (answer.error !== undefined) exporter.log.warn('gzip failed; answering uncompressed', { path: req.path, err: errorMessage(answer.error) });
+  res.vary('Accept-Encoding');
+  if (answer.gzip) res.set('Content-Encoding', 'gzip');
+  res.status(status).type(contentType).send(answer.body);
 }
 
 function probeHandler(exporter: Exporter) {
@@ -28,11 +42,27 @@ function probeHandler(exporter: Exporter) {
       return;
     }
     const answer = await exporter.probe({ source, target, debug: debug === 'true' }, req.get(SCRAPE_TIMEOUT_HEADER));
-    res.status(answer.status).type(answer.contentType).send(answer.body);
+    // Only the metrics are compressed: the debug page and the error texts are for a person (curl
+    // without --compressed), small or rare, and stay plain.
+    if (answer.contentType === CONTENT_TYPE) await sendScrape(exporter, req, res, answer.status, answer.contentType, answer.body);
+    else res.status(answer.status).type(answer.contentType).send(answer.body);
   };
 }
 
-export function createApp(exporter: Exporter): express.Express {
+/** Where Prometheus reaches this exporter: `--web.external-url`, else the request's own Host. */
+function addressOf(req: Request, externalUrl: URL | undefined): ExporterAddress {
+  if (externalUrl) {
+    return { host: externalUrl.host, scheme: externalUrl.protocol === 'https:' ? 'https' : 'http', pathPrefix: externalUrl.pathname.replace(/\/+$/, '') };
+  }
+  return { host: req.get('host') ?? 'localhost', scheme: req.protocol === 'https' ? 'https' : 'http', pathPrefix: '' };
+}
+
+export interface AppOptions {
+  /** `--web.external-url`: the address `/sd` gives Prometheus. */
+  externalUrl?: URL;
+}
+
+export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // An ETag would hash every multi-megabyte scrape answer for nothing: scrapes are never cached.
@@ -41,9 +71,12 @@ export function createApp(exporter: Exporter): express.Express {
 
   app.get('/metrics', async (req, res) => {
     const body = await exporter.collectAll(req.get(SCRAPE_TIMEOUT_HEADER));
-    res.status(200).type(CONTENT_TYPE).send(body);
+    await sendScrape(exporter, req, res, 200, CONTENT_TYPE, body);
   });
   app.get('/probe', probeHandler(exporter));
+  app.get('/sd', (req, res) => {
+    res.type('application/json').send(JSON.stringify(exporter.serviceDiscovery(addressOf(req, opts.externalUrl))));
+  });
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage(exporter));
   });

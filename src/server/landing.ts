@@ -29,6 +29,14 @@ function sourceSection(exporter: Exporter, name: string): string {
 <table><tr><th>register</th><th>address</th><th>last result</th><th></th></tr>${rows.join('\n')}</table>${more}`;
 }
 
+/** Which shard this is and what it owns; nothing when it is the only one. */
+function shardLine(exporter: Exporter): string {
+  const { shard } = exporter;
+  if (shard.count === 1) return '';
+  const registers = exporter.sources.reduce((n, s) => n + (s.probeTargets()?.length ?? s.registers().length), 0);
+  return `<p>Shard ${shard.index} of ${shard.count}: ${exporter.sources.length} sources, ${registers} registers owned (other sources and registers belong to the other shards).</p>`;
+}
+
 /** `GET /`: what is running, what it watches and how the last reads went. No secrets. */
 export function landingPage(exporter: Exporter): string {
   const names = exporter.sources.map((s) => s.name);
@@ -38,7 +46,8 @@ export function landingPage(exporter: Exporter): string {
 </head><body>
 <h1>KKT Exporter</h1>
 <p>Version ${esc(VERSION)} · Node.js ${esc(process.version)} · started ${esc(exporter.startedAt.toISOString())} · config ${esc(exporter.configFile)}</p>
-<p><a href="metrics">Metrics</a> (every register, read now) · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
+${shardLine(exporter)}
+<p><a href="metrics">Metrics</a> (every register, read now) · <a href="sd">Service discovery</a> (the /probe targets) · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
 ${names.length === 0 ? '<p>No sources configured.</p>' : names.map((n) => sourceSection(exporter, n)).join('\n')}
 </body></html>
 `;

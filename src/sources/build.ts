@@ -1,5 +1,6 @@
 import { VendorHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
+import { OWNS_ALL, Shard, sourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
 import type { Source } from './source.js';
 import { vendorOf, VENDORS, type Config, type SourceConfig } from './vendors.js';
@@ -10,6 +11,8 @@ export interface SourceDeps {
   sessions: SessionRegistry;
   /** Each vendor's process-wide state, by source type (see VendorStates). */
   states: VendorStates;
+  /** Which part of the fleet this process serves (`--shard`). */
+  shard: Shard;
   /** Tests route vendor traffic through msw handlers here; the default is undici. */
   transportFactory?: (opts: TransportOptions) => Transport;
 }
@@ -29,9 +32,21 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
     const transport = deps.transportFactory ? deps.transportFactory(opts) : new UndiciTransport(opts);
     return new VendorHttp(config.name, transport, deps.observer);
   };
-  return vendorOf(config.type).build(config, { global, http, sessions: deps.sessions }, deps.states.of(config.type));
+  const vendor = vendorOf(config.type);
+  const shard = vendor.sharding === 'register' ? sourceShard(deps.shard, config.name) : OWNS_ALL;
+  return vendor.build(config, { global, http, sessions: deps.sessions, shard }, deps.states.of(config.type));
 }
 
+/**
+ * The shard that serves a source: for one read as a whole, the one its name hashes to; for one
+ * whose registers are read one by one, every shard (each reads its own registers of it).
+ */
+export function ownerOfSource(config: SourceConfig, shard: Shard): number | undefined {
+  return vendorOf(config.type).sharding === 'source' ? shard.ownerOf(config.name) : undefined;
+}
+
+/** The sources this shard serves, built. */
 export function buildSources(config: Config, deps: SourceDeps): Map<string, Source> {
-  return new Map(config.sources.map((s) => [s.name, buildSource(s, config.global, deps)]));
+  const served = config.sources.filter((s) => (ownerOfSource(s, deps.shard) ?? deps.shard.index) === deps.shard.index);
+  return new Map(served.map((s) => [s.name, buildSource(s, config.global, deps)]));
 }

@@ -34,7 +34,7 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
   reads: FleetReadContext[] = [];
 
   constructor(public readFleet: (ctx: FleetReadContext) => Promise<string[]>) {
-    super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100 }, noClient, 'UTC', () => '');
+    super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100, probe_only: false }, noClient, 'UTC', () => '');
   }
 
   protected targetRef(target: string): string {
@@ -127,7 +127,7 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
   it('BusinessKassa: a GET /frs listing more than max_registers fails the source; known registers go down', async () => {
     let frs = [{ sn: 'A1', eip: '10.0.0.1:1' }, { sn: 'A2', eip: '10.0.0.2:1' }];
     const client = { fleet: async () => frs, close: async () => {} } as unknown as BusinessKassaClient;
-    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], max_registers: 2 };
+    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], max_registers: 2, probe_only: false };
     const source = new BusinessKassaSource(config, client, 'UTC');
     expect((await scrape(source).result).success).toBe(true);
     frs = [...frs, { sn: 'A3', eip: '10.0.0.3:1' }];
@@ -149,7 +149,7 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
       close: async () => {},
     } as unknown as Kassa24Client;
     const config: Kassa24SourceConfig = {
-      name: 'kz', type: 'kassa24', url: 'http://127.0.0.1', login: 'l', password: 'p', concurrency: 8, max_registers: 2,
+      name: 'kz', type: 'kassa24', url: 'http://127.0.0.1', login: 'l', password: 'p', concurrency: 8, max_registers: 2, probe_only: false,
       xreport: { enabled: false, min_interval: 900_000, method: 'POST', path: '/shifts/{shift}/x' },
     };
     const s = scrape(new Kassa24Source(config, client, 'UTC', new XReportCache()));

@@ -1,8 +1,9 @@
 import type { CommonSourceConfig } from '../config/schema.js';
+import { OWNS_ALL, type SourceShard } from '../shard.js';
 import { SharedDeadline, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
 import { checkRegisterCount, FleetRoster } from './records.js';
-import { type ProbeContext, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
+import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
 import { probeResult, type ProbeResult, type RegisterReading } from '../readings/reading.js';
 
 /** The config of a source read through a vendor's fleet API. */
@@ -60,6 +61,8 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     protected readonly timezone: string,
     /** What the landing page shows beside each register. */
     detailOf: (r: RegisterReading) => string,
+    /** Which registers this process serves, for a vendor whose registers are read one by one. */
+    protected readonly shard: SourceShard = OWNS_ALL,
   ) {
     this.roster = new FleetRoster(detailOf);
   }
@@ -92,7 +95,15 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   lookup(target: string): TargetLookup {
     const ref = this.targetRef(target);
     if (ref === undefined) return { ok: false, status: 400, message: `target "${target}" is not ${this.targetHelp}` };
+    if (!this.shard.owns(target)) {
+      return { ok: false, status: 400, message: `register "${target}" of source "${this.name}" belongs to shard ${this.shard.ownerOf(target)}: probe it there` };
+    }
     return { ok: true, target: { kkt: target, ref } };
+  }
+
+  /** A fleet read as a whole is one `/probe` target (vendors read one by one override this). */
+  probeTargets(): ProbeTarget[] | undefined {
+    return undefined;
   }
 
   probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {

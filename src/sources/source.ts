@@ -20,6 +20,11 @@ export type TargetLookup =
   /** 400: not a target this source knows or could know. 403: a well-formed target it may not reach. */
   | { ok: false; status: 400 | 403; message: string };
 
+export interface ProbeTarget {
+  kkt: string;
+  labels: Record<string, string>;
+}
+
 export interface RegisterSummary {
   kkt: string;
   detail: string;
@@ -32,6 +37,11 @@ export interface Source {
   /** The source's own timeout cap in seconds (0 = none). */
   readonly timeoutSeconds: number;
   lookup(target: string): TargetLookup;
+  /**
+   * The `/probe` targets of this shard, for `/sd`: one per register read one by one (with its
+   * static labels), or undefined for a source read as a whole.
+   */
+  probeTargets(): ProbeTarget[] | undefined;
   /** Reads the whole source, or one target of it. Never throws: failures are in the result. */
   probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult>;
   /** The registers the config names (cloud sources: those seen in the last scrape). */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { GlobalConfig } from '../config/schema.js';
 import type { VendorHttp } from '../http/client.js';
+import type { SourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
 import type { Source } from './source.js';
 
@@ -11,6 +12,8 @@ export interface BuildContext {
   http(connectionsPerOrigin: number): VendorHttp;
   /** Vendor logins, shared across config generations by credentials. */
   sessions: SessionRegistry;
+  /** Which of its registers this process serves (`--shard`), for a vendor whose registers are read one by one. */
+  shard: SourceShard;
 }
 
 /**
@@ -22,6 +25,11 @@ export interface Vendor<C extends { type: string; name: string } = { type: strin
   readonly type: C['type'];
   /** One source of this type in the config file; `type` tells the vendors apart. */
   readonly configSchema: z.ZodType<C>;
+  /**
+   * How `--shard` splits it: `register`, each register read one by one belongs to a shard of its
+   * own; `source`, the fleet is read as one list, so the whole source belongs to one shard.
+   */
+  readonly sharding: 'register' | 'source';
   /**
    * The registers of a `registers_file` (a list, or `{registers: [...]}`), for vendors whose
    * registers are configured one by one; their config then has `registers` and `registers_file`.

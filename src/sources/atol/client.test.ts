@@ -13,7 +13,7 @@ import { AtolClient } from './client.js';
 const BASE = 'https://testonline.atol.ru';
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`../../../test/fixtures/atol/${name}`, import.meta.url), 'utf8'));
 
-const config: AtolSourceConfig = { name: 'atol-cloud', type: 'atol', url: BASE, login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 4, max_registers: 100_000 };
+const config: AtolSourceConfig = { name: 'atol-cloud', type: 'atol', url: BASE, login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 4, max_registers: 100_000, probe_only: false };
 
 function setup(opts: { expireFirstToken?: boolean; wrongPassword?: boolean } = {}) {
   let issued = 0;

@@ -7,6 +7,7 @@ import { AtolSource } from './source.js';
 export const atolVendor = defineVendor({
   type: 'atol',
   configSchema: atolSource,
+  sharding: 'source',
   createState: () => undefined,
   build: (config, ctx) => {
     const session = ctx.sessions.get(['atol', config.url, config.login, config.password]);

@@ -7,6 +7,7 @@ import { BusinessKassaSource } from './source.js';
 export const businessKassaVendor = defineVendor({
   type: 'businesskassa',
   configSchema: businessKassaSource,
+  sharding: 'source',
   createState: () => undefined,
   build: (config, ctx) => new BusinessKassaSource(config, new BusinessKassaClient(config, ctx.http(2)), config.timezone ?? ctx.global.timezone),
 });

@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import type { Kassa24SourceConfig } from './config.js';
 import { errorMessage, type Logger } from '../../log.js';
+import type { SourceShard } from '../../shard.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
-import { type ProbeContext } from '../source.js';
+import type { ProbeContext, ProbeTarget } from '../source.js';
 import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
 import type { Kassa24Client } from './client.js';
 import { kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
@@ -25,8 +26,17 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     protected override readonly client: Kassa24Client,
     timezone: string,
     private readonly xreports: XReportCache,
+    shard?: SourceShard,
   ) {
-    super(config, client, timezone, (r) => r.info.name ?? '');
+    super(config, client, timezone, (r) => r.info.name ?? '', shard);
+  }
+
+  /**
+   * The configured registers this shard serves; without `kkms` the registers are known only from
+   * the vendor's list, so the source is one target (each shard's probe reads the registers it owns).
+   */
+  override probeTargets(): ProbeTarget[] | undefined {
+    return this.config.kkms?.map(String).filter((kkt) => this.shard.owns(kkt)).map((kkt) => ({ kkt, labels: {} }));
   }
 
   protected targetRef(target: string): number | undefined {
@@ -38,7 +48,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     const signal = ctx.signal;
     let ids: number[];
     try {
-      ids = this.config.kkms ?? (await this.listedKkms(signal));
+      ids = (this.config.kkms ?? (await this.listedKkms(signal))).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
       return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));

@@ -8,10 +8,11 @@ import { XReportCache } from './xreport-cache.js';
 export const kassa24Vendor = defineVendor({
   type: 'kassa24',
   configSchema: kassa24Source,
+  sharding: 'register',
   createState: () => new XReportCache(),
   build: (config, ctx, xreports) => {
     const session = ctx.sessions.get(['kassa24', config.url, config.login, config.password]);
     const client = new Kassa24Client(config, ctx.http(config.concurrency), session);
-    return new Kassa24Source(config, client, config.timezone ?? ctx.global.timezone, xreports);
+    return new Kassa24Source(config, client, config.timezone ?? ctx.global.timezone, xreports, ctx.shard);
   },
 });

@@ -27,6 +27,7 @@ function handlersFor(base: string, answers: Answers) {
 const config = (overrides: Partial<UkmSourceConfig> = {}): UkmSourceConfig => ({
   name: 'stores',
   type: 'ukm',
+  probe_only: false,
   endpoints: [...UKM_ENDPOINTS],
   min_interval: 1, // unit tests only: the schema refuses anything under 1s
   request_timeout: 1000,

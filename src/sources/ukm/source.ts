@@ -2,8 +2,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { blockListOf } from '../../config/schema.js';
 import { type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
+import { OWNS_ALL, type SourceShard } from '../../shard.js';
 import type { Logger } from '../../log.js';
-import type { ProbeContext, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
+import type { ProbeContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
 import type { ProbeResult, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
 import type { ReadOutcomes, ReadRequest, ReadTarget, UkmRegisterPool } from './reads.js';
@@ -15,6 +16,8 @@ export interface UkmSourceDeps {
   http: VendorHttp;
   pool: UkmRegisterPool;
   timezone: string;
+  /** Which registers this process serves (`--shard`); default all. */
+  shard?: SourceShard;
 }
 
 function hostPort(url: string): string {
@@ -32,9 +35,16 @@ export class UkmSource implements Source {
   private readonly allowed;
   /** Endpoint URLs per register, built once rather than per request (weak: ad-hoc targets come and go). */
   private readonly targets = new WeakMap<UkmRegisterConfig, ReadTarget>();
+  /** The configured registers this shard serves. */
+  private readonly owned: UkmRegisterConfig[];
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
+    this.owned = config.registers.filter((r) => this.shard.owns(r.name));
+  }
+
+  private get shard(): SourceShard {
+    return this.deps.shard ?? OWNS_ALL;
   }
 
   get name(): string {
@@ -46,7 +56,11 @@ export class UkmSource implements Source {
   }
 
   registers(): RegisterSummary[] {
-    return this.config.registers.map((r) => ({ kkt: r.name, detail: r.url }));
+    return this.owned.map((r) => ({ kkt: r.name, detail: r.url }));
+  }
+
+  probeTargets(): ProbeTarget[] {
+    return this.owned.map((r) => ({ kkt: r.name, labels: r.labels }));
   }
 
   /**
@@ -54,6 +68,14 @@ export class UkmSource implements Source {
    * An address is compared in one spelling, so `[::ffff:10.0.0.1]:80` is `10.0.0.1:80`.
    */
   lookup(target: string): TargetLookup {
+    const found = this.find(target);
+    if (found.ok && !this.shard.owns(found.target.kkt)) {
+      return { ok: false, status: 400, message: `register "${found.target.kkt}" of source "${this.name}" belongs to shard ${this.shard.ownerOf(found.target.kkt)}: probe it there` };
+    }
+    return found;
+  }
+
+  private find(target: string): TargetLookup {
     const adHoc = parseHostPort(target);
     const isAt = (url: string) => [target, adHoc?.host].includes(hostPort(url));
     const known = this.config.registers.find((r) => r.name === target) ?? this.config.registers.find((r) => isAt(r.url));
@@ -71,7 +93,7 @@ export class UkmSource implements Source {
 
   async probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
     const started = performance.now();
-    const registers = target ? [target.ref as UkmRegisterConfig] : this.config.registers;
+    const registers = target ? [target.ref as UkmRegisterConfig] : this.owned;
     const request = this.readRequest(ctx);
     const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, ctx)));
     return {

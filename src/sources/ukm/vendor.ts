@@ -7,8 +7,9 @@ import { UkmSource } from './source.js';
 export const ukmVendor = defineVendor({
   type: 'ukm',
   configSchema: ukmSource,
+  sharding: 'register',
   registersFile: ukmRegistersFile,
   createState: () => new UkmRegisterPool(),
   // One connection per till: requests to a register are one at a time anyway.
-  build: (config, ctx, pool) => new UkmSource(config, { http: ctx.http(1), pool, timezone: config.timezone ?? ctx.global.timezone }),
+  build: (config, ctx, pool) => new UkmSource(config, { http: ctx.http(1), pool, timezone: config.timezone ?? ctx.global.timezone, shard: ctx.shard }),
 });

@@ -1,0 +1,80 @@
+import { gzip } from 'node:zlib';
+
+/**
+ * gzip level of the scrape answers. Level 1 (as Go's promhttp favours speed): on a 5,000-register
+ * answer (6.9 MB) level 6 makes it about a third smaller again but takes about 3x the time; see
+ * docs/benchmark.md, scenario 6.
+ */
+export const GZIP_LEVEL = 1;
+/** Answers smaller than this stay uncompressed (unless the client refuses identity). */
+export const MIN_GZIP_BYTES = 1024;
+
+/** A weight (RFC 9110 §12.4.2): 0 to 1, at most three decimals; anything else is not a weight. */
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
+/** The weights an Accept-Encoding header gives each coding it names (lower case; `x-gzip` as `gzip`). */
+function weights(header: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const element of header.split(',')) {
+    const [name = '', ...params] = element.split(';').map((p) => p.trim());
+    if (name === '') continue;
+    let q = 1;
+    for (const p of params) {
+      const eq = p.indexOf('=');
+      if (eq < 0 || p.slice(0, eq).trim().toLowerCase() !== 'q') continue;
+      const v = p.slice(eq + 1).trim();
+      q = QVALUE.test(v) ? Number(v) : NaN;
+    }
+    if (Number.isNaN(q)) continue; // a malformed weight: the element is ignored
+    const coding = name.toLowerCase() === 'x-gzip' ? 'gzip' : name.toLowerCase();
+    // A coding named twice: the higher weight wins.
+    out.set(coding, Math.max(q, out.get(coding) ?? 0));
+  }
+  return out;
+}
+
+/**
+ * Whether to gzip an answer of `bytes` bytes for a request with this Accept-Encoding (RFC 9110
+ * §12.5.3). No header, or an empty one: plain. gzip's weight is that of `gzip` (or `x-gzip`), else
+ * of `*`, else 0; `q=0` refuses it. identity's weight is that of `identity`, else of `*`; when
+ * neither is named, identity is acceptable but the least preferred. identity is refused by
+ * `identity;q=0`, or by `*;q=0` without an entry for identity. gzip is chosen when its weight is
+ * above 0 and at least identity's (a tie goes to gzip, as in Go's promhttp), except that an answer
+ * under MIN_GZIP_BYTES stays plain while identity is acceptable at all. When nothing is acceptable
+ * the answer is plain (the RFC's SHOULD): a scrape answered in identity beats a 406.
+ */
+export function wantsGzip(acceptEncoding: string | undefined, bytes: number): boolean {
+  if (acceptEncoding === undefined) return false;
+  const w = weights(acceptEncoding);
+  const star = w.get('*');
+  const gzipQ = w.get('gzip') ?? star ?? 0;
+  if (gzipQ <= 0) return false;
+  const identityQ = w.get('identity') ?? star;
+  if (identityQ === 0) return true;
+  return gzipQ >= (identityQ ?? 0) && bytes >= MIN_GZIP_BYTES;
+}
+
+type GzipFn = (body: Buffer, level: number) => Promise<Buffer>;
+
+/** zlib's asynchronous gzip: the work runs on libuv's thread pool, off the event loop. */
+export const gzipAsync: GzipFn = (body, level) =>
+  new Promise((resolve, reject) => gzip(body, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+
+export type EncodedAnswer = { body: string | Buffer; gzip: boolean; error?: unknown };
+
+/**
+ * The answer to send for `body`: gzip-compressed when the request's Accept-Encoding asks for it
+ * (see wantsGzip), else the text itself. A failed compression gives the plain text and the error,
+ * never a lost scrape.
+ */
+export async function encodeAnswer(body: string, acceptEncoding: string | undefined, compress: GzipFn = gzipAsync): Promise<EncodedAnswer> {
+  if (acceptEncoding === undefined) return { body, gzip: false };
+  // Bytes >= UTF-16 units, so a long string needs no byte count.
+  const bytes = body.length >= MIN_GZIP_BYTES ? body.length : Buffer.byteLength(body);
+  if (!wantsGzip(acceptEncoding, bytes)) return { body, gzip: false };
+  try {
+    return { body: await compress(Buffer.from(body, 'utf8'), GZIP_LEVEL), gzip: true };
+  } catch (error) {
+    return { body, gzip: false, error };
+  }
+}
