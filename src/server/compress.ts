@@ -1,13 +1,20 @@
-import { gzip } from 'node:zlib';
+import { gzip, gzipSync } from 'node:zlib';
 
 /**
- * gzip level of the scrape answers. Level 1 (as Go's promhttp favours speed): on a 5,000-register
- * answer (6.9 MB) level 6 makes it about a third smaller again but takes about 3x the time; see
- * docs/benchmark.md, scenario 6.
+ * gzip level of the scrape answers: 1, for speed, as Go's promhttp favours. On a 5,000-register
+ * answer (6.9 MB) level 1 gives 0.44 MB in 12-15 ms, level 6 0.33 MB in 24-30 ms: a quarter fewer
+ * bytes, which a LAN carries in a few ms, for twice the CPU (docs/benchmark.md, scenario 6).
  */
 export const GZIP_LEVEL = 1;
 /** Answers smaller than this stay uncompressed (unless the client refuses identity). */
 export const MIN_GZIP_BYTES = 1024;
+/**
+ * Answers smaller than this are compressed synchronously. zlib's asynchronous gzip costs about
+ * 0.1 ms of CPU per call whatever the size (a stream and a hop to the thread pool): more than
+ * gzipSync spends on 64 KiB (about 0.06 ms at level 1), and a third of a single-till `/probe`'s
+ * whole cost. Larger answers, up to the 7 MB of a 5,000-register `/metrics`, go to the thread pool.
+ */
+export const SYNC_GZIP_BELOW = 64 * 1024;
 
 /** A weight (RFC 9110 §12.4.2): 0 to 1, at most three decimals; anything else is not a weight. */
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
@@ -60,6 +67,9 @@ type GzipFn = (body: Buffer, level: number) => Promise<Buffer>;
 export const gzipAsync: GzipFn = (body, level) =>
   new Promise((resolve, reject) => gzip(body, { level }, (err, out) => (err ? reject(err) : resolve(out))));
 
+/** gzipSync for a small answer, the thread pool for a large one (see SYNC_GZIP_BELOW). */
+export const gzipAnswer: GzipFn = async (body, level) => (body.length < SYNC_GZIP_BELOW ? gzipSync(body, { level }) : gzipAsync(body, level));
+
 export type EncodedAnswer = { body: string | Buffer; gzip: boolean; error?: unknown };
 
 /**
@@ -67,7 +77,7 @@ export type EncodedAnswer = { body: string | Buffer; gzip: boolean; error?: unkn
  * (see wantsGzip), else the text itself. A failed compression gives the plain text and the error,
  * never a lost scrape.
  */
-export async function encodeAnswer(body: string, acceptEncoding: string | undefined, compress: GzipFn = gzipAsync): Promise<EncodedAnswer> {
+export async function encodeAnswer(body: string, acceptEncoding: string | undefined, compress: GzipFn = gzipAnswer): Promise<EncodedAnswer> {
   if (acceptEncoding === undefined) return { body, gzip: false };
   // Bytes >= UTF-16 units, so a long string needs no byte count.
   const bytes = body.length >= MIN_GZIP_BYTES ? body.length : Buffer.byteLength(body);

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatedAtolFleet } from '../../src/simulator/atol.js';
 import { generatedUkmFleet, SimulatedFleet } from '../../src/simulator/fleet.js';
-import { encodeAnswer, GZIP_LEVEL, MIN_GZIP_BYTES, wantsGzip } from '../../src/server/compress.js';
+import { encodeAnswer, GZIP_LEVEL, MIN_GZIP_BYTES, SYNC_GZIP_BELOW, wantsGzip } from '../../src/server/compress.js';
 import { startExporter, type RunningExporter } from '../support/exporter.js';
 import { parseMetrics, type Series } from '../support/metrics.js';
 
@@ -171,13 +171,23 @@ describe('Accept-Encoding negotiation and the fallback', () => {
     expect(wantsGzip(header, bytes)).toBe(expected);
   });
 
-  it(`compresses at level ${GZIP_LEVEL}, and answers the plain text when compression fails`, async () => {
-    const body = 'kkt_up{kkt="a"} 1\n'.repeat(200);
-    const ok = await encodeAnswer(body, 'gzip');
-    expect(ok.gzip).toBe(true);
-    expect(gunzipSync(ok.body as Buffer).toString('utf8')).toBe(body);
+  it(`compresses at level ${GZIP_LEVEL}, small answers in place and large ones on the thread pool`, async () => {
+    for (const lines of [200, 20_000]) {
+      const body = 'kkt_up{source="stores",kkt="a"} 1\n'.repeat(lines);
+      expect(body.length < SYNC_GZIP_BELOW).toBe(lines === 200);
+      const ok = await encodeAnswer(body, 'gzip');
+      expect(ok.gzip).toBe(true);
+      expect(gunzipSync(ok.body as Buffer).toString('utf8')).toBe(body);
+    }
+  });
 
-    const failed = await encodeAnswer(body, 'gzip', () => Promise.reject(new Error('zlib out of memory')));
-    expect(failed).toEqual({ body, gzip: false, error: new Error('zlib out of memory') });
+  it('answers the plain text when compression fails, asynchronously or not', async () => {
+    const body = 'kkt_up{kkt="a"} 1\n'.repeat(200);
+    const rejected = await encodeAnswer(body, 'gzip', () => Promise.reject(new Error('zlib out of memory')));
+    expect(rejected).toEqual({ body, gzip: false, error: new Error('zlib out of memory') });
+    const thrown = await encodeAnswer(body, 'gzip', () => {
+      throw new RangeError('bad level');
+    });
+    expect(thrown).toEqual({ body, gzip: false, error: new RangeError('bad level') });
   });
 });
