@@ -1,18 +1,17 @@
 import { gzip, gzipSync } from 'node:zlib';
 
 /**
- * gzip level of the scrape answers: 1, for speed, as Go's promhttp favours. On a 5,000-register
- * answer (6.9 MB) level 1 gives 0.44 MB in 12-15 ms, level 6 0.33 MB in 24-30 ms: a quarter fewer
- * bytes, which a LAN carries in a few ms, for twice the CPU (docs/benchmark.md, scenario 6).
+ * gzip level of the scrape answers: 1, for speed, as Go's promhttp favours. Level 6 saves a quarter
+ * of the bytes, which a LAN carries in a few ms, for twice the CPU (docs/benchmark.md, scenario 6).
  */
 export const GZIP_LEVEL = 1;
 /** Answers smaller than this stay uncompressed (unless the client refuses identity). */
 export const MIN_GZIP_BYTES = 1024;
 /**
- * Answers smaller than this are compressed synchronously. zlib's asynchronous gzip costs about
- * 0.1 ms of CPU per call whatever the size (a stream and a hop to the thread pool): more than
- * gzipSync spends on 64 KiB (about 0.06 ms at level 1), and a third of a single-till `/probe`'s
- * whole cost. Larger answers, up to the 7 MB of a 5,000-register `/metrics`, go to the thread pool.
+ * Answers smaller than this are compressed synchronously: zlib's asynchronous gzip has a fixed cost
+ * per call (a stream and a hop to the thread pool) larger than gzipSync's on such an answer, and a
+ * large share of a single-till `/probe`'s whole cost (docs/benchmark.md). Larger answers, a large
+ * fleet's `/metrics` above all, go to the thread pool, off the event loop.
  */
 export const SYNC_GZIP_BELOW = 64 * 1024;
 
