@@ -222,7 +222,7 @@ describe('ATOL source config', () => {
     await write('atol-pass', 'v2ApscRjr\n');
     const { config } = await loadConfig(await write('atol.yml', 'sources:\n  - name: atol-cloud\n    type: atol\n    login: neletest\n    password_file: atol-pass\n'), {});
     expect(config.sources[0]).toEqual({
-      name: 'atol-cloud', type: 'atol', url: 'https://online.atol.ru', login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 16, max_registers: 100000,
+      name: 'atol-cloud', type: 'atol', url: 'https://online.atol.ru', login: 'neletest', password: 'v2ApscRjr', page_size: 100, page_concurrency: 16, max_registers: 100000, probe_only: false,
     });
   });
 
