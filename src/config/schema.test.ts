@@ -1,21 +1,6 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INFO_LABELS } from '../readings/catalog.js';
-import { ConfigError, loadConfig } from './load.js';
-
-async function problemsOf(yaml: string): Promise<string[]> {
-  const file = join(await mkdtemp(join(tmpdir(), 'kkt-schema-test-')), 'kkt-exporter.yml');
-  await writeFile(file, yaml);
-  try {
-    await loadConfig(file, {});
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
-  }
-  return [];
-}
+import { configProblems as problemsOf } from '../../test/support/config.js';
 
 const ukmWithLabels = (labels: string) => `sources:\n  - name: stores\n    type: ukm\n    registers:\n      - { name: a, url: "http://10.0.0.1:8080", labels: { ${labels} } }\n`;
 

@@ -6,16 +6,14 @@
  * Both servers must see every register exactly once, and the tills must never be asked twice
  * within a second although both servers probe every one of them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { generatedK24Fleet, Kassa24Simulator } from '../../src/simulator/kassa24.js';
+import { eventually, firstLine, freePort, need, Processes, query, ROOT } from './support.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const JOB = 'kkt-probe-sd';
 const SHARDS = 3;
 const UKM = 12;
@@ -28,77 +26,12 @@ const TARGETS = UKM + 1 + SHARDS;
 const RUN_SECONDS = 30;
 
 const dir = mkdtempSync(join(tmpdir(), 'kkt-e2e-shards-'));
-const children: ChildProcess[] = [];
+const processes = new Processes();
 let k24: Kassa24Simulator | undefined;
 let control = '';
 let exporterUrls: string[] = [];
 let promUrls: string[] = [];
 let promStarted = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(cmd: string, args: string[]): ChildProcess {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  children.push(child);
-  return child;
-}
-
-function firstLine(child: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${re} in: ${out}`)), 20_000);
-    const on = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = re.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-  });
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-interface QueryResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function query(promUrl: string, expr: string): Promise<QueryResult[]> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: QueryResult[] } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data?.result ?? [];
-}
 
 const scalar = async (promUrl: string, expr: string): Promise<number | undefined> => {
   const r = await query(promUrl, expr);
@@ -106,10 +39,10 @@ const scalar = async (promUrl: string, expr: string): Promise<number | undefined
 };
 
 beforeAll(async () => {
-  if (spawnSync('sh', ['-c', 'command -v prometheus']).status !== 0) throw new Error('prometheus not found: run scripts/install-test-deps.sh');
+  need('prometheus');
   const configFile = join(dir, 'kkt.yml');
 
-  const sim = start(process.execPath, ['dist/simulator/cli.js', `--ukm=${UKM}`, `--atol=${ATOL}`, '--endpoints=paper,ofd', `--config-out=${configFile}`]);
+  const sim = processes.start(process.execPath, ['dist/simulator/cli.js', `--ukm=${UKM}`, `--atol=${ATOL}`, '--endpoints=paper,ofd', `--config-out=${configFile}`]);
   control = (await firstLine(sim, /"control":"([^"]+)"/))[1] as string;
   // The simulator's CLI has no Kassa24 fleet: this one runs in the test's own process.
   k24 = await Kassa24Simulator.start({ registers: generatedK24Fleet(K24) });
@@ -122,7 +55,7 @@ beforeAll(async () => {
   writeFileSync(configFile, stringify(config));
 
   const exporters = Array.from({ length: SHARDS }, (_, i) =>
-    start(process.execPath, ['dist/cli.js', `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', `--shard=${i + 1}/${SHARDS}`]),
+    processes.start(process.execPath, ['dist/cli.js', `--config.file=${configFile}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', `--shard=${i + 1}/${SHARDS}`]),
   );
   exporterUrls = (await Promise.all(exporters.map((e) => firstLine(e, /"url":"([^"]+)"/)))).map((m) => m[1] as string);
 
@@ -140,7 +73,7 @@ beforeAll(async () => {
     // scrape offsets, so the tills see the pair's probes at different moments.
     const prom = { global: { scrape_interval: '5s', scrape_timeout: '4s', evaluation_interval: '5s', external_labels: { replica } }, scrape_configs: [job] };
     writeFileSync(join(dir, `prometheus-${replica}.yml`), stringify(prom));
-    start('prometheus', [`--config.file=${join(dir, `prometheus-${replica}.yml`)}`, `--storage.tsdb.path=${join(dir, `prom-${replica}`)}`, `--web.listen-address=127.0.0.1:${port}`]);
+    processes.start('prometheus', [`--config.file=${join(dir, `prometheus-${replica}.yml`)}`, `--storage.tsdb.path=${join(dir, `prom-${replica}`)}`, `--web.listen-address=127.0.0.1:${port}`]);
     promUrls.push(`http://127.0.0.1:${port}`);
   }
   promStarted = Date.now();
@@ -148,17 +81,7 @@ beforeAll(async () => {
 }, 45_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 5000).unref();
-        }),
-    ),
-  );
+  await processes.stop();
   await k24?.stop();
   rmSync(dir, { recursive: true, force: true });
 }, 15_000);

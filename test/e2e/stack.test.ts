@@ -3,92 +3,25 @@
  * packages, installed by scripts/install-test-deps.sh) on 127.0.0.1, each in its own process, with
  * the example configs adapted to loopback ports and the example rules (their `for:` shortened).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { eventually, firstLine, freePort, need, Processes, query as queryProm, ROOT, type QueryResult } from './support.js';
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kkt-e2e-'));
-const children: ChildProcess[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function start(cmd: string, args: string[]): ChildProcess {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  children.push(child);
-  return child;
-}
-
-function firstLine(child: ChildProcess, re: RegExp): Promise<RegExpMatchArray> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${re} in: ${out}`)), 20_000);
-    const on = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = re.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-  });
-}
-
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-interface QueryResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
+const processes = new Processes();
 
 let promUrl = '';
 let amUrl = '';
 let control = '';
 
-async function query(expr: string): Promise<QueryResult[]> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; error?: string; data?: { result: QueryResult[] } };
-  if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
-  return body.data?.result ?? [];
-}
+const query = (expr: string): Promise<QueryResult[]> => queryProm(promUrl, expr);
 
 async function activeAlerts(): Promise<Array<{ labels: Record<string, string> }>> {
   return (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string> }>;
-}
-
-function need(binary: string): void {
-  if (spawnSync('sh', ['-c', `command -v ${binary}`]).status !== 0) throw new Error(`${binary} not found: run scripts/install-test-deps.sh`);
 }
 
 beforeAll(async () => {
@@ -97,9 +30,9 @@ beforeAll(async () => {
   promUrl = `http://127.0.0.1:${promPort}`;
   amUrl = `http://127.0.0.1:${amPort}`;
 
-  const sim = start(process.execPath, ['dist/simulator/cli.js', '--demo', `--config-out=${join(dir, 'kkt.yml')}`]);
+  const sim = processes.start(process.execPath, ['dist/simulator/cli.js', '--demo', `--config-out=${join(dir, 'kkt.yml')}`]);
   control = (await firstLine(sim, /"control":"([^"]+)"/))[1] as string;
-  const exporter = start(process.execPath, ['dist/cli.js', `--config.file=${join(dir, 'kkt.yml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`]);
+  const exporter = processes.start(process.execPath, ['dist/cli.js', `--config.file=${join(dir, 'kkt.yml')}`, `--web.listen-address=127.0.0.1:${exporterPort}`]);
   await firstLine(exporter, /msg=listening/);
 
   // The example rules, with every `for:` cut to 5s so that the run takes seconds, not minutes.
@@ -122,23 +55,13 @@ beforeAll(async () => {
   Object.assign(am.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '1m' });
   writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
 
-  start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
-  start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+  processes.start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
+  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
   await eventually('Prometheus and Alertmanager ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok && (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-          setTimeout(() => c.kill('SIGKILL'), 5000).unref();
-        }),
-    ),
-  );
+  await processes.stop();
 });
 
 describe('the exporter with real Prometheus and Alertmanager', () => {

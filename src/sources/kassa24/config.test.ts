@@ -1,21 +1,6 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../config/load.js';
+import { configProblems as problemsOf } from '../../../test/support/config.js';
 import { unsafeXReportPath } from './config.js';
-
-async function problemsOf(yaml: string): Promise<string[]> {
-  const file = join(await mkdtemp(join(tmpdir(), 'kkt-schema-test-')), 'kkt-exporter.yml');
-  await writeFile(file, yaml);
-  try {
-    await loadConfig(file, {});
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map((p) => `${p.line}:${p.col}: ${p.message}`);
-  }
-  return [];
-}
 
 const kassa24 = (xreport: string) =>
   `sources:\n  - name: kz\n    type: kassa24\n    login: "77001234567"\n    password: pw\n    xreport: ${xreport}\n`;
