@@ -43,7 +43,7 @@ function unreachable(err: unknown): boolean {
  */
 class TillRead implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
-  /** What every scrape that shares this read gets: one object, so they can share what they make of it. */
+  /** What every scrape that shares this read gets. */
   readonly result = new ReadOutcomes(this);
   readonly done: Promise<void>;
   /** When the read finished (performance.now()), or undefined while it runs. */
