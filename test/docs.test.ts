@@ -13,10 +13,10 @@ describe('documentation stays true', () => {
     for (const name of Object.keys(ALL_METRICS)) expect(readme).toContain(`\`${name}\``);
   });
 
-  it('examples/kkt-exporter.yml is a valid config', async () => {
-    const { config } = await loadConfig(new URL('examples/kkt-exporter.yml', root).pathname, { BK_SESSION: 'x' });
+  it('examples/kkt-exporter.yml is a valid config as shipped, with no environment', async () => {
+    const { config } = await loadConfig(new URL('examples/kkt-exporter.yml', root).pathname, {});
     const stores = config.sources[0];
-    expect(stores?.type === 'ukm' && stores.registers.map((r) => r.name)).toEqual(['msk-012-pos03', 'msk-012-pos04', 'spb-101-pos01', 'spb-101-pos02']);
+    expect(stores?.type === 'ukm' && stores.registers.map((r) => r.name)).toEqual(['msk-012-pos03', 'msk-012-pos04', 'ekb-305-pos01', 'spb-101-pos01', 'spb-101-pos02']);
     expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol', 'businesskassa', 'kassa24']);
   });
 });
