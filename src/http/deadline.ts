@@ -61,10 +61,6 @@ export class Deadline {
     return this.controller.signal;
   }
 
-  remainingMs(): number {
-    return Math.max(0, this.at - performance.now());
-  }
-
   watch(watcher: DeadlineWatcher): void {
     if (this.signal.aborted) watcher.onDeadline();
     else this.watchers.add(watcher);

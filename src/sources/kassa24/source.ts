@@ -55,7 +55,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     }
     const limit = pLimit(this.config.concurrency);
     const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
-    const settled = this.roster.account(readings, true, 'kkm');
+    const settled = this.roster.account(readings, true, this.fleetEndpoint);
     return probeResult(this.name, started, settled.every((r) => r.up), settled);
   }
 
