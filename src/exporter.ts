@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { maskedYaml } from './config/mask.js';
 import { Deadline, probeTimeoutSeconds } from './http/deadline.js';
 import type { Transport, TransportOptions } from './http/transport.js';
-import { errorMessage, formatLogfmt, type Logger, type LogRecord } from './log.js';
+import { errorMessage, formatLogfmt, type Logger } from './log.js';
 import { IdleGc } from './idle-gc.js';
 import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
@@ -13,6 +13,8 @@ import { buildSources, ownerOfSource, VendorStates } from './sources/build.js';
 import { Shard } from './shard.js';
 import type { ResolvedTarget, Source } from './sources/source.js';
 import type { ProbeResult } from './readings/reading.js';
+import { FleetStatus } from './status/fleet-status.js';
+import { ProbeHistory, type ProbeRecord } from './status/history.js';
 import { VERSION } from './version.js';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -47,13 +49,6 @@ interface Generation {
   sources: Map<string, Source>;
 }
 
-export interface LastResult {
-  at: Date;
-  success: boolean;
-  durationSeconds: number;
-  registers: Map<string, boolean>;
-}
-
 export interface ProbeAnswer {
   status: number;
   contentType: string;
@@ -72,7 +67,10 @@ export class Exporter {
   /** Each vendor's state that outlives reloads (rate gates, caches of fiscal documents, ...). */
   readonly vendorStates = new VendorStates();
   readonly sessions: SessionRegistry;
-  readonly lastResults = new Map<string, LastResult>();
+  /** The last reading of every register and source, for the landing page. */
+  readonly status = new FleetStatus();
+  /** The last probes and their logs (`/logs`). */
+  readonly history = new ProbeHistory();
   readonly startedAt = new Date();
   private gen: Generation | undefined;
   private readonly reloadLock = pLimit(1);
@@ -137,7 +135,7 @@ export class Exporter {
     const old = this.gen;
     this.gen = { loaded, sources };
     this.self.configLoaded(true);
-    for (const name of this.lastResults.keys()) if (!sources.has(name)) this.lastResults.delete(name);
+    this.status.retain(new Set(sources.keys()));
     if (old) setTimeout(() => void closeAll(old.sources), RETIRE_AFTER_MS).unref();
   }
 
@@ -161,27 +159,23 @@ export class Exporter {
     }
   }
 
-  private async runProbe(source: Source, deadline: Deadline, log: Logger, target?: ResolvedTarget): Promise<ProbeResult> {
-    const slog = log.child({ source: source.name });
-    const result = await source.probe({ deadline, log: slog }, target);
-    slog.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
-    if (!target) {
-      this.lastResults.set(source.name, {
-        at: new Date(),
-        success: result.success,
-        durationSeconds: result.durationSeconds,
-        registers: new Map(result.registers.map((r) => [r.kkt, r.up])),
-      });
-    }
-    return result;
+  /** Reads a source (or one register of it), keeping its logs in the history and its readings in the status. */
+  private async runProbe(source: Source, deadline: Deadline, via: ProbeRecord['via'], target?: ResolvedTarget): Promise<{ result: ProbeResult; record: ProbeRecord }> {
+    const entry = this.history.begin(source.name, via, target?.kkt);
+    const log = this.log.tee(entry.capture).child({ source: source.name });
+    const result = await source.probe({ deadline, log }, target);
+    log.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
+    const record = entry.finish({ success: result.success, durationSeconds: result.durationSeconds, ...(result.error !== undefined ? { error: result.error } : {}) });
+    this.status.record(result, record);
+    return { result, record };
   }
 
   /** `/metrics`: self-metrics plus every register of every source, read now. */
   collectAll(timeoutHeader: string | undefined): Promise<string> {
     return this.idleGc.around(async () => {
       const scraped = this.sources.filter((s) => !s.config.probe_only);
-      const results = await this.withDeadlines((deadlineOf) => Promise.all(scraped.map((s) => this.runProbe(s, deadlineOf(s), this.log))), timeoutHeader);
-      return (await this.self.registry.metrics()) + renderProbeResults(results);
+      const probes = await this.withDeadlines((deadlineOf) => Promise.all(scraped.map((s) => this.runProbe(s, deadlineOf(s), 'metrics'))), timeoutHeader);
+      return (await this.self.registry.metrics()) + renderProbeResults(probes.map((p) => p.result));
     });
   }
 
@@ -197,23 +191,17 @@ export class Exporter {
       if (!lookup.ok) return text(lookup.status, `${lookup.message}\n`);
       target = lookup.target;
     }
-    const captured: LogRecord[] = [];
-    const log = query.debug ? this.log.tee((r) => captured.push(r)) : this.log;
-    const result = await this.idleGc.around(() => this.withDeadlines((deadlineOf) => this.runProbe(source, deadlineOf(source), log, target), timeoutHeader));
+    const { result, record } = await this.idleGc.around(() => this.withDeadlines((deadlineOf) => this.runProbe(source, deadlineOf(source), 'probe', target), timeoutHeader));
     const metrics = renderProbeResults([result]);
     if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
-    return text(
-      200,
-      [
-        'Logs for the probe:',
-        ...captured.map(formatLogfmt),
-        '',
-        'Metrics that would have been returned:',
-        metrics,
-        'Source configuration:',
-        maskedYaml(source.config),
-      ].join('\n'),
-    );
+    return text(200, [probeLogText(record), '', 'Metrics that would have been returned:', metrics, 'Source configuration:', maskedYaml(source.config)].join('\n'));
+  }
+
+  /** `/logs?id=N`: a recent probe's logs from the history, without asking the vendor again. */
+  probeLog(id: number): ProbeAnswer {
+    const record = this.history.get(id);
+    if (!record) return { status: 404, contentType: 'text/plain; charset=utf-8', body: `probe ${id} is no longer in the history (the last ${this.history.limit} probes and ${this.history.limit} failures are kept)\n` };
+    return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${probeHeading(record)}\n\n${probeLogText(record)}\n` };
   }
 
   /** Why `/probe` cannot read a source here: unknown, or served by another shard. */
@@ -260,4 +248,16 @@ class ScrapeDeadlines {
 
 async function closeAll(sources: Map<string, Source>): Promise<void> {
   await Promise.all([...sources.values()].map((s) => s.close().catch(() => {})));
+}
+
+/** A probe's logs as blackbox_exporter prints them (`Logs for the probe:` first). */
+function probeLogText(r: ProbeRecord): string {
+  return ['Logs for the probe:', ...r.logs.map(formatLogfmt), ...(r.logsOmitted > 0 ? [`... and ${r.logsOmitted} more log lines, not kept`] : [])].join('\n');
+}
+
+/** What was probed, when, and how it ended: the first line of `/logs?id=`. */
+function probeHeading(r: ProbeRecord): string {
+  const what = r.target === undefined ? `source ${r.source}` : `register ${r.target} of source ${r.source}`;
+  const how = `${r.success ? 'succeeded' : 'failed'} in ${r.durationSeconds.toFixed(3)} s${r.error ? `: ${r.error}` : ''}`;
+  return `Probe ${r.id} of ${what} (${r.via === 'metrics' ? 'a /metrics scrape' : '/probe'}) at ${r.at.toISOString()}: ${how}`;
 }

@@ -3,12 +3,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
 import { startDemo, demoBanner, type Demo } from './demo.js';
 import { Exporter } from './exporter.js';
-import { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './log.js';
+import { createLogger, errorMessage, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createApp } from './server/app.js';
+import type { PageThresholds } from './server/landing.js';
 import { listen, parseListenAddress } from './server/listen.js';
 import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
 import { Shard } from './shard.js';
 import { SOURCE_TYPES } from './sources/vendors.js';
+import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from './status/thresholds.js';
 import { VERSION } from './version.js';
 
 const USAGE = `usage: kkt-exporter [flags]
@@ -22,6 +24,8 @@ Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(
   --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default 0.5)
   --shard=K/N                    serve shard K of N processes sharing this config (default 1/1)
   --web.external-url=URL         the address Prometheus reaches this exporter at, for /sd targets
+  --alerts.thresholds-file=PATH  the alert thresholds the landing page judges registers by
+                                 (default: examples/alerts/thresholds.yml of the package)
   --log.level=LEVEL              debug, info, warn or error (default info)
   --log.format=FORMAT            logfmt or json (default logfmt)
   --demo                         run the built-in simulated fleet on loopback and monitor it
@@ -36,6 +40,7 @@ interface Flags {
   webConfigFile: string | undefined;
   shard: Shard;
   externalUrl: URL | undefined;
+  thresholdsFile: string | undefined;
   timeoutOffset: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -68,6 +73,7 @@ export function parseFlags(argv: string[]): Flags {
       'timeout-offset': { type: 'string', default: '0.5' },
       shard: { type: 'string', default: '1/1' },
       'web.external-url': { type: 'string' },
+      'alerts.thresholds-file': { type: 'string' },
       'log.level': { type: 'string', default: 'info' },
       'log.format': { type: 'string', default: 'logfmt' },
       demo: { type: 'boolean', default: false },
@@ -88,6 +94,7 @@ export function parseFlags(argv: string[]): Flags {
     webConfigFile: values['web.config.file'],
     shard: Shard.parse(values.shard as string),
     externalUrl: externalUrlOf(values['web.external-url']),
+    thresholdsFile: values['alerts.thresholds-file'],
     timeoutOffset,
     logLevel,
     logFormat,
@@ -95,6 +102,24 @@ export function parseFlags(argv: string[]): Flags {
     version: values.version as boolean,
     help: values.help as boolean,
   };
+}
+
+/**
+ * The thresholds for the landing page: a file given with --alerts.thresholds-file must be read (else
+ * undefined: the exporter does not start); without it the package's own, and if that is missing the
+ * page flags only registers not read.
+ */
+async function pageThresholds(file: string | undefined, log: Logger): Promise<PageThresholds | undefined> {
+  try {
+    return { ok: true, thresholds: await loadThresholds(file ?? DEFAULT_THRESHOLDS_FILE) };
+  } catch (err) {
+    if (file !== undefined) {
+      log.error('cannot read the alert thresholds', { err: errorMessage(err) });
+      return undefined;
+    }
+    log.warn('the landing page flags only registers not read: the default alert thresholds could not be read', { err: errorMessage(err) });
+    return { ok: false, error: errorMessage(err) };
+  }
 }
 
 async function checkConfig(file: string): Promise<number> {
@@ -140,6 +165,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const log = createLogger(flags.logLevel, flags.logFormat);
+  const thresholds = await pageThresholds(flags.thresholdsFile, log);
+  if (!thresholds) return 1;
   let demo: Demo | undefined;
   if (flags.demo) demo = await startDemo();
   const exporter = new Exporter({ configFile: demo?.configFile ?? flags.configFile, timeoutOffsetSeconds: flags.timeoutOffset, log, shard: flags.shard });
@@ -151,7 +178,7 @@ export async function main(argv: string[]): Promise<number> {
 
   let server: Server;
   try {
-    const app = createApp(exporter, { externalUrl: flags.externalUrl });
+    const app = createApp(exporter, { externalUrl: flags.externalUrl, thresholds });
     const started = await listen(web ? withWebConfig(app, web.config) : app, address, web?.tls);
     server = started.server;
     log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION, shard: flags.shard.toString() });

@@ -157,7 +157,7 @@ class UnreadableFile extends Error {}
  * The text of a regular file of at most `limit` bytes. Opened without blocking and checked before
  * reading: a FIFO would otherwise wait forever for a writer, and a device might never end.
  */
-async function readTextFile(path: string, limit: { bytes: number; text: string }): Promise<string> {
+export async function readTextFile(path: string, limit: { bytes: number; text: string }): Promise<string> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = await handle.stat();
@@ -184,7 +184,7 @@ function kindOf(stat: Stats): string {
 }
 
 /** Why a file could not be read: the errno code, or what is wrong with the file. */
-function whyUnreadable(err: unknown): string {
+export function whyUnreadable(err: unknown): string {
   if (err instanceof UnreadableFile) return err.message;
   return (err as NodeJS.ErrnoException).code ?? String(err);
 }

@@ -28,6 +28,8 @@ export interface RegisterReading {
   info: Record<string, string>;
   samples: Sample[];
   endpoints: EndpointResult[];
+  /** Why it is down or its read incomplete, in words for a person (the landing page); never a secret. */
+  error?: string;
 }
 
 export interface ProbeResult {
@@ -35,6 +37,8 @@ export interface ProbeResult {
   success: boolean;
   durationSeconds: number;
   registers: RegisterReading[];
+  /** Why the source failed as a whole, when it did. */
+  error?: string;
 }
 
 /** A register read from a vendor record: `values` left undefined are absent, never zero. */
@@ -54,10 +58,12 @@ export function readingOf(
 }
 
 /** A register the source knows but could not read in this scrape. */
-export function unreadReading(kkt: string, endpoint: string): RegisterReading {
-  return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }] };
+export function unreadReading(kkt: string, endpoint: string, error: string): RegisterReading {
+  return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }], error };
 }
 
-export function probeResult(source: string, startedAt: number, success: boolean, registers: RegisterReading[]): ProbeResult {
-  return { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
+export function probeResult(source: string, startedAt: number, success: boolean, registers: RegisterReading[], error?: string): ProbeResult {
+  const result: ProbeResult = { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
+  if (error !== undefined) result.error = error;
+  return result;
 }

@@ -3,7 +3,7 @@ import { CONTENT_TYPE, type Exporter, type ExporterAddress } from '../exporter.j
 import { SCRAPE_TIMEOUT_HEADER } from '../http/deadline.js';
 import { errorMessage } from '../log.js';
 import { encodeAnswer } from './compress.js';
-import { landingPage } from './landing.js';
+import { landingPage, type PageThresholds } from './landing.js';
 
 const PROBE_PARAMS = new Set(['source', 'target', 'debug']);
 
@@ -60,7 +60,11 @@ function addressOf(req: Request, externalUrl: URL | undefined): ExporterAddress 
 export interface AppOptions {
   /** `--web.external-url`: the address `/sd` gives Prometheus. */
   externalUrl?: URL;
+  /** The alert thresholds the landing page judges readings by. */
+  thresholds?: PageThresholds;
 }
+
+const NO_THRESHOLDS: PageThresholds = { ok: false, error: 'no thresholds file given' };
 
 export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Express {
   const app = express();
@@ -78,7 +82,16 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
     res.type('application/json').send(JSON.stringify(exporter.serviceDiscovery(addressOf(req, opts.externalUrl))));
   });
   app.get('/', (_req, res) => {
-    res.type('html').send(landingPage(exporter));
+    res.type('html').send(landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS));
+  });
+  app.get('/logs', (req, res) => {
+    const id = param(req, 'id');
+    if (typeof id !== 'string' || !/^\d{1,15}$/.test(id)) {
+      res.status(400).type('text/plain').send('id parameter missing or not a probe number\n');
+      return;
+    }
+    const answer = exporter.probeLog(Number(id));
+    res.status(answer.status).type(answer.contentType).send(answer.body);
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy\n');

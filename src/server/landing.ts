@@ -1,32 +1,136 @@
 import type { Exporter } from '../exporter.js';
+import type { Source } from '../sources/source.js';
+import type { RegisterStatus } from '../status/fleet-status.js';
+import type { ProbeRecord } from '../status/history.js';
+import { notReadProblems, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
+import type { Thresholds } from '../status/thresholds.js';
 import { VERSION } from '../version.js';
+
+/** The alert thresholds the page judges readings by, or why they could not be read. */
+export type PageThresholds = { ok: true; thresholds: Thresholds } | { ok: false; error: string };
 
 const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-/** Registers listed per source on the page; a large fleet is summarised beyond this. */
+/** Registers listed per source, and in "Need attention"; the summary counts them all. */
 const MAX_LISTED = 200;
+const RECENT_SHOWN = 30;
 
-function sourceSection(exporter: Exporter, name: string): string {
-  const source = exporter.sources.find((s) => s.name === name);
-  if (!source) return '';
-  const last = exporter.lastResults.get(name);
-  const q = encodeURIComponent(name);
-  const registers = source.registers();
-  const rows = registers.slice(0, MAX_LISTED).map((r) => {
-    const up = last?.registers.get(r.kkt);
-    const state = up === undefined ? 'not read yet' : up ? 'up' : 'DOWN';
-    const t = encodeURIComponent(r.kkt);
-    return `<tr><td>${esc(r.kkt)}</td><td>${esc(r.detail)}</td><td class="${up === false ? 'bad' : ''}">${state}</td>` +
-      `<td><a href="probe?source=${q}&amp;target=${t}">probe</a> <a href="probe?source=${q}&amp;target=${t}&amp;debug=true">debug</a></td></tr>`;
+interface RegisterRow {
+  source: Source;
+  kkt: string;
+  detail: string;
+  status?: RegisterStatus;
+  problems: Problem[];
+}
+
+const rank = (row: RegisterRow): number =>
+  row.problems.some((p) => p.severity === 'critical') ? 0 : row.problems.length > 0 ? 1 : row.status ? 3 : 2;
+
+function ago(at: Date, now: number): string {
+  const s = Math.max(0, Math.round((now - at.getTime()) / 1000));
+  if (s < 90) return `${s} s ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min ago`;
+  if (s < 36 * 3600) return `${(s / 3600).toFixed(1)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+/** Every register a source knows (its config or its vendor's last list), with its last reading judged now. */
+function rowsOf(exporter: Exporter, source: Source, judge: (s: RegisterStatus) => Problem[]): RegisterRow[] {
+  const rows = source.registers().map(({ kkt, detail }): RegisterRow => {
+    const status = exporter.status.register(source.name, kkt);
+    return { source, kkt, detail, ...(status ? { status } : {}), problems: status ? judge(status) : [] };
   });
-  const more = registers.length > MAX_LISTED ? `<p>... and ${registers.length - MAX_LISTED} more registers.</p>` : '';
-  const lastText = last
-    ? `last read ${esc(last.at.toISOString())}: ${last.success ? 'success' : '<span class="bad">failed</span>'} in ${last.durationSeconds.toFixed(2)} s`
-    : 'not read yet';
-  return `<h2>${esc(name)} <small>(${esc(source.type)}, ${registers.length} registers)</small></h2>
-<p>${lastText} · <a href="probe?source=${q}">probe source</a> · <a href="probe?source=${q}&amp;debug=true">debug</a></p>
-<table><tr><th>register</th><th>address</th><th>last result</th><th></th></tr>${rows.join('\n')}</table>${more}`;
+  return rows.sort((a, b) => rank(a) - rank(b));
+}
+
+function problemList(problems: Problem[], runbook: string | undefined): string {
+  if (problems.length === 0) return '';
+  return `<ul class="problems">${problems
+    .map((p) => {
+      const text = esc(p.text);
+      const linked = runbook ? `<a href="${esc(`${runbook}#${p.alert.toLowerCase()}`)}">${text}</a>` : text;
+      return `<li class="${p.severity}">${linked}</li>`;
+    })
+    .join('')}</ul>`;
+}
+
+function stateCell(row: RegisterRow): string {
+  if (!row.status) return '<td class="muted">not read yet</td>';
+  if (!row.status.reading.up) return '<td class="critical">not read</td>';
+  if (row.problems.some((p) => p.severity === 'critical')) return '<td class="critical">needs attention</td>';
+  return row.problems.length > 0 ? '<td class="warning">check</td>' : '<td class="ok">ok</td>';
+}
+
+function registerRow(row: RegisterRow, now: number, runbook: string | undefined, withSource: boolean): string {
+  const q = `source=${encodeURIComponent(row.source.name)}&amp;target=${encodeURIComponent(row.kkt)}`;
+  const log = row.status ? `<a href="logs?id=${row.status.probeId}">log</a> · ` : '';
+  return `<tr><td><b>${esc(row.kkt)}</b><br><small>${esc(row.detail)}</small></td>${withSource ? `<td>${esc(row.source.name)}</td>` : ''}${stateCell(row)}` +
+    `<td>${problemList(row.problems, runbook)}</td><td class="nowrap">${row.status ? ago(row.status.at, now) : ''}</td>` +
+    `<td class="nowrap">${log}<a href="probe?${q}&amp;debug=true" title="asks the register again now">probe now</a></td></tr>`;
+}
+
+function table(head: string[], rows: string[]): string {
+  return `<div class="scroll"><table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n${rows.join('\n')}</table></div>`;
+}
+
+function sourceRead(exporter: Exporter, source: Source, rows: RegisterRow[], now: number): string {
+  const last = exporter.status.lastRead(source.name);
+  if (!last) return '<span class="muted">not read yet as a whole</span>';
+  const notRead = rows.filter((r) => r.status && !r.status.reading.up).length;
+  const why = last.error ?? (notRead > 0 ? `${notRead} of ${rows.length} registers not read` : '');
+  const result = last.success ? '<span class="ok">ok</span>' : `<span class="critical">failed${why ? `: ${esc(why)}` : ''}</span>`;
+  return `${result}, ${ago(last.at, now)} in ${last.durationSeconds.toFixed(2)} s (<a href="logs?id=${last.probeId}">log</a>)`;
+}
+
+function summary(exporter: Exporter, bySource: Map<Source, RegisterRow[]>, now: number): string {
+  const all = [...bySource.values()].flat();
+  const attention = all.filter((r) => r.problems.length > 0);
+  const critical = attention.filter((r) => r.problems.some((p) => p.severity === 'critical'));
+  const up = all.filter((r) => r.status?.reading.up).length;
+  const kinds = new Map<ProblemKind, number>();
+  for (const r of attention) for (const kind of new Set(r.problems.map((p) => p.kind))) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  const byKind = (Object.keys(PROBLEM_KINDS) as ProblemKind[])
+    .filter((k) => kinds.has(k))
+    .map((k) => `<li>${esc(PROBLEM_KINDS[k])}: <b>${kinds.get(k)}</b></li>`)
+    .join('');
+  const rows = [...bySource].map(([source, rs]) => {
+    const bad = rs.filter((r) => r.problems.length > 0).length;
+    return `<tr><td><a href="#source-${encodeURIComponent(source.name)}">${esc(source.name)}</a></td><td>${esc(source.type)}</td><td>${rs.length}</td>` +
+      `<td>${rs.filter((r) => r.status?.reading.up).length}</td><td class="${bad > 0 ? 'warning' : ''}">${bad}</td><td>${sourceRead(exporter, source, rs, now)}</td></tr>`;
+  });
+  return `<section id="summary"><h2>Summary</h2>
+<p class="headline"><b>${all.length}</b> registers, <b>${up}</b> up, <b class="${attention.length > 0 ? 'warning' : 'ok'}">${attention.length}</b> need attention` +
+    `${critical.length > 0 ? ` (<b class="critical">${critical.length}</b> critical)` : ''}.</p>
+${byKind ? `<ul class="kinds">${byKind}</ul>` : ''}
+${table(['source', 'type', 'registers', 'up', 'need attention', 'last read of the whole source'], rows)}</section>`;
+}
+
+function attentionSection(rows: RegisterRow[], now: number, runbook: string | undefined): string {
+  const bad = rows.filter((r) => r.problems.length > 0).sort((a, b) => rank(a) - rank(b));
+  if (bad.length === 0) return '<section id="attention"><h2>Need attention</h2><p class="ok">No register has a problem in its last reading.</p></section>';
+  const more = bad.length > MAX_LISTED ? `<p>... and ${bad.length - MAX_LISTED} more.</p>` : '';
+  return `<section id="attention"><h2>Need attention</h2>
+${table(['register', 'source', 'state', 'problems', 'reading', ''], bad.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, true)))}${more}</section>`;
+}
+
+function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], now: number, runbook: string | undefined): string {
+  const q = encodeURIComponent(source.name);
+  const more = rows.length > MAX_LISTED ? `<p>... and ${rows.length - MAX_LISTED} more registers (those with problems are listed first).</p>` : '';
+  return `<section><h2 id="source-${q}">${esc(source.name)} <small>(${esc(source.type)}, ${rows.length} registers)</small></h2>
+<p>Last read: ${sourceRead(exporter, source, rows, now)} · <a href="probe?source=${q}&amp;debug=true">probe the source now</a></p>
+${table(['register', 'state', 'problems', 'reading', ''], rows.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, false)))}${more}</section>`;
+}
+
+function recentSection(history: ProbeRecord[], now: number): string {
+  if (history.length === 0) return '<section id="recent"><h2>Recent probes</h2><p class="muted">None yet.</p></section>';
+  const rows = history.slice(0, RECENT_SHOWN).map((r) =>
+    `<tr><td class="nowrap">${ago(r.at, now)}</td><td>${esc(r.source)}</td><td>${r.target === undefined ? '<i>all</i>' : esc(r.target)}</td><td>${r.via === 'metrics' ? '/metrics' : '/probe'}</td>` +
+    `<td class="${r.success ? 'ok' : 'critical'}">${r.success ? 'success' : `failed${r.error ? `: ${esc(r.error)}` : ''}`}</td><td class="nowrap">${r.durationSeconds.toFixed(2)} s</td><td><a href="logs?id=${r.id}">log</a></td></tr>`,
+  );
+  return `<section id="recent"><h2>Recent probes</h2>
+<p class="muted">The last probes and failures kept in memory; a log shows what happened without asking the register again.</p>
+${table(['when', 'source', 'target', 'via', 'result', 'took', ''], rows)}</section>`;
 }
 
 /** Which shard this is and what it owns; nothing when it is the only one. */
@@ -37,18 +141,34 @@ function shardLine(exporter: Exporter): string {
   return `<p>Shard ${shard.index} of ${shard.count}: ${exporter.sources.length} sources, ${registers} registers owned (other sources and registers belong to the other shards).</p>`;
 }
 
-/** `GET /`: what is running, what it watches and how the last reads went. No secrets. */
-export function landingPage(exporter: Exporter): string {
-  const names = exporter.sources.map((s) => s.name);
+const STYLE = `body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em;max-width:80em;line-height:1.4}
+h1{margin:0}h2{margin-top:1.5em;border-bottom:1px solid #ccc}small,.muted{color:#666}
+.scroll{overflow-x:auto}table{border-collapse:collapse;min-width:100%}td,th{padding:4px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #ddd}
+.critical{color:#b00;font-weight:bold}.warning{color:#a60;font-weight:bold}.ok{color:#070}.nowrap{white-space:nowrap}
+ul.problems{margin:0;padding-left:1.1em}ul.problems li.warning,ul.problems li.critical{font-weight:normal}ul.problems a{color:inherit}
+ul.kinds{display:flex;flex-wrap:wrap;gap:.3em 1.5em;padding:0;list-style:none}.headline{font-size:1.2em}
+@media (max-width:40em){body{padding:.5em}td,th{padding:3px 4px}}`;
+
+/** `GET /`: which registers need attention and why, how the last reads went, and recent probes. No secrets. */
+export function landingPage(exporter: Exporter, thresholds: PageThresholds, now = Date.now()): string {
+  const judge = (s: RegisterStatus): Problem[] =>
+    thresholds.ok ? problemsOf(s.reading, now / 1000, thresholds.thresholds) : notReadProblems(s.reading);
+  const runbook = thresholds.ok ? thresholds.thresholds.runbook_base_url : undefined;
+  const bySource = new Map(exporter.sources.map((s) => [s, rowsOf(exporter, s, judge)]));
+  const noThresholds = thresholds.ok ? '' : `<p class="warning">Only registers not read are flagged: the alert thresholds could not be read (${esc(thresholds.error)}).</p>`;
   return `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>KKT Exporter</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}.bad{color:#c00;font-weight:bold}small{color:#666}</style>
-</head><body>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>KKT Exporter</title><style>${STYLE}</style></head><body>
 <h1>KKT Exporter</h1>
-<p>Version ${esc(VERSION)} · Node.js ${esc(process.version)} · started ${esc(exporter.startedAt.toISOString())} · config ${esc(exporter.configFile)}</p>
+<p class="muted">Version ${esc(VERSION)} · Node.js ${esc(process.version)} · started ${esc(exporter.startedAt.toISOString())} · config ${esc(exporter.configFile)}</p>
 ${shardLine(exporter)}
-<p><a href="metrics">Metrics</a> (every register, read now) · <a href="sd">Service discovery</a> (the /probe targets) · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
-${names.length === 0 ? '<p>No sources configured.</p>' : names.map((n) => sourceSection(exporter, n)).join('\n')}
+<p><a href="metrics">Metrics</a> (reads every register now) · <a href="sd">Service discovery</a> · <a href="#recent">Recent probes</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
+${noThresholds}
+${exporter.sources.length === 0 ? '<p>No sources configured.</p>' : `${summary(exporter, bySource, now)}
+${attentionSection([...bySource.values()].flat(), now, runbook)}
+${[...bySource].map(([s, rows]) => sourceSection(exporter, s, rows, now, runbook)).join('\n')}`}
+${recentSection(exporter.history.list(), now)}
+<p class="muted">Problems are judged from each register's last reading by the alert rules' thresholds; an alert fires only after its own duration.</p>
 </body></html>
 `;
 }

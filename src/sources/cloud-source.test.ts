@@ -48,7 +48,7 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
       const readings = (await this.readFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
       return probeResult(this.name, started, true, this.roster.account(readings, true, 'list'));
     } catch {
-      return probeResult(this.name, started, false, this.roster.unread('list'));
+      return probeResult(this.name, started, false, this.roster.unread('list', 'list down'));
     }
   }
 

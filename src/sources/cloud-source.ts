@@ -120,8 +120,9 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     const started = performance.now();
     const result = await ctx.deadline.settle(this.joinFleetRead(ctx).result);
     if (!result) {
-      ctx.log.error('the register list was still being read at the scrape deadline', { err: 'scrape deadline reached' });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
+      const error = 'the register list was still being read at the scrape deadline';
+      ctx.log.error(error, { err: 'scrape deadline reached' });
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
     }
     return { ...result, durationSeconds: (performance.now() - started) / 1000 };
   }

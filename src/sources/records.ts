@@ -34,8 +34,11 @@ export function parseRecord<S extends z.ZodType>(
 export function recordReading(result: RecordResult, endpoint: string, log: Logger): RegisterReading | undefined {
   if (result.ok) return result.reading;
   log.warn('register record skipped', { kkt: result.kkt, err: result.error });
-  return result.kkt ? unreadReading(result.kkt, endpoint) : undefined;
+  return result.kkt ? unreadReading(result.kkt, endpoint, result.error) : undefined;
 }
+
+/** Why a fleet read is incomplete when some of its records were malformed (each is logged). */
+export const MALFORMED_RECORDS = 'some register records were malformed (see the log)';
 
 /** A vendor stated or listed more registers than the source may read (`max_registers`), or an impossible number. */
 export class RegisterCountError extends Error {
@@ -46,6 +49,8 @@ export class RegisterCountError extends Error {
 export function checkRegisterCount(count: number, maxRegisters: number, what: string): void {
   if (count > maxRegisters) throw new RegisterCountError(`${what} ${count} registers, more than max_registers (${maxRegisters})`);
 }
+
+const MISSING_FROM_LIST = 'missing from an incomplete register list';
 
 /**
  * The registers a fleet source knows from its last complete list. A scrape's readings are counted
@@ -64,9 +69,9 @@ export class FleetRoster {
     return this.known.get(kkt);
   }
 
-  /** Every known register, down: the list itself could not be read. */
-  unread(endpoint: string): RegisterReading[] {
-    return [...this.known.keys()].map((kkt) => unreadReading(kkt, endpoint));
+  /** Every known register, down: the list itself could not be read, for `error`. */
+  unread(endpoint: string, error: string): RegisterReading[] {
+    return [...this.known.keys()].map((kkt) => unreadReading(kkt, endpoint, error));
   }
 
   /**
@@ -78,7 +83,7 @@ export class FleetRoster {
     // A register can be listed twice (e.g. a list that shifts while it is paged): count it once.
     for (const r of readings) if (r && !byKkt.has(r.kkt)) byKkt.set(r.kkt, r);
     if (complete) this.known = new Map([...byKkt.values()].filter((r) => r.up).map((r) => [r.kkt, this.detailOf(r)]));
-    else for (const kkt of this.known.keys()) if (!byKkt.has(kkt)) byKkt.set(kkt, unreadReading(kkt, endpoint));
+    else for (const kkt of this.known.keys()) if (!byKkt.has(kkt)) byKkt.set(kkt, unreadReading(kkt, endpoint, MISSING_FROM_LIST));
     return [...byKkt.values()];
   }
 }

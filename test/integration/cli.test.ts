@@ -68,6 +68,16 @@ describe('kkt-exporter command', () => {
     expect(badFlag.stderr).toMatch(/Unknown option '--no-such-flag'/);
   });
 
+  it('refuses to start with an --alerts.thresholds-file it cannot use, naming the file and the key', async () => {
+    const good = join(dir, 'good-for-thresholds.yml');
+    await writeFile(good, 'sources:\n  - name: stores\n    type: ukm\n    registers: [{name: r1, url: "http://10.0.0.1:8080"}]\n');
+    const thresholds = join(dir, 'thresholds.yml');
+    await writeFile(thresholds, 'runbook_base_url: https://example.com/alerts.md\nfn_usage_warning_percent: lots\n');
+    const r = run([`--config.file=${good}`, `--alerts.thresholds-file=${thresholds}`, '--web.listen-address=127.0.0.1:0']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/err=".*thresholds\.yml: unsent_oldest_warning_days: .*" msg="cannot read the alert thresholds"/);
+  });
+
   it('started with no config file, says the file is missing and how to give one, not that it keeps a previous one', () => {
     const r = run(['--web.listen-address=127.0.0.1:0'], { cwd: dir });
     expect(r.status).toBe(1);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Exporter } from '../../src/exporter.js';
 import { Logger, type LogRecord } from '../../src/log.js';
-import { createApp } from '../../src/server/app.js';
+import { createApp, type AppOptions } from '../../src/server/app.js';
 import { listen } from '../../src/server/listen.js';
 import { parseMetrics, type Series } from './metrics.js';
 
@@ -17,7 +17,7 @@ export interface RunningExporter {
 }
 
 /** The exporter in this process, serving on a loopback port, with its config in a temp file. */
-export async function startExporter(configYaml: string): Promise<RunningExporter> {
+export async function startExporter(configYaml: string, appOptions: AppOptions = {}): Promise<RunningExporter> {
   const dir = await mkdtemp(join(tmpdir(), 'kkt-exporter-test-'));
   const configFile = join(dir, 'kkt-exporter.yml');
   await writeFile(configFile, configYaml);
@@ -25,7 +25,7 @@ export async function startExporter(configYaml: string): Promise<RunningExporter
   const exporter = new Exporter({ configFile, timeoutOffsetSeconds: 0.5, log: new Logger((r) => logs.push(r), 'debug') });
   const loaded = await exporter.reload();
   if (!loaded.ok) throw new Error(loaded.error);
-  const { server, url } = await listen(createApp(exporter), { host: '127.0.0.1', port: 0 });
+  const { server, url } = await listen(createApp(exporter, appOptions), { host: '127.0.0.1', port: 0 });
   return {
     exporter,
     url,

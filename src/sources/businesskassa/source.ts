@@ -1,7 +1,7 @@
 import type { BusinessKassaSourceConfig } from './config.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
-import { recordReading } from '../records.js';
+import { MALFORMED_RECORDS, recordReading } from '../records.js';
 import { type ProbeContext } from '../source.js';
 import { probeResult, unreadReading, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
 import type { BusinessKassaClient } from './client.js';
@@ -40,15 +40,16 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       items = await this.client.fleet(ctx.signal);
       this.checkListed(items.length, 'GET /frs lists');
     } catch (err) {
+      const error = `cannot read the register list: ${errorMessage(err)}`;
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
     }
     const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
     // A malformed record leaves the list incomplete: registers it may have been stay reported down.
     const complete = mapped.every((r) => r?.up);
     const readings = this.roster.account(mapped, complete, this.fleetEndpoint);
     const circuitsOk = await this.addCircuits(readings, ctx.signal, ctx.log);
-    return probeResult(this.name, started, complete && circuitsOk, readings);
+    return probeResult(this.name, started, complete && circuitsOk, readings, !circuitsOk ? 'cannot read a fiscal circuit' : complete ? undefined : MALFORMED_RECORDS);
   }
 
   /** `kkt_circuit_active` for the configured circuits; false if one could not be read. */
@@ -81,10 +82,12 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       const raw = eip ? await this.client.one(eip, signal) : (await this.client.fleet(signal)).find((r) => (r as { sn?: unknown } | null)?.sn === kkt);
       const reading = raw === undefined ? undefined : this.map(raw, 'fr', ctx.log);
       if (!reading) ctx.log.warn('register not found', { kkt });
-      return probeResult(this.name, started, reading?.up ?? false, [reading ?? unreadReading(kkt, 'fr')]);
+      const result = reading ?? unreadReading(kkt, 'fr', 'register not found');
+      return probeResult(this.name, started, result.up, [result], result.error);
     } catch (err) {
+      const error = `cannot read the register: ${errorMessage(err)}`;
       ctx.log.warn('cannot read the register', { kkt, err: errorMessage(err) });
-      return probeResult(this.name, started, false, [unreadReading(kkt, 'fr')]);
+      return probeResult(this.name, started, false, [unreadReading(kkt, 'fr', error)], error);
     }
   }
 }

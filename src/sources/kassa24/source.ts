@@ -50,13 +50,15 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       ids = (this.config.kkms ?? (await this.listedKkms(signal))).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
+      const error = `cannot read the register list: ${errorMessage(err)}`;
       ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint));
+      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
     }
     const limit = pLimit(this.config.concurrency);
     const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
     const settled = this.roster.account(readings, true, this.fleetEndpoint);
-    return probeResult(this.name, started, settled.every((r) => r.up), settled);
+    const down = settled.filter((r) => !r.up).length;
+    return probeResult(this.name, started, down === 0, settled, down > 0 ? `${down} of ${settled.length} registers could not be read` : undefined);
   }
 
   private async listedKkms(signal: AbortSignal): Promise<number[]> {
@@ -68,7 +70,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
     const started = performance.now();
     const reading = await this.readRegister(id, ctx, ctx.deadline.signal);
-    return probeResult(this.name, started, reading.up, [reading]);
+    return probeResult(this.name, started, reading.up, [reading], reading.error);
   }
 
   private async readRegister(id: number, ctx: ProbeContext, signal: AbortSignal): Promise<RegisterReading> {
@@ -79,7 +81,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
       kkm = await this.client.kkm(id, signal);
     } catch (err) {
       log.warn('cannot read the register', { err: errorMessage(err) });
-      return unreadReading(kkt, 'kkm');
+      return unreadReading(kkt, 'kkm', `cannot read the register: ${errorMessage(err)}`);
     }
     const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm, ofd_code: kkm.OfdCode }, kkmSamples(kkm));
     if (kkm.IdShift) await this.addShift(reading, kkm.IdShift, ctx, signal, log);
@@ -99,6 +101,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     } catch (err) {
       log.warn('cannot read the shift', { shift: shiftId, err: errorMessage(err) });
       endpoint('shift', false);
+      reading.error = `cannot read the shift: ${errorMessage(err)}`;
       return;
     }
     const cacheKey = `${this.config.url}|${this.config.login}|${reading.kkt}`;

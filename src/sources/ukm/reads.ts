@@ -27,7 +27,8 @@ export interface ReadTarget {
 
 const CUT_OFF = 'not read: the scrape deadline came first';
 const CUT_OFF_OUTCOME: EndpointOutcome = { ok: false, error: CUT_OFF };
-const SKIPPED = 'not read: the register did not answer an earlier endpoint';
+/** The outcome of the endpoints after one that found the register gone. */
+export const SKIPPED = 'not read: the register did not answer an earlier endpoint';
 /** Finished reads are swept out of the pool after this many new ones. */
 const SWEEP_EVERY = 10_000;
 

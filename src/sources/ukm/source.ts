@@ -7,7 +7,7 @@ import type { Logger } from '../../log.js';
 import type { ProbeContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
 import type { ProbeResult, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
-import type { ReadOutcomes, ReadRequest, ReadTarget, UkmRegisterPool } from './reads.js';
+import { SKIPPED, type ReadOutcomes, type ReadRequest, type ReadTarget, type UkmRegisterPool } from './reads.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -148,11 +148,13 @@ export class UkmSource implements Source {
       else for (const s of outcome.samples) if (!samples.some((x) => x.metric === s.metric)) samples.push(s);
     }
     const up = endpoints.some((e) => e.success);
+    const reading: RegisterReading = { kkt: register.name, labels: register.labels, up, info: { url: register.url }, samples, endpoints };
     if (failures.length > 0) {
       const message = up ? 'register read incomplete' : 'register unreachable';
       log.warn(message, { kkt: register.name, url: register.url, failed: failures.join('; ') });
+      reading.error = up ? failures.join('; ') : unreachableWhy(outcomes, this.config.endpoints);
     }
-    return { kkt: register.name, labels: register.labels, up, info: { url: register.url }, samples, endpoints };
+    return reading;
   }
 }
 
@@ -188,4 +190,11 @@ function canonicalIpv6(address: string): string | undefined {
   if (!mapped) return ip;
   const [high, low] = [parseInt(mapped[1] as string, 16), parseInt(mapped[2] as string, 16)];
   return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
+/** Why no endpoint of a till answered: the one error when they all failed alike or were skipped after it. */
+function unreachableWhy(outcomes: ReadOutcomes, endpoints: readonly UkmEndpoint[]): string {
+  const failed = endpoints.flatMap((e) => { const o = outcomes.of(e); return o.ok || o.error === SKIPPED ? [] : [{ e, error: o.error }]; });
+  if (new Set(failed.map((f) => f.error)).size === 1) return failed[0]!.error;
+  return failed.map((f) => `${f.e}: ${f.error}`).join('; ');
 }

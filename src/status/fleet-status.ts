@@ -1,0 +1,63 @@
+import type { ProbeResult, RegisterReading } from '../readings/reading.js';
+import type { ProbeRecord } from './history.js';
+
+/** A register's last reading, from a `/metrics` scrape or a `/probe`, and the probe that made it. */
+export interface RegisterStatus {
+  reading: RegisterReading;
+  at: Date;
+  probeId: number;
+}
+
+/** How the last read of a whole source went. */
+export interface SourceStatus {
+  at: Date;
+  success: boolean;
+  durationSeconds: number;
+  error?: string;
+  probeId: number;
+}
+
+interface SourceEntry {
+  last?: SourceStatus;
+  registers: Map<string, RegisterStatus>;
+}
+
+/**
+ * The last reading of every register and the last whole read of every source, whichever endpoint
+ * made them: what the landing page shows. Bounded by the fleet: one entry per register the vendor
+ * listed in the last whole read (or probed alone since).
+ */
+export class FleetStatus {
+  private readonly sources = new Map<string, SourceEntry>();
+
+  record(result: ProbeResult, probe: ProbeRecord): void {
+    const entry = this.entryOf(result.source);
+    const status = (reading: RegisterReading): RegisterStatus => ({ reading, at: probe.at, probeId: probe.id });
+    if (probe.target === undefined) {
+      entry.last = { at: probe.at, success: result.success, durationSeconds: result.durationSeconds, probeId: probe.id };
+      if (result.error !== undefined) entry.last.error = result.error;
+      entry.registers = new Map(result.registers.map((r) => [r.kkt, status(r)]));
+    } else {
+      for (const r of result.registers) entry.registers.set(r.kkt, status(r));
+    }
+  }
+
+  /** Forgets sources a reload removed. */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.sources.keys()) if (!names.has(name)) this.sources.delete(name);
+  }
+
+  lastRead(source: string): SourceStatus | undefined {
+    return this.sources.get(source)?.last;
+  }
+
+  register(source: string, kkt: string): RegisterStatus | undefined {
+    return this.sources.get(source)?.registers.get(kkt);
+  }
+
+  private entryOf(source: string): SourceEntry {
+    let entry = this.sources.get(source);
+    if (!entry) this.sources.set(source, (entry = { registers: new Map() }));
+    return entry;
+  }
+}

@@ -1,0 +1,67 @@
+import type { LogRecord } from '../log.js';
+
+/** One read of a source (a `/metrics` scrape's part, or a `/probe`) and what it logged. */
+export interface ProbeRecord {
+  id: number;
+  at: Date;
+  source: string;
+  /** The register probed alone, if it was. */
+  target?: string;
+  via: 'metrics' | 'probe';
+  success: boolean;
+  durationSeconds: number;
+  error?: string;
+  logs: LogRecord[];
+  /** Log records past the bound, counted but not kept. */
+  logsOmitted: number;
+}
+
+/** Log records kept per probe: a source of 5,000 failing tills logs a line each. */
+export const MAX_LOGS_PER_PROBE = 500;
+
+/**
+ * The last probes and their logs, in memory, as blackbox_exporter keeps them (`/logs?id=`): the
+ * last `limit` probes, plus the last `limit` failed ones, so that a failure is still there after a
+ * busy `/probe` job has pushed it out of the recent ones.
+ */
+export class ProbeHistory {
+  private nextId = 0;
+  private recent: ProbeRecord[] = [];
+  private failed: ProbeRecord[] = [];
+
+  constructor(readonly limit = 100) {}
+
+  /** Starts a record; the probe's log records go to `capture`, and `finish` files it. */
+  begin(source: string, via: ProbeRecord['via'], target?: string): { capture: (r: LogRecord) => void; finish: (r: Pick<ProbeRecord, 'success' | 'durationSeconds' | 'error'>) => ProbeRecord } {
+    const record: ProbeRecord = { id: 0, at: new Date(), source, via, success: false, durationSeconds: 0, logs: [], logsOmitted: 0 };
+    if (target !== undefined) record.target = target;
+    return {
+      capture: (r) => {
+        if (record.logs.length < MAX_LOGS_PER_PROBE) record.logs.push(r);
+        else record.logsOmitted++;
+      },
+      finish: (result) => {
+        Object.assign(record, result, { id: this.nextId++ });
+        this.push(this.recent, record);
+        if (!record.success) this.push(this.failed, record);
+        return record;
+      },
+    };
+  }
+
+  private push(list: ProbeRecord[], record: ProbeRecord): void {
+    list.push(record);
+    if (list.length > this.limit) list.shift();
+  }
+
+  get(id: number): ProbeRecord | undefined {
+    return this.recent.find((r) => r.id === id) ?? this.failed.find((r) => r.id === id);
+  }
+
+  /** Newest first, the kept failures included once. */
+  list(): ProbeRecord[] {
+    const byId = new Map<number, ProbeRecord>();
+    for (const r of [...this.recent, ...this.failed]) byId.set(r.id, r);
+    return [...byId.values()].sort((a, b) => b.id - a.id);
+  }
+}
