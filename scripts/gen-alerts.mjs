@@ -1,9 +1,11 @@
-// Writes examples/alerts/kkt-alerts.yml from the thresholds in examples/alerts/thresholds.yml.
+// Writes examples/alerts/kkt-alerts.yml, and the problem table of the Grafana dashboard
+// (scripts/gen-dashboard.mjs), from the thresholds in examples/alerts/thresholds.yml.
 // Conventions of the monitoring mixins: CamelCase names with a Kkt prefix, severity, summary, a
 // templated description naming the register, its source and the value, and a runbook_url pointing at
 // the alert's section of docs/alerts.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import { writeDashboard } from './gen-dashboard.mjs';
 
 const dir = new URL('../examples/alerts/', import.meta.url);
 const DAY = 86400;
@@ -98,7 +100,10 @@ for (const flag of Object.keys(FN_FLAG_TEXT)) if (!t.fn_flag_severity?.[flag]) t
 // Phases of kkt_fn_phase that are not fiscal mode (3) but do not page either.
 const phasesNotPaged = t.fn_phase_not_paged ?? [];
 
-// Recorded for dashboards; the alerts use the raw expressions so that they never lag a recording.
+// Recorded for the dashboard (examples/grafana/kkt-overview.json: its problem table, the fleet stats
+// and bar gauges, the drill-down), which reads one recorded series per source instead of every
+// register for the fleet stats; test/deploy.test.ts checks that every one is used. The alerts use the
+// raw expressions so that they never lag a recording.
 const recording = {
   name: 'kkt.rules',
   rules: [
@@ -241,5 +246,8 @@ export const THRESHOLDS_FILE = new URL('thresholds.yml', dir);
 export const RULES_FILE = new URL('kkt-alerts.yml', dir);
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  writeFileSync(RULES_FILE, renderAlerts(parse(readFileSync(THRESHOLDS_FILE, 'utf8'))));
+  const thresholds = parse(readFileSync(THRESHOLDS_FILE, 'utf8'));
+  writeFileSync(RULES_FILE, renderAlerts(thresholds));
+  // The dashboard's problem table lists a register at the thresholds of its warning alert.
+  writeDashboard(thresholds);
 }

@@ -67,6 +67,15 @@ describe('alert rules', () => {
     for (const t of tests) for (const e of t.exp_alerts) expect(e.exp_annotations?.runbook_url, `${t.alertname} at ${t.eval_time}`).toBeTruthy();
   });
 
+  it('every recording rule (read by the Grafana dashboard) has a promtool test of its value', () => {
+    const rules = (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: AlertRule[] }> }).groups.flatMap((g) => g.rules);
+    const records = rules.flatMap((r) => (r.record ? [r.record] : []));
+    expect(records.length).toBeGreaterThan(0);
+    const tested = new Set(TEST_FILES.flatMap((f) => (parse(readFileSync(`${alertsDir}/${f}`, 'utf8')) as { tests: Array<{ promql_expr_test?: Array<{ expr: string; exp_samples: unknown[] }> }> }).tests)
+      .flatMap((t) => t.promql_expr_test ?? []).filter((e) => e.exp_samples.length > 0).map((e) => e.expr.trim()));
+    for (const r of records) expect(tested, `${r} has no promql_expr_test`).toContain(r);
+  });
+
   it('the FN flags of thresholds.yml are exactly the flags the exporter sets, one alert each with its severity', () => {
     const severity = thresholds().fn_flag_severity;
     expect(Object.keys(severity).sort()).toEqual(Object.keys(FN_WARNING_FLAGS).sort());

@@ -75,22 +75,49 @@ describe('the exporter with real Prometheus and Alertmanager', () => {
   }, 120_000);
 
   it('answers every dashboard query and every recording rule with data', async () => {
-    const dashboard = JSON.parse(readFileSync(join(ROOT, 'examples/grafana/kkt-overview.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr?: string }> }> };
-    const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).filter((e): e is string => !!e);
+    type Panel = { title?: string; targets?: Array<{ expr?: string }>; panels?: Panel[] };
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'examples/grafana/kkt-overview.json'), 'utf8')) as { panels: Panel[] };
+    // The panels of a collapsed row are kept in the row's `panels`.
+    const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+    const exprs = panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).filter((e): e is string => !!e);
     expect(exprs.length).toBeGreaterThan(30);
-    const substituted = exprs.map((e) => e.replaceAll('$job', '.*').replaceAll('$source', '.*').replaceAll('$kkt', '.*').replaceAll('$__rate_interval', '1m'));
+    const substituted = exprs.map((e) => e.replaceAll('$job', '.*').replaceAll('$source', '.*').replaceAll('$__rate_interval', '1m'));
     const records = (parse(readFileSync(join(dir, 'rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> }).groups
       .flatMap((g) => g.rules)
       .map((r) => r.record)
       .filter((r): r is string => !!r);
-    // Rates need two scrapes of the exporter first.
+    // Rates need two scrapes of the exporter first; the recording rules one evaluation after that.
     await eventually('rates to have data', async () => ((await query('rate(kkt_exporter_requests_total[1m])')).length > 0 ? true : undefined));
+    await eventually('the recording rules to have data', async () => ((await query('source:kkt_up:count')).length > 0 ? true : undefined));
+    // The kkt variable is one register (kkt="$kkt"): a drill-down query answers for some register of the fleet.
+    const registers = [...new Set((await query('kkt_up')).map((s) => s.metric.kkt as string))];
+    expect(registers.length).toBeGreaterThan(20);
+    const promString = (s: string) => s.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
     const empty: string[] = [];
     for (const expr of [...substituted, ...records]) {
-      const result = await eventually(`a valid answer to ${expr}`, () => query(expr), 10_000);
-      if (result.length === 0) empty.push(expr);
+      const candidates = expr.includes('$kkt') ? registers.map((k) => expr.replaceAll('$kkt', promString(k))) : [expr];
+      let answered = false;
+      for (const e of candidates) {
+        const result = await eventually(`a valid answer to ${e}`, () => query(e), 10_000);
+        if (result.length > 0) { answered = true; break; }
+      }
+      if (!answered) empty.push(expr);
     }
     expect(empty).toEqual([]);
+    // The problem table's data link opens the drill-down with the row's kkt and source: every row has
+    // both, and names a register the kkt variable offers (label_values(kkt_up{...}, kkt)).
+    const table = panels.find((p) => p.title === 'Registers that need attention');
+    const tableExprs = (table?.targets ?? []).map((t) => (t.expr ?? '').replaceAll('$job', '.*').replaceAll('$source', '.*'));
+    expect(tableExprs.length).toBeGreaterThan(10);
+    for (const expr of tableExprs) {
+      for (const row of await query(expr)) {
+        expect(row.metric.kkt, expr).toBeTruthy();
+        expect(row.metric.source, expr).toBeTruthy();
+        expect(row.metric.problem, expr).toBeTruthy();
+        const up = await query(`kkt_up{source="${promString(row.metric.source as string)}", kkt="${promString(row.metric.kkt as string)}"}`);
+        expect(up.length, `${row.metric.source}/${row.metric.kkt}`).toBeGreaterThan(0);
+      }
+    }
   }, 180_000);
 
   it('delivers the demo fleet\'s faults to Alertmanager, and resolves paper-out once the paper is back', async () => {

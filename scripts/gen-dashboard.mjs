@@ -1,0 +1,71 @@
+// Writes the queries of the problem table ("Registers that need attention") of
+// examples/grafana/kkt-overview.json from examples/alerts/thresholds.yml, so that the table lists a
+// register at the same threshold as its warning alert fires (run by `npm run rules`, through
+// scripts/gen-alerts.mjs). Only that panel's targets and the list of value columns it hides are
+// generated; the rest of the dashboard is edited by hand (or in Grafana, then exported).
+// The ages and days come from the recording rules of kkt-alerts.yml (kkt:fn_days_left, ...).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+export const DASHBOARD_FILE = new URL('../examples/grafana/kkt-overview.json', import.meta.url);
+export const PROBLEM_TABLE = 'Registers that need attention';
+
+const F = 'job=~"$job", source=~"$source"';
+const days = (n) => `${n} day${n === 1 ? '' : 's'}`;
+
+/** [problem shown in the table, PromQL whose value is in the unit the problem names] for thresholds `t`. */
+export function problems(t) {
+  const notPaged = (t.fn_phase_not_paged ?? []).map((p) => ` and kkt_fn_phase{${F}} != ${p}`).join('');
+  return [
+    ['out of paper', `kkt_paper_present{${F}} == 0`],
+    [`oldest unsent document older than ${days(t.unsent_oldest_warning_days)} (value: days)`,
+      `kkt:unsent_oldest_age_seconds{${F}} / 86400 > ${t.unsent_oldest_warning_days}`],
+    [`FN expires within ${days(t.fn_expiry_warning_days)} (value: days left)`, `kkt:fn_days_left{${F}} < ${t.fn_expiry_warning_days}`],
+    [`FN at least ${t.fn_usage_warning_percent} % full (value: %)`, `kkt_fn_usage_percent{${F}} >= ${t.fn_usage_warning_percent}`],
+    ['FN not in fiscal mode (value: phase)', `kkt_fn_phase{${F}} != 3${notPaged}`],
+    ['OFD link error (value: code, see OFD link errors)', `kkt_ofd_network_error_code{${F}} != 0`],
+    ['register not read (down or no data)', `kkt_up{${F}} == 0`],
+    [`shift open longer than ${t.shift_warning_hours} h (value: hours)`, `kkt:shift_open_age_seconds{${F}} / 3600 > ${t.shift_warning_hours}`],
+    [`vendor data older than ${t.stale_warning_hours} h (value: hours)`, `kkt:status_age_seconds{${F}} / 3600 > ${t.stale_warning_hours}`],
+    ['FN warning flags set (value: bit mask)', `kkt_fn_warning_flags{${F}} > 0`],
+    ['SuperMag Vision link down', `kkt_vision_connected{${F}} == 0`],
+    [`MCU above ${t.mcu_temperature_celsius} °C (value: °C)`, `kkt_mcu_temperature_celsius{${F}} > ${t.mcu_temperature_celsius}`],
+  ];
+}
+
+/** The dashboard's text (`text`: the current file) with the problem table generated from thresholds `t`. */
+export function renderDashboard(t, text) {
+  const dashboard = JSON.parse(text);
+  const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+  const table = panels.find((p) => p.title === PROBLEM_TABLE);
+  if (!table) throw new Error(`no panel "${PROBLEM_TABLE}" in the dashboard`);
+  const list = problems(t);
+  if (list.length > 26) throw new Error('more problems than refIds A-Z');
+  const refIds = list.map((_, i) => String.fromCharCode(65 + i));
+  table.targets = list.map(([problem, expr], i) => ({
+    datasource: { type: 'prometheus', uid: '${datasource}' },
+    refId: refIds[i],
+    // label_replace with an empty regex on an empty source label: sets `problem` on every series.
+    expr: `label_replace(${expr}, "problem", "${problem}", "", "")`,
+    legendFormat: problem,
+    range: false,
+    instant: true,
+    editorMode: 'code',
+    format: 'table',
+  }));
+  // The merged table has one `Value #<refId>` column per query; a calculated `value` replaces them.
+  const organize = table.transformations?.find((x) => x.id === 'organize');
+  if (!organize) throw new Error(`"${PROBLEM_TABLE}": no organize transformation`);
+  const exclude = Object.fromEntries(Object.entries(organize.options.excludeByName ?? {}).filter(([k]) => !k.startsWith('Value #')));
+  for (const r of refIds) exclude[`Value #${r}`] = true;
+  organize.options.excludeByName = exclude;
+  return `${JSON.stringify(dashboard, null, 2)}\n`;
+}
+
+export function writeDashboard(t) {
+  writeFileSync(DASHBOARD_FILE, renderDashboard(t, readFileSync(DASHBOARD_FILE, 'utf8')));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeDashboard(parse(readFileSync(new URL('../examples/alerts/thresholds.yml', import.meta.url), 'utf8')));
+}
