@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+// @ts-expect-error: a plain ESM script without types
+import { PROBLEM_TABLE, renderDashboard } from '../scripts/gen-dashboard.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -23,14 +25,35 @@ describe('Dockerfile', () => {
     expect(lint(broken).out).toMatch(/Invalid containerPort/);
   });
 
-  it('is multi-stage on current LTS Node, runs as non-root, exposes 10054 and checks /-/healthy', () => {
-    expect(dockerfile.match(/^FROM node:24-\S+/gm)).toHaveLength(2);
+  it('is multi-stage on the exact Node of .node-version (the one CI tests on), runs as non-root, exposes 10054', () => {
+    const version = read('.node-version').trim();
+    expect(version).toMatch(/^24\.\d+\.\d+$/);
+    expect([...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1])).toEqual([`node:${version}-bookworm-slim`, `node:${version}-bookworm-slim`]);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^EXPOSE 10054$/m);
-    expect(dockerfile).toMatch(/^HEALTHCHECK .*\/-\/healthy/m);
     expect(dockerfile).toMatch(/--config\.file=\/etc\/kkt-exporter\/kkt-exporter\.yml/);
     for (const m of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) expect(existsSync(join(ROOT, m[1] as string)), m[1]).toBe(true);
+  });
+
+  it('checks health with the shipped command, which the build compiles from src/ (see test/integration/healthcheck.test.ts)', () => {
+    expect(dockerfile).toMatch(/^HEALTHCHECK (--\S+ )*CMD \["node", "\/app\/dist\/healthcheck\.js"\]$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(existsSync(join(ROOT, 'src/healthcheck.ts'))).toBe(true);
+  });
+
+  it('ships the alert thresholds where the landing page looks for them by default (/app is dist/..)', async () => {
+    const { DEFAULT_THRESHOLDS_FILE } = await import('../src/status/thresholds.js');
+    const underApp = DEFAULT_THRESHOLDS_FILE.slice(ROOT.length); // examples/alerts/thresholds.yml
+    expect(underApp).toBe('examples/alerts/thresholds.yml');
+    expect(dockerfile).toMatch(new RegExp(`^WORKDIR /app$[\\s\\S]*^COPY ${underApp} \\./${underApp}$`, 'm'));
+  });
+
+  it('CI fetches the same Node from the npm registry, for the whole suite on it', () => {
+    expect(read('scripts/test-all.sh')).toMatch(/\.node-version/);
+    expect(read('scripts/install-node.sh')).toMatch(/npm pack "\$pkg@\$version"/);
+    const ci = read('.ci/run');
+    expect(ci).toMatch(/^npm ci && npm run test:all$/m);
   });
 });
 
@@ -81,6 +104,119 @@ describe('Grafana dashboard', () => {
     const dash = parse(read('examples/grafana/provisioning/dashboards/kkt.yml')) as { providers: Array<{ options: { path: string } }> };
     expect(ds.datasources[0]?.type).toBe('prometheus');
     expect(dash.providers[0]?.options.path).toBe('/var/lib/grafana/dashboards');
+  });
+
+  // The drill-down on a fleet of thousands: one register at a time, reached from the problem table.
+  interface Link { title: string; url: string }
+  interface Panel {
+    type: string; title: string; collapsed?: boolean; panels?: Panel[];
+    targets?: Array<{ expr?: string }>;
+    transformations?: Array<{ id: string; options: { excludeByName?: Record<string, boolean> } }>;
+    fieldConfig?: { defaults?: { links?: Link[] }; overrides?: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }> };
+  }
+  const text = read('examples/grafana/kkt-overview.json');
+  const board = JSON.parse(text) as { uid: string; templating: { list: Array<Record<string, unknown>> }; panels: Panel[] };
+  /** Every panel, those of collapsed rows (which Grafana keeps in the row's `panels`) included. */
+  const all = board.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+  const exprs = (p: Panel) => (p.targets ?? []).map((t) => t.expr ?? '');
+  const panel = (title: string) => {
+    const p = all.find((x) => x.title === title);
+    expect(p, title).toBeDefined();
+    return p as Panel;
+  };
+  /** The panels under the row whose title starts with `title`, up to the next row. */
+  function rowPanels(title: string): Panel[] {
+    const i = board.panels.findIndex((p) => p.type === 'row' && p.title.startsWith(title));
+    expect(i, `row ${title}`).toBeGreaterThanOrEqual(0);
+    const row = board.panels[i] as Panel;
+    if (row.collapsed) return row.panels ?? [];
+    const next = board.panels.findIndex((p, j) => j > i && p.type === 'row');
+    return board.panels.slice(i + 1, next < 0 ? undefined : next);
+  }
+  const thresholdsYml = () => parse(read('examples/alerts/thresholds.yml')) as Record<string, number>;
+
+  it('the kkt variable is one register (no multi, no All), the first of the list until one is picked', () => {
+    const kkt = board.templating.list.find((v) => v.name === 'kkt') as Record<string, unknown>;
+    expect(kkt.multi).toBe(false);
+    expect(kkt.includeAll).toBe(false);
+    expect(kkt.allValue).toBeUndefined();
+    // Grafana selects the first option of a single-value variable whose current value is unset.
+    expect(kkt.current ?? {}).toEqual({});
+    expect(kkt.sort).toBe(1);
+  });
+
+  it('every drill-down panel shows the one register $kkt exactly, and no panel outside the drill-down depends on it', () => {
+    const drill = rowPanels('Register drill-down');
+    expect(drill.length).toBeGreaterThanOrEqual(10);
+    for (const p of drill) {
+      expect(exprs(p).length, p.title).toBeGreaterThan(0);
+      for (const e of exprs(p)) expect(e, p.title).toMatch(/\{[^}]*\bkkt="\$kkt"[^}]*\}/);
+    }
+    const outside = all.filter((p) => p.type !== 'row' && !drill.includes(p));
+    for (const p of outside) for (const e of exprs(p)) expect(e, p.title).not.toContain('$kkt');
+  });
+
+  it('the problem table links each register to its drill-down on this dashboard, with its kkt and source, keeping time range, data source and job', () => {
+    const table = panel(PROBLEM_TABLE);
+    const links = (table.fieldConfig?.overrides ?? []).filter((o) => o.matcher.id === 'byName' && o.matcher.options === 'kkt')
+      .flatMap((o) => o.properties.filter((x) => x.id === 'links').flatMap((x) => x.value as Link[]));
+    expect(links).toHaveLength(1);
+    const url = (links[0] as Link).url;
+    const [path, query = ''] = url.split('?');
+    expect(path).toMatch(new RegExp(`^/d/${board.uid}(/[a-z0-9-]+)?$`));
+    const params = query.split('&');
+    expect(params).toContain('var-kkt=${__data.fields.kkt}');
+    expect(params).toContain('var-source=${__data.fields.source}');
+    for (const keep of ['${__url_time_range}', '${datasource:queryparam}', '${job:queryparam}']) expect(params).toContain(keep);
+    // ${__data.fields.x} finds only the fields the table keeps.
+    const organize = table.transformations?.find((x) => x.id === 'organize');
+    for (const f of ['kkt', 'source']) expect(organize?.options.excludeByName?.[f], f).toBeFalsy();
+    // Every other data link of the dashboard leads to the same drill-down.
+    const others = all.flatMap((p) => [...(p.fieldConfig?.defaults?.links ?? []), ...(p.fieldConfig?.overrides ?? []).flatMap((o) => o.properties.filter((x) => x.id === 'links').flatMap((x) => x.value as Link[]))]);
+    for (const l of others) {
+      expect(l.url).toMatch(new RegExp(`^/d/${board.uid}[/?]`));
+      expect(l.url).toMatch(/[?&]var-kkt=\$\{__(data\.fields|field\.labels)\.kkt\}(&|$)/);
+      expect(l.url).toMatch(/[?&]var-source=\$\{__(data\.fields|field\.labels)\.source\}(&|$)/);
+    }
+  });
+
+  it('every recording rule of kkt-alerts.yml is used by a dashboard panel or an alert', () => {
+    const rules = (parse(read('examples/alerts/kkt-alerts.yml')) as { groups: Array<{ rules: Array<{ record?: string; alert?: string; expr: string }> }> }).groups.flatMap((g) => g.rules);
+    const records = rules.flatMap((r) => (r.record ? [r.record] : []));
+    expect(records.length).toBeGreaterThan(0);
+    const users = [...all.flatMap(exprs), ...rules.filter((r) => r.alert).map((r) => r.expr)];
+    for (const record of records) {
+      const name = new RegExp(`(?<![\\w:])${record.replaceAll(':', '\\:')}(?![\\w:])`);
+      expect(users.some((e) => name.test(e)), `${record} is used by no panel and no alert`).toBe(true);
+    }
+  });
+
+  it('the problem table is generated from thresholds.yml (run `npm run rules`): a register is listed at its warning alert\'s threshold', () => {
+    const t = thresholdsYml();
+    expect(renderDashboard(t, text)).toBe(text);
+    const queries = exprs(panel(PROBLEM_TABLE));
+    const query = (metric: string) => {
+      const q = queries.filter((e) => e.includes(`${metric}{`));
+      expect(q, metric).toHaveLength(1);
+      return q[0] as string;
+    };
+    // [metric, its comparison with the threshold, the number the problem's text names]
+    const wanted: Array<[string, string, number]> = [
+      ['kkt:unsent_oldest_age_seconds', `/ 86400 > ${t.unsent_oldest_warning_days},`, t.unsent_oldest_warning_days as number],
+      ['kkt:fn_days_left', `} < ${t.fn_expiry_warning_days},`, t.fn_expiry_warning_days as number],
+      ['kkt_fn_usage_percent', `} >= ${t.fn_usage_warning_percent},`, t.fn_usage_warning_percent as number],
+      ['kkt:shift_open_age_seconds', `/ 3600 > ${t.shift_warning_hours},`, t.shift_warning_hours as number],
+      ['kkt:status_age_seconds', `/ 3600 > ${t.stale_warning_hours},`, t.stale_warning_hours as number],
+      ['kkt_mcu_temperature_celsius', `} > ${t.mcu_temperature_celsius},`, t.mcu_temperature_celsius as number],
+    ];
+    for (const [metric, comparison, n] of wanted) {
+      const q = query(metric);
+      expect(q).toContain(comparison);
+      expect(q.match(/"problem", "([^"]*)"/)?.[1], metric).toMatch(new RegExp(`\\b${n}\\b`));
+    }
+    // No threshold typed in by hand: every number compared with is one of these, or 0, 1 and 3 (flags, phases).
+    const allowed = new Set([0, 1, 3, ...wanted.map(([, , n]) => n)]);
+    for (const q of queries) for (const m of q.matchAll(/(?:>=|<=|==|!=|>|<)\s*([\d.]+)/g)) expect(allowed, q).toContain(Number(m[1]));
   });
 });
 
