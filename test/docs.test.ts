@@ -1,10 +1,39 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { ALL_METRICS } from '../src/readings/catalog.js';
 import { withMetricsTable } from '../src/metrics/docs.js';
 
 const root = new URL('..', import.meta.url);
+
+/**
+ * The expressions of the README's ```promql blocks: a block holds one or more, separated by blank lines.
+ */
+function promqlExpressions(markdown: string): string[] {
+  return [...markdown.matchAll(/^```promql\n([\s\S]*?)^```$/gm)]
+    .flatMap((m) => (m[1] as string).split(/\n[ \t]*\n/))
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+}
+
+/** Runs `promtool check rules` on the expressions, each as a recording rule; status and output. */
+function checkWithPromtool(expressions: string[]): { status: number | null; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kkt-readme-promql-'));
+  try {
+    const rules = expressions.map((e, i) => `      - record: readme:expression_${i + 1}\n        expr: |\n${e.replace(/^/gm, '          ')}\n`).join('');
+    const file = join(dir, 'readme-promql.yml');
+    writeFileSync(file, `groups:\n  - name: readme\n    rules:\n${rules}`);
+    const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+    if (r.error) throw new Error('promtool not found: run scripts/install-test-deps.sh (Debian package prometheus)');
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('documentation stays true', () => {
   it('the README metric table is the one generated from the definitions (run `npm run docs`)', async () => {
@@ -18,5 +47,23 @@ describe('documentation stays true', () => {
     const stores = config.sources[0];
     expect(stores?.type === 'ukm' && stores.registers.map((r) => r.name)).toEqual(['msk-012-pos03', 'msk-012-pos04', 'ekb-305-pos01', 'spb-101-pos01', 'spb-101-pos02']);
     expect(config.sources.map((s) => s.type)).toEqual(['ukm', 'atol', 'businesskassa', 'kassa24']);
+  });
+
+  it('every ```promql expression in the README parses (promtool) and names only metrics the exporter has', async () => {
+    const readme = await readFile(new URL('README.md', root), 'utf8');
+    const expressions = promqlExpressions(readme);
+    expect(expressions.length).toBeGreaterThanOrEqual(10);
+    const r = checkWithPromtool(expressions);
+    expect(r.out).toContain(`SUCCESS: ${expressions.length} rules found`);
+    expect(r.status).toBe(0);
+    const known = (name: string) => name in ALL_METRICS || name.replace(/_(bucket|sum|count)$/, '') in ALL_METRICS;
+    for (const e of expressions) for (const [name] of e.matchAll(/\bkkt_[a-z0-9_]+/g)) expect(known(name), `${name} in: ${e}`).toBe(true);
+  });
+
+  it('the promql check fails on a broken expression', () => {
+    const r = checkWithPromtool(['kkt_up == 0', 'sum by (source) (kkt_up ==']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/parse error/);
+    expect(promqlExpressions('```promql\na\n\nb\n```\n\n```sh\nc\n```\n')).toEqual(['a', 'b']);
   });
 });
