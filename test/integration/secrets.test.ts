@@ -1,6 +1,6 @@
 /**
  * Secrets (passwords, tokens, cookies) never appear in an HTTP answer or a log line: through
- * scrapes, /probe?debug=true, the landing page, refused logins, --config.check on a bad file and a
+ * scrapes, /probe?debug=true, the landing page and the probe logs it links (/logs?id=), refused logins, --config.check on a bad file and a
  * failed reload.
  */
 import { spawnSync } from 'node:child_process';
@@ -68,7 +68,11 @@ beforeAll(async () => {
   await record('/metrics');
   for (const source of ['atol-cloud', 'atol-wrong', 'bk', 'kz']) await record(`/probe?source=${source}&debug=true`);
   await record(`/probe?source=kz&target=${k24.registers[0]?.id}&debug=true`);
-  await record('/');
+  const landing = await record('/');
+  // Every probe log the landing page links to, the refused login's among them.
+  const ids = new Set([...landing.text.matchAll(/href="logs\?id=(\d+)"/g)].map((m) => m[1]));
+  expect(ids.size).toBeGreaterThan(5);
+  for (const id of ids) await record(`/logs?id=${id}`);
   // A failed reload of a config full of secrets, with problems next to them.
   await writeFile(app.configFile, `${config()}    colour: red\n  - name: bk2\n    type: businesskassa\n    url: "not a url ${ATOL_PASSWORD}"\n    auth: { cookie: "${BK_COOKIE}", bearer_token: "${K24_PASSWORD}" }\n`);
   const reload = await fetch(`${app.url}/-/reload`, { method: 'POST' });
@@ -94,6 +98,7 @@ describe('secrets', () => {
     expect(all).toMatch(/password: <secret>/);
     expect(all).toMatch(/cookie: <secret>/);
     expect(all).toMatch(/unknown key "colour"/);
+    expect(all).toMatch(/^\/logs\?id=\d+\nProbe \d+ of source atol-wrong .*: failed in [\d.]+ s: cannot read the register list: ATOL login failed: HTTP 401/m);
     expect(atol.authCalls).toBe(2);
     expect(k24.authCalls).toBe(2);
     expect(app.logs.some((l) => /WrongLoginOrPassword/.test(String(l.fields.err)))).toBe(true);
