@@ -1,5 +1,6 @@
 import type { CommonSourceConfig } from '../config/schema.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
+import { errorMessage } from '../log.js';
 import { SharedDeadline, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
 import { checkRegisterCount, FleetRoster } from './records.js';
@@ -113,6 +114,13 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   /** Throws a RegisterCountError when the vendor lists more registers than `max_registers`. */
   protected checkListed(count: number, what: string): void {
     checkRegisterCount(count, this.config.max_registers, what);
+  }
+
+  /** The register list could not be read: every register known from the last list is down, for `err`. */
+  protected listFailed(ctx: FleetReadContext, started: number, err: unknown): ProbeResult {
+    const error = `cannot read the register list: ${errorMessage(err)}`;
+    ctx.log.error('cannot read the register list', { err: errorMessage(err) });
+    return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
   }
 
   /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */

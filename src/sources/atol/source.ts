@@ -42,9 +42,7 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
         signal: ctx.signal,
       });
     } catch (err) {
-      const error = `cannot read the register list: ${errorMessage(err)}`;
-      ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
+      return this.listFailed(ctx, started, err);
     }
     for (const f of read.failures) ctx.log.error('page of the register list failed', { offset: f.offset, err: f.error });
     if (read.incomplete) ctx.log.error('the register list is incomplete', { err: read.incomplete });

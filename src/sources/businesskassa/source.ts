@@ -40,9 +40,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       items = await this.client.fleet(ctx.signal);
       this.checkListed(items.length, 'GET /frs lists');
     } catch (err) {
-      const error = `cannot read the register list: ${errorMessage(err)}`;
-      ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
+      return this.listFailed(ctx, started, err);
     }
     const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
     // A malformed record leaves the list incomplete: registers it may have been stay reported down.

@@ -50,9 +50,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       ids = (this.config.kkms ?? (await this.listedKkms(signal))).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
-      const error = `cannot read the register list: ${errorMessage(err)}`;
-      ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
+      return this.listFailed(ctx, started, err);
     }
     const limit = pLimit(this.config.concurrency);
     const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
