@@ -67,6 +67,8 @@ function probeBlock(result: ProbeResult): Block {
   const source = labelPairs({ source: result.source });
   addLine(block, 'kkt_probe_success', source, result.success ? 1 : 0);
   addLine(block, 'kkt_probe_duration_seconds', source, result.durationSeconds);
+  addLine(block, 'kkt_source_up', source, result.sourceUp === false ? 0 : 1);
+  if (result.clockOffsetSeconds !== undefined) addLine(block, 'kkt_source_clock_offset_seconds', source, result.clockOffsetSeconds);
   return block;
 }
 
@@ -83,7 +85,7 @@ function renderFamilies(blocks: readonly Block[], families: readonly number[]): 
 }
 
 /** The families `probeBlock` writes, read off one it made; every other family comes from register blocks. */
-const SOME_PROBE_BLOCK = probeBlock({ source: '', success: true, durationSeconds: 0, registers: [] });
+const SOME_PROBE_BLOCK = probeBlock({ source: '', success: true, durationSeconds: 0, registers: [], clockOffsetSeconds: 0 });
 const PROBE_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => SOME_PROBE_BLOCK[i] !== undefined);
 const REGISTER_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => !PROBE_FAMILIES.includes(i));
 

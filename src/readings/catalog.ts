@@ -75,6 +75,12 @@ export const REGISTER_METRICS = {
       kassa24: 'GET /kkms/:IdKkm and GET /shifts/:IdShift answered',
     },
   },
+  kkt_in_trading_hours: {
+    type: 'gauge',
+    help: '1 if the register is inside its trading hours at this scrape (trading_hours of the register or of its source, in the register\'s time zone), 0 if outside. 1 when no trading hours are set: always trading. The down, stale and source alerts page only while it is 1.',
+    labels: [],
+    from: { ukm: 'config: trading_hours', atol: 'config: trading_hours', businesskassa: 'config: trading_hours', kassa24: 'config: trading_hours' },
+  },
   kkt_info: {
     type: 'gauge',
     help: 'Identity of the register (serial, registration and FN numbers, address); always 1.',
@@ -289,6 +295,16 @@ export const PROBE_METRICS = {
     help: 'How long reading the source (or the probed register) took.',
     labels: ['source'],
   },
+  kkt_source_up: {
+    type: 'gauge',
+    help: '1 if the source\'s own calls (the vendor login and the register list) succeeded, 0 if they failed and so no register of it could be read. A source without such calls (UKM; Kassa24 with kkms) is 1: its registers fail one by one, in kkt_up.',
+    labels: ['source'],
+  },
+  kkt_source_clock_offset_seconds: {
+    type: 'gauge',
+    help: 'How far ahead (+) or behind (-) of the exporter\'s clock the vendor\'s offset-less times run, read in the source\'s time zone, when the whole fleet agrees on a whole number of hours (the source\'s timezone is then wrong); 0 when they look right. BusinessKassa only. The stale alerts stay silent while it is not 0.',
+    labels: ['source'],
+  },
   kkt_probe_endpoint_success: {
     type: 'gauge',
     help: '1 if this vendor endpoint of this register was read in this scrape, 0 if it failed or the deadline cut it off.',
@@ -355,6 +371,8 @@ export const INFO_LABELS = [
  */
 export const EXPORTER_LABELS: ReadonlySet<string> = new Set([
   'source', 'kkt', 'job', 'instance', '__name__', 'le', 'quantile',
+  // The target label prometheus.yml.example gives every series of one exporter process (KktExporterDown).
+  'exporter',
   ...INFO_LABELS,
   ...Object.values(ALL_METRICS).flatMap((d) => d.labels),
 ]);

@@ -30,6 +30,8 @@ export interface RegisterReading {
   endpoints: EndpointResult[];
   /** Why it is down or its read incomplete, in words for a person (the landing page); never a secret. */
   error?: string;
+  /** What a person should know that is not a failure (e.g. why cached totals are old), for the landing page. */
+  notes?: string[];
 }
 
 export interface ProbeResult {
@@ -39,6 +41,15 @@ export interface ProbeResult {
   registers: RegisterReading[];
   /** Why the source failed as a whole, when it did. */
   error?: string;
+  /**
+   * False when the source's own calls (login, register list) failed: kkt_source_up 0. Undefined or
+   * true: they worked, or the source has none.
+   */
+  sourceUp?: boolean;
+  /** kkt_source_clock_offset_seconds, for a source whose vendor times carry no offset. */
+  clockOffsetSeconds?: number;
+  /** What the landing page says about the source that is not a failure (e.g. "times read 3 h ahead: check `timezone`"). */
+  warnings?: string[];
 }
 
 /** A register read from a vendor record: `values` left undefined are absent, never zero. */
