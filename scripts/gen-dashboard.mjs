@@ -1,14 +1,17 @@
 // Writes the queries of the problem table ("Registers that need attention") of
 // examples/grafana/kkt-overview.json from examples/alerts/thresholds.yml, so that the table lists a
 // register at the same threshold as its warning alert fires (run by `npm run rules`, through
-// scripts/gen-alerts.mjs). Only that panel's targets and the list of value columns it hides are
-// generated; the rest of the dashboard is edited by hand (or in Grafana, then exported).
+// scripts/gen-alerts.mjs), and the query and colour thresholds of the "Time to block" table (red
+// where KktBlocksSoon fires). Only those panels' targets, the list of value columns the problem
+// table hides and the time-to-block thresholds are generated; the rest of the dashboard is edited by
+// hand (or in Grafana, then exported).
 // The ages and days come from the recording rules of kkt-alerts.yml (kkt:fn_days_left, ...).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
 export const DASHBOARD_FILE = new URL('../examples/grafana/kkt-overview.json', import.meta.url);
 export const PROBLEM_TABLE = 'Registers that need attention';
+export const TIME_TO_BLOCK_TABLE = 'Time to block';
 
 const F = 'job=~"$job", source=~"$source"';
 const days = (n) => `${n} day${n === 1 ? '' : 's'}`;
@@ -33,26 +36,45 @@ export function problems(t) {
   ];
 }
 
-/** The dashboard's text (`text`: the current file) with the problem table generated from thresholds `t`. */
+const target = (refId, expr, legendFormat) => ({
+  datasource: { type: 'prometheus', uid: '${datasource}' },
+  refId,
+  expr,
+  legendFormat,
+  range: false,
+  instant: true,
+  editorMode: 'code',
+  format: 'table',
+});
+
+/**
+ * The time-to-block table: every register with a block moment (kkt:block_timestamp_seconds:earliest),
+ * seconds left, soonest first; red where KktBlocksSoon fires (block_soon_hours), orange within a day.
+ */
+function renderTimeToBlock(t, table) {
+  table.targets = [target('A', `sort(kkt:block_timestamp_seconds:earliest{${F}} - time())`, '{{source}} / {{kkt}}: {{reason}}')];
+  table.fieldConfig.defaults.thresholds = {
+    mode: 'absolute',
+    steps: [{ color: 'red', value: null }, { color: 'orange', value: t.block_soon_hours * 3600 }, { color: 'text', value: 86400 }],
+  };
+}
+
+/** The dashboard's text (`text`: the current file) with the generated tables from thresholds `t`. */
 export function renderDashboard(t, text) {
   const dashboard = JSON.parse(text);
   const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-  const table = panels.find((p) => p.title === PROBLEM_TABLE);
-  if (!table) throw new Error(`no panel "${PROBLEM_TABLE}" in the dashboard`);
+  const find = (title) => {
+    const p = panels.find((x) => x.title === title);
+    if (!p) throw new Error(`no panel "${title}" in the dashboard`);
+    return p;
+  };
+  renderTimeToBlock(t, find(TIME_TO_BLOCK_TABLE));
+  const table = find(PROBLEM_TABLE);
   const list = problems(t);
   if (list.length > 26) throw new Error('more problems than refIds A-Z');
   const refIds = list.map((_, i) => String.fromCharCode(65 + i));
-  table.targets = list.map(([problem, expr], i) => ({
-    datasource: { type: 'prometheus', uid: '${datasource}' },
-    refId: refIds[i],
-    // label_replace with an empty regex on an empty source label: sets `problem` on every series.
-    expr: `label_replace(${expr}, "problem", "${problem}", "", "")`,
-    legendFormat: problem,
-    range: false,
-    instant: true,
-    editorMode: 'code',
-    format: 'table',
-  }));
+  // label_replace with an empty regex on an empty source label: sets `problem` on every series.
+  table.targets = list.map(([problem, expr], i) => target(refIds[i], `label_replace(${expr}, "problem", "${problem}", "", "")`, problem));
   // The merged table has one `Value #<refId>` column per query; a calculated `value` replaces them.
   const organize = table.transformations?.find((x) => x.id === 'organize');
   if (!organize) throw new Error(`"${PROBLEM_TABLE}": no organize transformation`);

@@ -9,6 +9,7 @@ import { IdleGc } from './idle-gc.js';
 import { renderProbeResults } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
+import { KnownRegistersBySource } from './sources/records.js';
 import { buildSources, ownerOfSource, VendorStates } from './sources/build.js';
 import { Shard } from './shard.js';
 import type { ResolvedTarget, Source } from './sources/source.js';
@@ -66,6 +67,8 @@ export class Exporter {
   readonly self = new SelfMetrics(VERSION);
   /** Each vendor's state that outlives reloads (rate gates, caches of fiscal documents, ...). */
   readonly vendorStates = new VendorStates();
+  /** The registers each cloud source last listed: they outlive a reload that keeps the source. */
+  private readonly knownRegisters = new KnownRegistersBySource();
   readonly sessions: SessionRegistry;
   /** The last reading of every register and source, for the landing page. */
   readonly status = new FleetStatus();
@@ -123,19 +126,22 @@ export class Exporter {
     });
   }
 
-  /** Switches to a loaded config: new sources, the same vendor states and self-metrics. */
+  /** Switches to a loaded config: new sources, the same vendor states, known registers and self-metrics. */
   private install(loaded: LoadedConfig): void {
     const sources = buildSources(loaded.config, {
       observer: this.self,
       sessions: this.sessions,
       states: this.vendorStates,
+      knownRegisters: this.knownRegisters,
       shard: this.shard,
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;
     this.gen = { loaded, sources };
     this.self.configLoaded(true);
-    this.status.retain(new Set(sources.keys()));
+    const names = new Set(sources.keys());
+    this.status.retain(names);
+    this.knownRegisters.retain(names);
     if (old) setTimeout(() => void closeAll(old.sources), RETIRE_AFTER_MS).unref();
   }
 
@@ -214,7 +220,9 @@ export class Exporter {
 
   /**
    * `GET /sd`: Prometheus HTTP service discovery for the `/probe` job, from this shard's config: a
-   * target group per register read one by one and one per source read as a whole.
+   * target group per register read one by one and one per source read as a whole. Only the
+   * `probe_only` sources: one that `/metrics` reads would be held twice by a Prometheus that
+   * scrapes both.
    */
   serviceDiscovery(address: ExporterAddress): SdTargetGroup[] {
     const where: Record<string, string> = {
@@ -222,7 +230,7 @@ export class Exporter {
       ...(address.pathPrefix ? { __metrics_path__: `${address.pathPrefix}/probe` } : {}),
     };
     const group = (labels: Record<string, string>): SdTargetGroup => ({ targets: [address.host], labels: { ...where, ...labels } });
-    return this.sources.flatMap((source) => {
+    return this.sources.filter((source) => source.config.probe_only).flatMap((source) => {
       const targets = source.probeTargets();
       if (!targets) return [group({ __param_source: source.name, source: source.name })];
       return targets.map((t) => group({ ...t.labels, __param_source: source.name, __param_target: t.kkt, source: source.name, kkt: t.kkt }));

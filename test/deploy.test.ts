@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 // @ts-expect-error: a plain ESM script without types
-import { PROBLEM_TABLE, renderDashboard } from '../scripts/gen-dashboard.mjs';
+import { PROBLEM_TABLE, renderDashboard, TIME_TO_BLOCK_TABLE } from '../scripts/gen-dashboard.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -111,8 +111,11 @@ describe('Grafana dashboard', () => {
   interface Panel {
     type: string; title: string; collapsed?: boolean; panels?: Panel[];
     targets?: Array<{ expr?: string }>;
-    transformations?: Array<{ id: string; options: { excludeByName?: Record<string, boolean> } }>;
-    fieldConfig?: { defaults?: { links?: Link[] }; overrides?: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }> };
+    transformations?: Array<{ id: string; options: { excludeByName?: Record<string, boolean>; renameByName?: Record<string, string>; sort?: Array<{ field: string; desc: boolean }> } }>;
+    fieldConfig?: {
+      defaults?: { links?: Link[]; thresholds?: { steps: Array<{ color: string; value: number | null }> } };
+      overrides?: Array<{ matcher: { id: string; options: string }; properties: Array<{ id: string; value: unknown }> }>;
+    };
   }
   const text = read('examples/grafana/kkt-overview.json');
   const board = JSON.parse(text) as { uid: string; templating: { list: Array<Record<string, unknown>> }; panels: Panel[] };
@@ -178,6 +181,30 @@ describe('Grafana dashboard', () => {
       expect(l.url).toMatch(/[?&]var-kkt=\$\{__(data\.fields|field\.labels)\.kkt\}(&|$)/);
       expect(l.url).toMatch(/[?&]var-source=\$\{__(data\.fields|field\.labels)\.source\}(&|$)/);
     }
+  });
+
+  it('the time-to-block table lists every register by the time left, soonest first, with the reason in words and its drill-down', () => {
+    const table = panel(TIME_TO_BLOCK_TABLE);
+    expect(table.type).toBe('table');
+    expect(rowPanels('Problems')).toContain(table);
+    expect(exprs(table)).toEqual(['sort(kkt:block_timestamp_seconds:earliest{job=~"$job", source=~"$source"} - time())']);
+    const organize = table.transformations?.find((x) => x.id === 'organize');
+    expect(organize?.options.renameByName?.Value).toBe('time left');
+    for (const f of ['kkt', 'source', 'reason']) expect(organize?.options.excludeByName?.[f], f).toBeFalsy();
+    expect(table.transformations?.find((x) => x.id === 'sortBy')?.options.sort).toEqual([{ field: 'time left', desc: false }]);
+    const override = (field: string, id: string) => table.fieldConfig?.overrides?.find((o) => o.matcher.options === field)?.properties.find((p) => p.id === id)?.value;
+    expect(override('time left', 'unit')).toBe('dtdurations');
+    expect(override('kkt', 'links')).toHaveLength(1);
+    // Every reason the recording rules give has its words.
+    const rules = (parse(read('examples/alerts/kkt-alerts.yml')) as { groups: Array<{ rules: Array<{ record?: string; labels?: { reason?: string } }> }> }).groups.flatMap((g) => g.rules);
+    const reasons = rules.filter((r) => r.record === 'kkt:block_timestamp_seconds').map((r) => r.labels?.reason as string);
+    expect(reasons.length).toBe(5);
+    const words = (override('reason', 'mappings') as Array<{ options: Record<string, { text: string }> }>)[0]?.options ?? {};
+    expect(Object.keys(words).sort()).toEqual(reasons.sort());
+    // Red from where KktBlocksSoon pages (thresholds.yml block_soon_hours).
+    const steps = table.fieldConfig?.defaults?.thresholds?.steps ?? [];
+    expect(steps[0]).toEqual({ color: 'red', value: null });
+    expect(steps[1]?.value).toBe((thresholdsYml().block_soon_hours as number) * 3600);
   });
 
   it('every recording rule of kkt-alerts.yml is used by a dashboard panel or an alert', () => {

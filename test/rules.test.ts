@@ -22,7 +22,7 @@ function promtool(...args: string[]) {
 }
 
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
-const thresholds = () => parse(readFileSync(THRESHOLDS_FILE, 'utf8')) as { runbook_base_url: string; fn_flag_severity: Record<string, string> };
+const thresholds = () => parse(readFileSync(THRESHOLDS_FILE, 'utf8')) as { runbook_base_url: string; fn_flag_severity: Record<string, string>; opening_grace: string; store_label: string };
 const alertRules = () => (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: AlertRule[] }> }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
 const ruleTests = () => TEST_FILES.flatMap((f) => (parse(readFileSync(`${alertsDir}/${f}`, 'utf8')) as { tests: Array<{ alert_rule_test?: RuleTest[] }> }).tests)
   .flatMap((t) => t.alert_rule_test ?? []);
@@ -37,7 +37,7 @@ describe('alert rules', () => {
 
   it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', 'kkt-alerts.yml');
-    expect(r.out).toContain('SUCCESS: 45 rules found');
+    expect(r.out).toContain('SUCCESS: 55 rules found');
     expect(r.status).toBe(0);
   });
 
@@ -52,7 +52,7 @@ describe('alert rules', () => {
     const alerts = alertRules();
     const tests = ruleTests();
     const fired = new Set(tests.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname));
-    expect(alerts.length).toBe(39);
+    expect(alerts.length).toBe(43);
     expect(new Set(alerts.map((a) => a.alert)).size).toBe(alerts.length);
     for (const a of alerts) {
       expect(a.alert).toMatch(/^Kkt[A-Z][A-Za-z]+$/);
@@ -88,6 +88,51 @@ describe('alert rules', () => {
     // The bit-mask alert would page a second time for the same flags.
     expect(alerts.map((a) => a.alert)).not.toContain('KktFnWarningFlags');
     expect(alerts.filter((a) => a.expr.includes('kkt_fn_warning_flags'))).toEqual([]);
+  });
+
+  it('the alerts for what is normal in a closed store wait for its trading hours; the legal clocks never do', () => {
+    const grace = thresholds().opening_grace;
+    const registerClosed = `unless on(job, instance, source, kkt) (min_over_time(kkt_trading[${grace}]) == 0)`;
+    const gated = ['KktRegisterDown', 'KktRegisterDownCritical', 'KktDataStale', 'KktDataStaleCritical', 'KktPaperOut', 'KktVisionLinkDown',
+      'KktEndpointFailing', 'KktShiftOpenLong', 'KktShiftExpired', 'KktShiftOpenLongNoTimestamp', 'KktShiftExpiredNoTimestamp',
+      'KktShiftPossiblyExpired', 'KktBlocksSoon'];
+    const alerts = alertRules();
+    for (const a of alerts) {
+      if (gated.includes(a.alert as string)) expect(a.expr, a.alert).toContain(registerClosed);
+      else expect(a.expr.includes(registerClosed), a.alert).toBe(false);
+    }
+    // A source or a store is closed only when every register of it is.
+    const expr = (name: string) => alerts.find((a) => a.alert === name)?.expr ?? '';
+    expect(expr('KktSourceFailing')).toMatch(/^kkt_source_up == 0 unless on\(job, instance, source\) \(max by \(job, instance, source\) \(min_over_time\(kkt_trading\[/);
+    expect(expr('KktStoreUnreachable')).toContain(`unless on(store) (max by (store) (min_over_time(kkt_trading{store!=""}[${grace}])) == 0)`);
+    for (const legal of ['KktUnsentDocumentsOld', 'KktUnsentDocumentsNearBlock', 'KktUnsentDocumentsStuckCritical', 'KktOfflineDocumentsNearBlock',
+      'KktRegisterBlocked', 'KktFnExpiringCritical', 'KktFnFull', 'KktFnNotFiscal', 'KktOfdLinkLost']) expect(expr(legal), legal).not.toContain('kkt_trading');
+  });
+
+  it('every alert on unsent documents says which country\'s rule it is: Kassa24\'s offline queue never feeds a Russian one', () => {
+    const kassa24 = 'on(job, instance, source, kkt) present_over_time(kkt_info{id_kkm!=""}';
+    for (const a of alertRules().filter((r) => r.expr.includes('kkt_unsent_docs'))) {
+      const kazakh = a.expr.includes(`and ${kassa24}`);
+      const russian = a.expr.includes(`unless ${kassa24}`) || a.expr.includes('present_over_time(kkt_info{url!=""}');
+      expect(kazakh !== russian, a.alert).toBe(true);
+      expect(kazakh, a.alert).toBe((a.alert as string).startsWith('KktOfflineDocuments'));
+    }
+  });
+
+  it('the store label is the one thresholds.yml names, and must be a label name', () => {
+    const shop = renderAlerts({ ...thresholds(), store_label: 'shop' }) as string;
+    const rule = (parse(shop) as { groups: Array<{ rules: AlertRule[] }> }).groups.flatMap((g) => g.rules).find((r) => r.alert === 'KktStoreUnreachable');
+    expect(rule?.expr).toMatch(/^\(count by \(shop\) \(kkt_up\{shop!=""\} == 0\) >= 2\)/);
+    expect(rule?.annotations?.description).toContain('{{ $labels.shop }}');
+    expect(() => renderAlerts({ ...thresholds(), store_label: 'store name' })).toThrow(/store_label/);
+  });
+
+  it('time to block: one recording per reason, and the earliest of them per register', () => {
+    const rules = (parse(readFileSync(RULES_FILE, 'utf8')) as { groups: Array<{ rules: Array<AlertRule & { labels?: { reason?: string } }> }> }).groups.flatMap((g) => g.rules);
+    const reasons = rules.filter((r) => r.record === 'kkt:block_timestamp_seconds').map((r) => r.labels?.reason);
+    expect(reasons.sort()).toEqual(['fn_expiry', 'fn_full', 'kz_offline_72h', 'ofd_30_days', 'shift_24h']);
+    const records = rules.flatMap((r) => (r.record ? [r.record] : []));
+    expect(records.lastIndexOf('kkt:block_timestamp_seconds')).toBeLessThan(records.indexOf('kkt:block_timestamp_seconds:earliest'));
   });
 
   it('every alert\'s runbook_url points at its own `## <AlertName>` section of docs/alerts.md, and every section at an alert', () => {

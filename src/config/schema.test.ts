@@ -15,6 +15,6 @@ describe('static labels that would break the whole scrape', () => {
   });
 
   it('reserves every kkt_info label', () => {
-    expect(INFO_LABELS).toEqual(expect.arrayContaining(['url', 'serial', 'rnm', 'fn_serial', 'inn', 'eip', 'id_kkm', 'ofd_code']));
+    expect(INFO_LABELS).toEqual(expect.arrayContaining(['url', 'serial', 'rnm', 'fn_serial', 'inn', 'eip', 'id_kkm']));
   });
 });

@@ -3,6 +3,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { EXPORTER_LABELS } from '../readings/catalog.js';
 import { parseDuration } from './duration.js';
+import { tradingHours } from './trading-hours.js';
 
 
 /** Keys whose values are secrets; each also has a `<key>_file` form. */
@@ -76,6 +77,8 @@ export const sourceCommon = {
   timezone: timezone.optional(),
   /** Read only through `/probe`, never by `/metrics` (a large fleet scraped through `/sd`). */
   probe_only: z.boolean().default(false),
+  /** When its registers trade, in the stores' zone (`timezone`, else global.timezone); absent: always. */
+  trading_hours: tradingHours.optional(),
 };
 
 /** What every source's config has, whatever its vendor. */

@@ -72,10 +72,10 @@ export const REGISTER_METRICS = {
       ukm: 'any endpoint answered',
       atol: 'its record was in the list (or the one-register call) and valid',
       businesskassa: 'its record was in GET /frs (or GET /frs/:eip) and valid',
-      kassa24: 'GET /kkms/:IdKkm and GET /shifts/:IdShift answered',
+      kassa24: 'GET /kkms/:IdKkm answered, with the register or with 403 "касса заблокирована" (then kkt_register_blocked 1 and nothing more is known); when GET /shifts/:IdShift fails it stays 1 and the register is partly read: kkt_probe_endpoint_success{endpoint="shift"} 0, the reason on the landing page',
     },
   },
-  kkt_in_trading_hours: {
+  kkt_trading: {
     type: 'gauge',
     help: '1 if the register is inside its trading hours at this scrape (trading_hours of the register or of its source, in the register\'s time zone), 0 if outside. 1 when no trading hours are set: always trading. The down, stale and source alerts page only while it is 1.',
     labels: [],
@@ -89,7 +89,7 @@ export const REGISTER_METRICS = {
       ukm: 'url',
       atol: 'serial (serialNumber), rnm (registrationNumber), device_number, fn_serial (fiscalStorageSerialNumber), inn (fiscalStorageINN), payment_address (fiscalStoragePaymentAddress), group_code (groupCode)',
       businesskassa: 'serial (sn), eip, rnm (fs.rnm), fn_serial (fs.sn), inn (fs.inn), fn_mode (fs.mode), tax_system (fs.tax_system), agent (fs.agent)',
-      kassa24: 'id_kkm (IdKkm), name (Name), znm (Znm), rnm (Rnm), ofd_code (OfdCode, when sent)',
+      kassa24: 'id_kkm (IdKkm), name (Name), znm (Znm), rnm (Rnm)',
     },
   },
   kkt_paper_present: {
@@ -184,7 +184,7 @@ export const REGISTER_METRICS = {
   },
   kkt_shift_locked: {
     type: 'gauge',
-    help: '1 if the shift is locked, 0 if not.',
+    help: 'The Lock field of the shift\'s user as the service sends it (1 true, 0 false); the document calls it a shift lock flag and does not say what it means for the register.',
     labels: [],
     from: { kassa24: 'User.Lock' },
   },
@@ -214,9 +214,9 @@ export const REGISTER_METRICS = {
   },
   kkt_ofd_network_error_code: {
     type: 'gauge',
-    help: 'OFD link error code: 0 none, 1 no physical link, 2 network settings or no connection to the OFD, 3 link broken while sending, 4 bad session packet header, 5 receipt wait timeout, 6 link broken while receiving the receipt, 7 send timeout, 8 OFD process not initialised.',
+    help: 'Result of the register\'s last exchange with the OFD, in the vendor\'s codes; 0 is no error. ATOL networkErrorCode: 1 no physical link, 2 network settings or no connection to the OFD, 3 link broken while sending, 4 bad session packet header, 5 receipt wait timeout, 6 link broken while receiving the receipt, 7 send timeout, 8 OFD process not initialised. Kassa24 OfdCode (codes a public Fiscal24-style backend uses, not the vendor document): 15 register blocked, 254 OFD unavailable, 255 other error, 500 timeout.',
     labels: [],
-    from: { atol: 'networkErrorCode' },
+    from: { atol: 'networkErrorCode', kassa24: 'OfdCode (when sent; a value that is not a number is logged and absent)' },
   },
   kkt_status_timestamp_seconds: {
     type: 'gauge',
@@ -228,7 +228,7 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: '1 if the vendor reports the register blocked (it cannot sell), 0 if not. In Kazakhstan a register that keeps documents offline for more than 72 h is blocked.',
     labels: [],
-    from: { kassa24: 'IdStatusKkm == 3 or Lock (when sent)' },
+    from: { kassa24: 'IdStatusKkm == 3 (when sent), or a 403 "касса заблокирована" from GET /kkms/:IdKkm, GET /shifts/:IdShift or the X-report; Lock only with blocked_from_lock: true' },
   },
   kkt_mcu_temperature_celsius: {
     type: 'gauge',
@@ -240,7 +240,7 @@ export const REGISTER_METRICS = {
     type: 'gauge',
     help: '1 if the register is active in the fiscal circuit (BusinessKassa spreads fiscalisation over the active registers of a circuit), 0 if not.',
     labels: ['circuit', 'device_type'],
-    from: { businesskassa: 'GET /fcircuit/:inn frs[].is_active (for the configured circuits)' },
+    from: { businesskassa: 'GET /fcircuit/:inn (circuit_path) frs[].is_active (for the configured circuits)' },
   },
   kkt_receipt_open: {
     type: 'gauge',
@@ -274,7 +274,7 @@ export const REGISTER_METRICS = {
   },
   kkt_scale_weight: {
     type: 'gauge',
-    help: 'Weight on the register\'s scale while no receipt is open, in the unit the register reports (UKM: as configured on the scale, usually kilograms).',
+    help: 'Weight on the register\'s scale while no receipt is open, in kilograms; a unit the register states (g, kg) is converted, a bare number is taken as kilograms.',
     labels: [],
     from: { ukm: 'weight' },
   },
@@ -361,7 +361,7 @@ export const ALL_METRICS: Record<string, MetricDef> = { ...REGISTER_METRICS, ...
 /** The labels of `kkt_info`, across every source type (see its `from`). */
 export const INFO_LABELS = [
   'url', 'serial', 'rnm', 'device_number', 'fn_serial', 'inn', 'payment_address', 'group_code',
-  'eip', 'fn_mode', 'tax_system', 'agent', 'id_kkm', 'name', 'znm', 'ofd_code',
+  'eip', 'fn_mode', 'tax_system', 'agent', 'id_kkm', 'name', 'znm',
 ] as const;
 
 /**

@@ -2,6 +2,7 @@ import type { Exporter } from '../exporter.js';
 import type { Source } from '../sources/source.js';
 import type { RegisterStatus } from '../status/fleet-status.js';
 import type { ProbeRecord } from '../status/history.js';
+import { blockTimeOf, blockTimeText, type BlockTime } from '../status/block-time.js';
 import { notReadProblems, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
 import type { Thresholds } from '../status/thresholds.js';
 import { VERSION } from '../version.js';
@@ -22,10 +23,15 @@ interface RegisterRow {
   detail: string;
   status?: RegisterStatus;
   problems: Problem[];
+  block?: BlockTime;
 }
 
 const rank = (row: RegisterRow): number =>
   row.problems.some((p) => p.severity === 'critical') ? 0 : row.problems.length > 0 ? 1 : row.status ? 3 : 2;
+
+/** Soonest block first, registers with no block time after; then by rank. */
+const byBlockTime = (a: RegisterRow, b: RegisterRow): number =>
+  (a.block?.at ?? Infinity) - (b.block?.at ?? Infinity) || rank(a) - rank(b);
 
 function ago(at: Date, now: number): string {
   const s = Math.max(0, Math.round((now - at.getTime()) / 1000));
@@ -39,7 +45,8 @@ function ago(at: Date, now: number): string {
 function rowsOf(exporter: Exporter, source: Source, judge: (s: RegisterStatus) => Problem[]): RegisterRow[] {
   const rows = source.registers().map(({ kkt, detail }): RegisterRow => {
     const status = exporter.status.register(source.name, kkt);
-    return { source, kkt, detail, ...(status ? { status } : {}), problems: status ? judge(status) : [] };
+    const block = status && blockTimeOf(status.reading);
+    return { source, kkt, detail, ...(status ? { status } : {}), ...(block ? { block } : {}), problems: status ? judge(status) : [] };
   });
   return rows.sort((a, b) => rank(a) - rank(b));
 }
@@ -55,6 +62,15 @@ function problemList(problems: Problem[], runbook: string | undefined): string {
     .join('')}</ul>`;
 }
 
+/** A register's remarks that are not failures (e.g. why its cached totals are old). */
+function notes(lines: readonly string[] | undefined): string {
+  return lines?.length ? `<ul class="notes">${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>` : '';
+}
+
+function blockCell(row: RegisterRow, now: number): string {
+  return row.block ? `<td class="nowrap">${esc(blockTimeText(row.block, now / 1000))}</td>` : '<td></td>';
+}
+
 function stateCell(row: RegisterRow): string {
   if (!row.status) return '<td class="muted">not read yet</td>';
   if (!row.status.reading.up) return '<td class="critical">not read</td>';
@@ -66,7 +82,7 @@ function registerRow(row: RegisterRow, now: number, runbook: string | undefined,
   const q = `source=${encodeURIComponent(row.source.name)}&amp;target=${encodeURIComponent(row.kkt)}`;
   const log = row.status ? `<a href="logs?id=${row.status.probeId}">log</a> · ` : '';
   return `<tr><td><b>${esc(row.kkt)}</b><br><small>${esc(row.detail)}</small></td>${withSource ? `<td>${esc(row.source.name)}</td>` : ''}${stateCell(row)}` +
-    `<td>${problemList(row.problems, runbook)}</td><td class="nowrap">${row.status ? ago(row.status.at, now) : ''}</td>` +
+    `<td>${problemList(row.problems, runbook)}${notes(row.status?.reading.notes)}</td>${blockCell(row, now)}<td class="nowrap">${row.status ? ago(row.status.at, now) : ''}</td>` +
     `<td class="nowrap">${log}<a href="probe?${q}&amp;debug=true" title="asks the register again now">probe now</a></td></tr>`;
 }
 
@@ -80,7 +96,7 @@ function sourceRead(exporter: Exporter, source: Source, rows: RegisterRow[], now
   const notRead = rows.filter((r) => r.status && !r.status.reading.up).length;
   const why = last.error ?? (notRead > 0 ? `${notRead} of ${rows.length} registers not read` : '');
   const result = last.success ? '<span class="ok">ok</span>' : `<span class="critical">failed${why ? `: ${esc(why)}` : ''}</span>`;
-  return `${result}, ${ago(last.at, now)} in ${last.durationSeconds.toFixed(2)} s (<a href="logs?id=${last.probeId}">log</a>)`;
+  return `${result}, ${ago(last.at, now)} in ${last.durationSeconds.toFixed(2)} s (<a href="logs?id=${last.probeId}">log</a>)${(last.warnings ?? []).map((w) => `<br><span class="warning">${esc(w)}</span>`).join('')}`;
 }
 
 function summary(exporter: Exporter, bySource: Map<Source, RegisterRow[]>, now: number): string {
@@ -107,11 +123,11 @@ ${table(['source', 'type', 'registers', 'up', 'need attention', 'last read of th
 }
 
 function attentionSection(rows: RegisterRow[], now: number, runbook: string | undefined): string {
-  const bad = rows.filter((r) => r.problems.length > 0).sort((a, b) => rank(a) - rank(b));
+  const bad = rows.filter((r) => r.problems.length > 0).sort(byBlockTime);
   if (bad.length === 0) return '<section id="attention"><h2>Need attention</h2><p class="ok">No register has a problem in its last reading.</p></section>';
   const more = bad.length > MAX_LISTED ? `<p>... and ${bad.length - MAX_LISTED} more.</p>` : '';
   return `<section id="attention"><h2>Need attention</h2>
-${table(['register', 'source', 'state', 'problems', 'reading', ''], bad.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, true)))}${more}</section>`;
+${table(['register', 'source', 'state', 'problems', 'blocks', 'reading', ''], bad.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, true)))}${more}</section>`;
 }
 
 function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], now: number, runbook: string | undefined): string {
@@ -119,7 +135,7 @@ function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], 
   const more = rows.length > MAX_LISTED ? `<p>... and ${rows.length - MAX_LISTED} more registers (those with problems are listed first).</p>` : '';
   return `<section><h2 id="source-${q}">${esc(source.name)} <small>(${esc(source.type)}, ${rows.length} registers)</small></h2>
 <p>Last read: ${sourceRead(exporter, source, rows, now)} · <a href="probe?source=${q}&amp;debug=true">probe the source now</a></p>
-${table(['register', 'state', 'problems', 'reading', ''], rows.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, false)))}${more}</section>`;
+${table(['register', 'state', 'problems', 'blocks', 'reading', ''], rows.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, false)))}${more}</section>`;
 }
 
 function recentSection(history: ProbeRecord[], now: number): string {
@@ -145,7 +161,7 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em;m
 h1{margin:0}h2{margin-top:1.5em;border-bottom:1px solid #ccc}small,.muted{color:#666}
 .scroll{overflow-x:auto}table{border-collapse:collapse;min-width:100%}td,th{padding:4px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #ddd}
 .critical{color:#b00;font-weight:bold}.warning{color:#a60;font-weight:bold}.ok{color:#070}.nowrap{white-space:nowrap}
-ul.problems{margin:0;padding-left:1.1em}ul.problems li.warning,ul.problems li.critical{font-weight:normal}ul.problems a{color:inherit}
+ul.problems,ul.notes{margin:0;padding-left:1.1em}ul.notes{color:#666}ul.problems li.warning,ul.problems li.critical{font-weight:normal}ul.problems a{color:inherit}
 ul.kinds{display:flex;flex-wrap:wrap;gap:.3em 1.5em;padding:0;list-style:none}.headline{font-size:1.2em}
 @media (max-width:40em){body{padding:.5em}td,th{padding:3px 4px}}`;
 
@@ -168,7 +184,9 @@ ${exporter.sources.length === 0 ? '<p>No sources configured.</p>' : `${summary(e
 ${attentionSection([...bySource.values()].flat(), now, runbook)}
 ${[...bySource].map(([s, rows]) => sourceSection(exporter, s, rows, now, runbook)).join('\n')}`}
 ${recentSection(exporter.history.list(), now)}
-<p class="muted">Problems are judged from each register's last reading by the alert rules' thresholds; an alert fires only after its own duration.</p>
+<p class="muted">Problems are judged from each register's last reading by the alert rules' thresholds; an alert fires only after its own duration.
+"Blocks" is the earliest block that last reading shows: 30 days after the oldest document unsent to the OFD, 24 h after a shift opened, the FN expiry date.
+Kazakhstan's 72 h offline and the FN full at its fill rate need the register's history: only Prometheus has them (<code>kkt:block_timestamp_seconds</code>, alert KktBlocksSoon).</p>
 </body></html>
 `;
 }

@@ -32,6 +32,14 @@ export interface BkSimulatorOptions {
   prefix?: string;
   timezone?: string;
   circuits?: Array<{ id: number; inn: string; title: string; frs: Array<{ eip: string; type: string; is_active: 0 | 1 }> }>;
+  /** Where a circuit is served, `{inn}` standing for its INN (the exporter's `circuit_path`). */
+  circuitPath?: string;
+}
+
+/** A `dd.MM.yyyy HH:mm` time moved by `hours`, as a service in another zone would write it; other values as they are. */
+function shiftedTime(text: string, hours: number): string {
+  const t = DateTime.fromFormat(text, 'dd.MM.yyyy HH:mm', { zone: 'UTC' });
+  return t.isValid ? t.plus({ hours }).toFormat('dd.MM.yyyy HH:mm') : text;
 }
 
 export const BK_SESSION_COOKIE = 'bkapisessionid=demo-session-7f3a9c';
@@ -82,9 +90,16 @@ export class BusinessKassaSimulator {
   readonly requests: Array<{ method: string; path: string }> = [];
   registers: BkRecord[];
   auth: BkAuth;
+  /** Serves every time this many hours off, as if the service ran in another zone than the exporter is told. */
+  clockOffsetHours = 0;
+  /** When set, the circuit call answers this HTTP status. */
+  circuitFault: number | undefined;
+  private readonly circuitRe: RegExp;
 
   constructor(private readonly opts: BkSimulatorOptions) {
     this.registers = opts.registers;
+    const [before, after] = (opts.circuitPath ?? '/fcircuit/{inn}').split('{inn}').map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
+    this.circuitRe = new RegExp(`^${before}([^/]+)${after ?? ''}$`);
     this.auth = opts.auth ?? { cookie: BK_SESSION_COOKIE };
     this.server.authError = () => ({ status: 401, body: { error: 'session expired' } });
   }
@@ -113,6 +128,17 @@ export class BusinessKassaSimulator {
     return this.server.close();
   }
 
+  /** A record as served: its times moved by `clockOffsetHours`. */
+  private served(r: BkRecord): BkRecord {
+    if (this.clockOffsetHours === 0 || typeof r.timestamp !== 'string') return r;
+    const ofd = r.fs?.ofd;
+    return {
+      ...r,
+      timestamp: shiftedTime(r.timestamp, this.clockOffsetHours),
+      ...(ofd ? { fs: { ...r.fs, ofd: { ...ofd, fd_first_timestamp: shiftedTime(ofd.fd_first_timestamp, this.clockOffsetHours) } } } : {}),
+    };
+  }
+
   private authorised(req: IncomingMessage): boolean {
     const a = this.auth;
     if ('cookie' in a) return (req.headers.cookie ?? '').split(/;\s*/).includes(a.cookie);
@@ -128,14 +154,15 @@ export class BusinessKassaSimulator {
     if (!this.authorised(req)) return sendJson(res, 401, { error: 'session expired' });
     const path = url.pathname.slice(this.prefix.length);
     if (req.method !== 'GET') return sendJson(res, 200, { ok: true }); // management calls: accepted, and counted
-    if (path === '/frs') return sendJson(res, 200, this.registers);
+    if (path === '/frs') return sendJson(res, 200, this.registers.map((r) => this.served(r)));
     const fr = /^\/frs\/([^/]+)$/.exec(path);
     if (fr) {
       const r = this.registers.find((x) => x.eip === decodeURIComponent(fr[1] ?? ''));
-      return r ? sendJson(res, 200, r) : sendJson(res, 404, { error: 'fr not found' });
+      return r ? sendJson(res, 200, this.served(r)) : sendJson(res, 404, { error: 'fr not found' });
     }
-    const circuit = /^\/fcircuit\/([^/]+)$/.exec(path);
+    const circuit = this.circuitRe.exec(path);
     if (circuit) {
+      if (this.circuitFault !== undefined) return sendJson(res, this.circuitFault, { error: 'circuit service unavailable' });
       const c = this.opts.circuits?.find((x) => x.inn === decodeURIComponent(circuit[1] ?? ''));
       return c ? sendJson(res, 200, { ...c, integrations: [] }) : sendJson(res, 404, { error: 'circuit not found' });
     }

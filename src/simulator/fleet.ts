@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DateTime } from 'luxon';
 import { stringify } from 'yaml';
+import type { WrittenHours } from '../config/trading-hours.js';
 import { ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet, type AtolPagingFault, type AtolSimulatorOptions } from './atol.js';
-import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
+import { demoK24Fleet, Kassa24Simulator, type K24RegisterControl, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
 import { UkmSimulator, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
@@ -12,23 +14,45 @@ export interface FleetSpec {
   atol?: AtolSimulatorOptions;
   businesskassa?: BkSimulatorOptions;
   kassa24?: Kassa24SimulatorOptions;
+  /** `trading_hours` for the exporter config: by source name, and by UKM register name. */
+  tradingHours?: { sources?: Record<string, WrittenHours>; registers?: Record<string, WrittenHours> };
 }
 
 const DEMO_STORES = [
-  { store: '012', city: 'msk' },
-  { store: '047', city: 'msk' },
-  { store: '101', city: 'spb' },
+  { store: '012', city: 'msk', tills: 4 },
+  { store: '047', city: 'msk', tills: 4 },
+  { store: '101', city: 'spb', tills: 4 },
+  { store: '205', city: 'kzn', tills: 3 },
 ];
 
-/** Three stores of four tills, with the faults worth seeing: no paper, unsent receipts, an open receipt, a dead till. */
+/** Every moment of every day: the demo's open stores page the same at any hour. */
+export const ALWAYS_OPEN: WrittenHours = { 'mon-sun': '00:00-24:00' };
+
+/**
+ * Daily hours on `zone`'s clock that open `opensInHours` from `now` (negative: that long ago) and
+ * last `lengthHours`: hours that are open, or closed, at the moment whatever the time of day.
+ */
+export function dailyHoursFromNow(zone: string, opensInHours: number, lengthHours = 12, now = new Date()): WrittenHours {
+  const opens = DateTime.fromJSDate(now, { zone }).plus({ hours: opensInHours });
+  return { 'mon-sun': `${opens.toFormat('HH:mm')}-${opens.plus({ hours: lengthHours }).toFormat('HH:mm')}` };
+}
+
+/** Store 101 is closed at the demo's start: it opens two hours later, for twelve hours. */
+const DEMO_CLOSED_STORE = { store: '101', opensInHours: 2 };
+
+/**
+ * Four stores, with the faults worth seeing: no paper, unsent receipts, an open receipt, a dead till
+ * in a store that is closed now (so it does not page), and a store whose every till is off (one
+ * store alert). Every other store and source trades around the clock.
+ */
 export function demoFleet(): FleetSpec {
   const now = Math.floor(Date.now() / 1000);
-  const ukm: UkmRegisterSpec[] = DEMO_STORES.flatMap(({ store, city }, s) =>
-    [1, 2, 3, 4].map((pos, p) => ({
-      name: `${city}-${store}-pos0${pos}`,
+  const ukm: UkmRegisterSpec[] = DEMO_STORES.flatMap(({ store, city, tills }, s) =>
+    Array.from({ length: tills }, (_, p) => ({
+      name: `${city}-${store}-pos0${p + 1}`,
       labels: { store, city },
       format: (s + p) % 2 === 0 ? ('text' as const) : ('json' as const),
-      state: { userRoleId: 100 + pos, weight: 0 },
+      state: { userRoleId: 101 + p, weight: 0 },
     })),
   );
   const patch = (name: string, spec: Partial<UkmRegisterSpec>): void => {
@@ -40,9 +64,18 @@ export function demoFleet(): FleetSpec {
   patch('spb-101-pos03', { state: { receiptOpen: true, lastActivity: now - 95 } });
   patch('spb-101-pos04', { fault: 'refused' });
   patch('msk-047-pos03', { state: { vision: false, weight: 1.25 } });
+  for (const r of ukm) if (r.labels?.store === '205') r.fault = 'refused';
+  const closed = dailyHoursFromNow('Europe/Moscow', DEMO_CLOSED_STORE.opensInHours);
+  const registers = Object.fromEntries(ukm.filter((r) => r.labels?.store === DEMO_CLOSED_STORE.store).map((r) => [r.name, closed]));
   const bk = demoBkFleet();
   const circuit = { id: 5346, inn: '770900467024', title: 'Demo chain', frs: bk.map((r, i) => ({ eip: r.eip, type: i === 0 ? 'terminalfa' : 'pkfa12', is_active: i === 1 ? (0 as const) : (1 as const) })) };
-  return { ukm, atol: { registers: demoAtolFleet() }, businesskassa: { registers: bk, circuits: [circuit] }, kassa24: { registers: demoK24Fleet() } };
+  return {
+    ukm,
+    atol: { registers: demoAtolFleet() },
+    businesskassa: { registers: bk, circuits: [circuit] },
+    kassa24: { registers: demoK24Fleet() },
+    tradingHours: { sources: { stores: ALWAYS_OPEN, 'atol-cloud': ALWAYS_OPEN, bk: ALWAYS_OPEN, kz: ALWAYS_OPEN }, registers },
+  };
 }
 
 /** `n` healthy registers for benchmarks and scale tests, half of them answering in JSON. */
@@ -80,8 +113,10 @@ export class SimulatedFleet {
   /** An exporter config (as YAML) that monitors this fleet. */
   exporterConfig(overrides: { ukmEndpoints?: string[]; sourceName?: string } = {}): string {
     const sources: object[] = [];
+    const hours = this.spec.tradingHours;
+    const withHours = <S extends { name: string }>(source: S) => ({ ...source, ...(hours?.sources?.[source.name] ? { trading_hours: hours.sources[source.name] } : {}) });
     if (this.ukm.registers.length > 0) {
-      sources.push({
+      sources.push(withHours({
         name: overrides.sourceName ?? 'stores',
         type: 'ukm',
         ...(overrides.ukmEndpoints ? { endpoints: overrides.ukmEndpoints } : {}),
@@ -92,18 +127,19 @@ export class SimulatedFleet {
           url: r.url,
           ...(Object.keys(r.labels).length ? { labels: r.labels } : {}),
           ...(r.timezone !== (this.spec.timezone ?? 'Europe/Moscow') ? { timezone: r.timezone } : {}),
+          ...(hours?.registers?.[r.name] ? { trading_hours: hours.registers[r.name] } : {}),
         })),
-      });
+      }));
     }
     if (this.atol) {
-      sources.push({ name: 'atol-cloud', type: 'atol', url: this.atol.url, login: this.atol.login, password: this.atol.password });
+      sources.push(withHours({ name: 'atol-cloud', type: 'atol', url: this.atol.url, login: this.atol.login, password: this.atol.password }));
     }
     if (this.businesskassa) {
       const circuits = this.spec.businesskassa?.circuits?.map((c) => c.inn) ?? [];
-      sources.push({ name: 'bk', type: 'businesskassa', url: this.businesskassa.url, auth: { cookie: BK_SESSION_COOKIE }, ...(circuits.length ? { circuits } : {}) });
+      sources.push(withHours({ name: 'bk', type: 'businesskassa', url: this.businesskassa.url, auth: { cookie: BK_SESSION_COOKIE }, ...(circuits.length ? { circuits } : {}) }));
     }
     if (this.kassa24) {
-      sources.push({ name: 'kz', type: 'kassa24', url: this.kassa24.url, login: this.kassa24.login, password: this.kassa24.password });
+      sources.push(withHours({ name: 'kz', type: 'kassa24', url: this.kassa24.url, login: this.kassa24.login, password: this.kassa24.password }));
     }
     return stringify({ global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' }, sources });
   }
@@ -167,11 +203,20 @@ export class SimulatedFleet {
       if (body.expire_tokens) this.atol.expireTokens();
       return sendJson(res, 200, this.stats());
     }
+    if (req.method === 'PATCH' && url.pathname === '/businesskassa' && this.businesskassa) {
+      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_hours?: number; circuit_fault?: number | null };
+      if (body.clock_offset_hours !== undefined) this.businesskassa.clockOffsetHours = body.clock_offset_hours;
+      if (body.circuit_fault !== undefined) this.businesskassa.circuitFault = body.circuit_fault ?? undefined;
+      return sendJson(res, 200, { clock_offset_hours: this.businesskassa.clockOffsetHours, circuit_fault: this.businesskassa.circuitFault ?? null });
+    }
     if (req.method === 'PATCH' && url.pathname === '/kassa24' && this.kassa24) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_ms?: number; expire_tokens?: boolean };
+      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_ms?: number; expire_tokens?: boolean } & Partial<K24RegisterControl>;
+      // With `register`: that register's faults (blocked, shift_fault, offline_queue, xreport_refused, ...).
+      const patched = body.register === undefined ? undefined : this.kassa24.control({ ...body, register: body.register });
+      if (patched && !patched.ok) return sendJson(res, patched.status, { error: patched.error });
       if (body.clock_offset_ms !== undefined) this.kassa24.clockOffsetMs = body.clock_offset_ms;
       if (body.expire_tokens) this.kassa24.expireTokens();
-      return sendJson(res, 200, this.stats());
+      return sendJson(res, 200, { ...this.stats(), ...(patched ? { register: patched.register } : {}) });
     }
     sendJson(res, 404, { error: 'not found' });
   }

@@ -15,14 +15,20 @@ export interface K24ShiftState {
   xreportRefused?: boolean;
 }
 
+/** Which call of a register answers 403 "Forbidden: касса заблокирована". */
+export const K24_BLOCKED_AT = ['kkm', 'shift', 'xreport'] as const;
+export type K24BlockedAt = (typeof K24_BLOCKED_AT)[number];
+
 export interface K24RegisterState {
   id: number;
   name: string;
   znm: string;
   rnm: string;
   shift?: K24ShiftState;
-  /** Answers 403 "the register is blocked". */
-  blocked?: boolean;
+  /** This call answers 403 "the register is blocked" (`GET /kkms/:id`, `GET /shifts/:id` or the X-report). */
+  blocked?: K24BlockedAt;
+  /** `GET /shifts/:id` of this register answers this HTTP status (e.g. 500) instead of the shift. */
+  shiftFault?: number;
   /** Answers HTTP 200 with a non-200 Status inside the envelope. */
   envelopeError?: boolean;
   /** Fields of the backend's register model that the document does not show; sent only when set. */
@@ -30,6 +36,18 @@ export interface K24RegisterState {
   statusKkm?: number;
   lock?: boolean;
   ofdCode?: string;
+}
+
+/** `PATCH /kassa24` of the fleet's control API for one register; null clears a fault, absent keeps it. */
+export interface K24RegisterControl {
+  register: number;
+  blocked?: K24BlockedAt | null;
+  shift_fault?: number | null;
+  offline_queue?: number | null;
+  /** The current shift's X-reports answer 403 "Указан неверный идентификатор смены" (the wrong cashier). */
+  xreport_refused?: boolean;
+  status_kkm?: number | null;
+  ofd_code?: string | null;
 }
 
 export interface Kassa24SimulatorOptions {
@@ -74,14 +92,25 @@ export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterSt
   nearly.shift = shiftFor(nearly.id, 41, 23.5, true, now);
   closed.shift = shiftFor(closed.id, 17, 10, false, now, 2);
   expired.shift = shiftFor(expired.id, 9, 27, true, now);
-  Object.assign(fleet[0] as K24RegisterState, { offlineQueue: 0, statusKkm: 1, lock: false, ofdCode: '2' });
-  Object.assign(nearly, { offlineQueue: 4, statusKkm: 1, lock: false, ofdCode: '2' });
+  // 70001 works offline because the OFD is unavailable (OfdCode 254): it keeps 4 documents.
+  Object.assign(fleet[0] as K24RegisterState, { offlineQueue: 0, statusKkm: 1, lock: false, ofdCode: '0' });
+  Object.assign(nearly, { offlineQueue: 4, statusKkm: 1, lock: false, ofdCode: '254' });
   return fleet;
 }
 
 function envelope(res: ServerResponse, httpStatus: number, status: number, message: string, data: unknown = null): void {
   sendJson(res, httpStatus, { Status: status, Message: message, Data: data });
 }
+
+function controlProblem(body: K24RegisterControl): string | undefined {
+  if (body.blocked != null && !K24_BLOCKED_AT.includes(body.blocked)) return `blocked must be one of ${K24_BLOCKED_AT.join(', ')} or null`;
+  if (body.shift_fault != null && !(Number.isInteger(body.shift_fault) && body.shift_fault >= 400 && body.shift_fault <= 599)) return 'shift_fault must be an HTTP error status (400-599) or null';
+  if (body.offline_queue != null && !(Number.isInteger(body.offline_queue) && body.offline_queue >= 0)) return 'offline_queue must be a whole number or null';
+  return undefined;
+}
+
+const BLOCKED = 'Forbidden: касса заблокирована';
+const WRONG_SHIFT = 'Указан неверный идентификатор смены';
 
 /** A simulated Kassa24 (Fiscal24) API: JWT login, registers, shifts, X-reports; write calls recorded. */
 export class Kassa24Simulator {
@@ -168,7 +197,7 @@ export class Kassa24Simulator {
     if (method === 'GET' && kkm) {
       const r = this.registers.find((x) => x.id === Number(kkm[1]));
       if (!r) return envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
-      if (r.blocked) return envelope(res, 403, 403, 'Forbidden: касса заблокирована');
+      if (r.blocked === 'kkm') return envelope(res, 403, 403, BLOCKED);
       if (r.envelopeError) return envelope(res, 200, 500, 'Internal Server Error');
       return envelope(res, 200, 200, 'OK', { Kkm: this.kkm(r) });
     }
@@ -176,16 +205,42 @@ export class Kassa24Simulator {
     const owner = shift ? this.registers.find((r) => r.shift?.id === Number(shift[1])) : undefined;
     if (shift && owner?.shift) {
       const s = owner.shift;
-      if (method === 'GET' && !shift[2]) return envelope(res, 200, 200, 'OK', this.shift(owner, s));
+      if (method === 'GET' && !shift[2]) {
+        if (owner.blocked === 'shift') return envelope(res, 403, 403, BLOCKED);
+        if (owner.shiftFault) return envelope(res, owner.shiftFault, owner.shiftFault, 'Internal Server Error');
+        return envelope(res, 200, 200, 'OK', this.shift(owner, s));
+      }
       if (method === 'POST' && shift[2] === '/x') {
+        if (owner.blocked === 'xreport') return envelope(res, 403, 403, BLOCKED);
         if (!s.open) return envelope(res, 410, 410, 'Данная смена уже закрыта');
-        if (s.xreportRefused) return envelope(res, 403, 403, 'Указан неверный идентификатор смены');
+        if (s.xreportRefused) return envelope(res, 403, 403, WRONG_SHIFT);
         this.xreports.set(owner.id, (this.xreports.get(owner.id) ?? 0) + 1);
         return envelope(res, 200, 200, 'OK', this.xreport(s));
       }
     }
     // Anything else, writes included (open shift, Z-report): refused, and on the request log.
     envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
+  }
+
+  /** Applies `PATCH /kassa24 {"register": ...}`; the register's faults after it, or why not. */
+  control(body: K24RegisterControl): { ok: true; register: object } | { ok: false; status: number; error: string } {
+    const r = this.registers.find((x) => x.id === body.register);
+    if (!r) return { ok: false, status: 404, error: `no register ${body.register}` };
+    const problem = controlProblem(body);
+    if (problem) return { ok: false, status: 400, error: problem };
+    if (body.blocked !== undefined) r.blocked = body.blocked ?? undefined;
+    if (body.shift_fault !== undefined) r.shiftFault = body.shift_fault ?? undefined;
+    if (body.offline_queue !== undefined) r.offlineQueue = body.offline_queue ?? undefined;
+    if (body.status_kkm !== undefined) r.statusKkm = body.status_kkm ?? undefined;
+    if (body.ofd_code !== undefined) r.ofdCode = body.ofd_code ?? undefined;
+    if (body.xreport_refused !== undefined && r.shift) r.shift.xreportRefused = body.xreport_refused;
+    return {
+      ok: true,
+      register: {
+        register: r.id, blocked: r.blocked ?? null, shift_fault: r.shiftFault ?? null, offline_queue: r.offlineQueue ?? null,
+        xreport_refused: r.shift?.xreportRefused ?? false, status_kkm: r.statusKkm ?? null, ofd_code: r.ofdCode ?? null, xreports: this.xreports.get(r.id) ?? 0,
+      },
+    };
   }
 
   private async auth(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,8 @@ import { VendorHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
 import { OWNS_ALL, Shard, sourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
+import { CloudSource } from './cloud-source.js';
+import type { KnownRegistersBySource } from './records.js';
 import type { Source } from './source.js';
 import { vendorOf, VENDORS, type Config, type SourceConfig } from './vendors.js';
 
@@ -11,6 +13,8 @@ export interface SourceDeps {
   sessions: SessionRegistry;
   /** Each vendor's process-wide state, by source type (see VendorStates). */
   states: VendorStates;
+  /** The registers each cloud source last listed, by source name: a reload keeps them. */
+  knownRegisters: KnownRegistersBySource;
   /** Which part of the fleet this process serves (`--shard`). */
   shard: Shard;
   /** Tests route vendor traffic through msw handlers here; the default is undici. */
@@ -34,7 +38,11 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
   };
   const vendor = vendorOf(config.type);
   const shard = vendor.sharding === 'register' ? sourceShard(deps.shard, config.name) : OWNS_ALL;
-  return vendor.build(config, { global, http, sessions: deps.sessions, shard }, deps.states.of(config.type));
+  const source = vendor.build(config, { global, http, sessions: deps.sessions, shard }, deps.states.of(config.type));
+  // Kept by name only: a source reloaded with another type or account keeps the registers its
+  // predecessor knew until its own first complete list replaces them.
+  if (source instanceof CloudSource) source.attach({ known: deps.knownRegisters.of(config.name), storesZone: config.timezone ?? global.timezone });
+  return source;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { AtolSourceConfig } from './atol/config.js';
 import type { BusinessKassaSourceConfig } from './businesskassa/config.js';
@@ -11,7 +12,9 @@ import type { Kassa24Client } from './kassa24/client.js';
 import { Kassa24Source } from './kassa24/source.js';
 import { XReportCache } from './kassa24/xreport-cache.js';
 import { type ProbeContext } from './source.js';
-import { probeResult, readingOf, type ProbeResult } from '../readings/reading.js';
+import { probeResult, readingOf, type ProbeResult, type RegisterReading } from '../readings/reading.js';
+import { tradingHours } from '../config/trading-hours.js';
+import { KnownRegistersBySource } from './records.js';
 
 const noClient = { close: async () => {} };
 
@@ -33,8 +36,8 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
   protected readonly fleetEndpoint = 'list';
   reads: FleetReadContext[] = [];
 
-  constructor(public readFleet: (ctx: FleetReadContext) => Promise<string[]>) {
-    super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100, probe_only: false }, noClient, 'UTC', () => '');
+  constructor(public readFleet: (ctx: FleetReadContext) => Promise<string[]>, config: Partial<AtolSourceConfig> = {}) {
+    super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100, probe_only: false, ...config }, noClient, 'UTC', () => '');
   }
 
   protected targetRef(target: string): string {
@@ -47,8 +50,8 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
     try {
       const readings = (await this.readFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
       return probeResult(this.name, started, true, this.roster.account(readings, true, 'list'));
-    } catch {
-      return probeResult(this.name, started, false, this.roster.unread('list', 'list down'));
+    } catch (err) {
+      return this.listFailed(ctx, started, err);
     }
   }
 
@@ -127,7 +130,7 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
   it('BusinessKassa: a GET /frs listing more than max_registers fails the source; known registers go down', async () => {
     let frs = [{ sn: 'A1', eip: '10.0.0.1:1' }, { sn: 'A2', eip: '10.0.0.2:1' }];
     const client = { fleet: async () => frs, close: async () => {} } as unknown as BusinessKassaClient;
-    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], max_registers: 2, probe_only: false };
+    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], circuit_path: '/fcircuit/{inn}', max_registers: 2, probe_only: false };
     const source = new BusinessKassaSource(config, client, 'UTC');
     expect((await scrape(source).result).success).toBe(true);
     frs = [...frs, { sn: 'A3', eip: '10.0.0.3:1' }];
@@ -141,6 +144,7 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
   it('Kassa24: a GET /kkms listing more than max_registers fails the source before any register is read', async () => {
     let kkmCalls = 0;
     const client = {
+      signIn: async () => {},
       kkms: async () => [{ Id: 1 }, { Id: 2 }, { Id: 3 }],
       kkm: async () => {
         kkmCalls++;
@@ -149,12 +153,90 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
       close: async () => {},
     } as unknown as Kassa24Client;
     const config: Kassa24SourceConfig = {
-      name: 'kz', type: 'kassa24', url: 'http://127.0.0.1', login: 'l', password: 'p', concurrency: 8, max_registers: 2, probe_only: false,
+      name: 'kz', type: 'kassa24', url: 'http://127.0.0.1', login: 'l', password: 'p', concurrency: 8, max_registers: 2, probe_only: false, blocked_from_lock: false,
       xreport: { enabled: false, min_interval: 900_000, method: 'POST', path: '/shifts/{shift}/x' },
     };
     const s = scrape(new Kassa24Source(config, client, 'UTC', new XReportCache()));
     expect((await s.result).success).toBe(false);
     expect(kkmCalls).toBe(0);
     expect(errors(s.logs)).toEqual(['GET /kkms lists 3 registers, more than max_registers (2)']);
+  });
+});
+
+describe('CloudSource: kkt_source_up', () => {
+  it('is down when the register list cannot be read, and when it is still being read at the deadline; up otherwise', async () => {
+    let fail = false;
+    const source = new FakeFleetSource(async (ctx) => {
+      if (fail) throw new Error('HTTP 500');
+      await vendorCall(ctx.deadline.at - performance.now() > 100 ? 0 : 300, ctx.signal);
+      return ['a'];
+    });
+    expect((await scrape(source).result).sourceUp).toBeUndefined();
+    fail = true;
+    const failed = await scrape(source).result;
+    expect([failed.sourceUp, upOf(failed), failed.error]).toEqual([false, { a: false }, 'cannot read the register list: HTTP 500']);
+    fail = false;
+    const late = await scrape(source, 50).result;
+    expect([late.sourceUp, upOf(late)]).toEqual([false, { a: false }]);
+  });
+
+  it('BusinessKassa: GET /frs failing is the source down', async () => {
+    const client = { fleet: async () => { throw new Error('HTTP 503'); }, close: async () => {} } as unknown as BusinessKassaClient;
+    const config: BusinessKassaSourceConfig = { name: 'bk', type: 'businesskassa', url: 'http://127.0.0.1', auth: {}, circuits: [], circuit_path: '/fcircuit/{inn}', max_registers: 2, probe_only: false };
+    expect((await scrape(new BusinessKassaSource(config, client, 'UTC')).result).sourceUp).toBe(false);
+  });
+});
+
+describe('CloudSource: kkt_trading', () => {
+  const tradingOf = (r: RegisterReading) => r.samples.filter((s) => s.metric === 'kkt_trading').map((s) => s.value);
+  /** Open from an hour ago to an hour from now on the Vladivostok clock: 7 hours off it, Moscow is outside. */
+  const vladivostokNow = () => {
+    const local = DateTime.now().setZone('Asia/Vladivostok').setLocale('en-US');
+    const [from, to] = [local.minus({ hours: 1 }), local.plus({ hours: 1 })];
+    return tradingHours.parse({ [from.toFormat('ccc').toLowerCase()]: `${from.toFormat('HH:mm')}-${to.toFormat('HH:mm')}` });
+  };
+
+  it('gives every reading, known-but-unread ones included, the source\'s hours in the stores\' zone, once per reading', async () => {
+    let fail = false;
+    const source = new FakeFleetSource(async () => {
+      if (fail) throw new Error('down');
+      return ['a', 'b'];
+    }, { trading_hours: vladivostokNow() });
+    source.attach({ known: new KnownRegistersBySource().of('fake'), storesZone: 'Asia/Vladivostok' });
+    const [one, two] = await Promise.all([scrape(source).result, scrape(source).result]);
+    expect(one?.registers.map(tradingOf)).toEqual([[1], [1]]);
+    expect(two?.registers.map(tradingOf)).toEqual([[1], [1]]);
+    fail = true;
+    const down = await scrape(source).result;
+    expect(down.registers.map((r) => [r.kkt, r.up, tradingOf(r)])).toEqual([['a', false, [1]], ['b', false, [1]]]);
+
+    source.attach({ known: new KnownRegistersBySource().of('fake'), storesZone: 'Europe/Moscow' });
+    fail = false;
+    expect((await scrape(source).result).registers.map(tradingOf)).toEqual([[0], [0]]);
+  });
+
+  it('is 1 when the source has no hours', async () => {
+    const result = await scrape(new FakeFleetSource(async () => ['a'])).result;
+    expect(result.registers.map(tradingOf)).toEqual([[1]]);
+  });
+});
+
+describe('CloudSource: the known registers outlive a reload of the same source name', () => {
+  it('a source built anew knows its predecessor\'s registers and reports them down while the vendor fails; a removed source\'s are dropped', async () => {
+    const store = new KnownRegistersBySource();
+    const before = new FakeFleetSource(async () => ['a', 'b']);
+    before.attach({ known: store.of('fake'), storesZone: 'UTC' });
+    await scrape(before).result;
+
+    const after = new FakeFleetSource(async () => { throw new Error('HTTP 500'); });
+    after.attach({ known: store.of('fake'), storesZone: 'UTC' });
+    expect(after.registers().map((r) => r.kkt)).toEqual(['a', 'b']);
+    expect(upOf(await scrape(after).result)).toEqual({ a: false, b: false });
+
+    store.retain(new Set(['other']));
+    const readded = new FakeFleetSource(async () => { throw new Error('HTTP 500'); });
+    readded.attach({ known: store.of('fake'), storesZone: 'UTC' });
+    expect(readded.registers()).toEqual([]);
+    expect((await scrape(readded).result).registers).toEqual([]);
   });
 });

@@ -1,14 +1,26 @@
 import type { CommonSourceConfig } from '../config/schema.js';
+import { isTrading } from '../config/trading-hours.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
 import { errorMessage } from '../log.js';
 import { SharedDeadline, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
-import { checkRegisterCount, FleetRoster } from './records.js';
+import { checkRegisterCount, FleetRoster, type KnownRegisters } from './records.js';
 import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
-import { probeResult, type ProbeResult, type RegisterReading } from '../readings/reading.js';
+import { probeResult, type ProbeResult, type RegisterReading, type Sample } from '../readings/reading.js';
 
 /** The config of a source read through a vendor's fleet API. */
 export type CloudSourceConfig = CommonSourceConfig & { max_registers: number };
+
+/** What buildSource gives a cloud source once its vendor has built it. */
+export interface CloudSourceSetting {
+  /** The registers of the source's last complete list, kept by source name across config reloads. */
+  known: KnownRegisters;
+  /**
+   * The stores' zone, where the trading hours are read: the source's `timezone`, else
+   * global.timezone (never ATOL's UTC default, which is for the vendor's own times).
+   */
+  storesZone: string;
+}
 
 /** What a fleet read works with: it may be shared by several scrapes, so its deadline can move later. */
 export interface FleetReadContext extends ProbeContext {
@@ -49,11 +61,13 @@ class SharedFleetRead {
 /**
  * What the cloud (fleet-API) sources have in common: a vendor client, the roster of registers the
  * last complete read listed, one fleet read shared by concurrent scrapes, the `max_registers`
- * ceiling, and `/probe` for the fleet or one register.
+ * ceiling, `kkt_trading` and `kkt_source_up` on every result, and `/probe` for the fleet
+ * or one register.
  */
 export abstract class CloudSource<C extends CloudSourceConfig, T> implements Source {
   abstract readonly type: SourceType;
-  protected readonly roster: FleetRoster;
+  protected roster: FleetRoster;
+  private storesZone: string;
   private fleetRead: SharedFleetRead | undefined;
 
   constructor(
@@ -61,11 +75,19 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     protected readonly client: { close(): Promise<void> },
     protected readonly timezone: string,
     /** What the landing page shows beside each register. */
-    detailOf: (r: RegisterReading) => string,
+    private readonly detailOf: (r: RegisterReading) => string,
     /** Which registers this process serves, for a vendor whose registers are read one by one. */
     protected readonly shard: SourceShard = OWNS_ALL,
   ) {
+    // Until attach(): a source of its own (unit tests build sources without buildSource).
     this.roster = new FleetRoster(detailOf);
+    this.storesZone = config.timezone ?? timezone;
+  }
+
+  /** Called by buildSource right after the build, before any probe. */
+  attach(setting: CloudSourceSetting): void {
+    this.roster = new FleetRoster(this.detailOf, setting.known);
+    this.storesZone = setting.storesZone;
   }
 
   get name(): string {
@@ -108,7 +130,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   }
 
   probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
-    return target ? this.probeOne(ctx, target.ref as T, target.kkt) : this.probeShared(ctx);
+    return target ? this.probeOne(ctx, target.ref as T, target.kkt).then((r) => this.withTradingHours(r)) : this.probeShared(ctx);
   }
 
   /** Throws a RegisterCountError when the vendor lists more registers than `max_registers`. */
@@ -116,11 +138,25 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     checkRegisterCount(count, this.config.max_registers, what);
   }
 
-  /** The register list could not be read: every register known from the last list is down, for `err`. */
+  /** The register list could not be read: the source is down, and so is every register known from the last list, for `err`. */
   protected listFailed(ctx: FleetReadContext, started: number, err: unknown): ProbeResult {
     const error = `cannot read the register list: ${errorMessage(err)}`;
     ctx.log.error('cannot read the register list', { err: errorMessage(err) });
-    return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
+    return this.sourceDown(started, error);
+  }
+
+  private sourceDown(started: number, error: string): ProbeResult {
+    return { ...probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error), sourceUp: false };
+  }
+
+  /**
+   * Adds kkt_trading, from the source's hours at this moment, to every reading of a result
+   * made for one read (a result shared by several scrapes is given it once, where it is made).
+   */
+  private withTradingHours(result: ProbeResult): ProbeResult {
+    const sample: Sample = { metric: 'kkt_trading', value: isTrading(this.config.trading_hours, this.storesZone, new Date()) ? 1 : 0 };
+    for (const r of result.registers) r.samples.push(sample);
+    return result;
   }
 
   /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */
@@ -130,7 +166,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     if (!result) {
       const error = 'the register list was still being read at the scrape deadline';
       ctx.log.error(error, { err: 'scrape deadline reached' });
-      return probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error);
+      return this.withTradingHours(this.sourceDown(started, error));
     }
     return { ...result, durationSeconds: (performance.now() - started) / 1000 };
   }
@@ -140,7 +176,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
       this.fleetRead.extendTo(ctx.deadline);
       return this.fleetRead;
     }
-    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx), () => {
+    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx).then((r) => this.withTradingHours(r)), () => {
       if (this.fleetRead === read) this.fleetRead = undefined;
     });
     this.fleetRead = read;

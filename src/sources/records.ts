@@ -53,25 +53,51 @@ export function checkRegisterCount(count: number, maxRegisters: number, what: st
 const MISSING_FROM_LIST = 'missing from an incomplete register list';
 
 /**
+ * The registers a cloud source's last complete list named, each with what the landing page shows
+ * beside it. It outlives a config reload: a source reloaded (a password rotated, say) while its
+ * vendor fails still reports them down instead of forgetting them.
+ */
+export class KnownRegisters {
+  detailByKkt = new Map<string, string>();
+}
+
+/** Each cloud source's known registers, by source name, for as long as the config keeps the source. */
+export class KnownRegistersBySource {
+  private readonly bySource = new Map<string, KnownRegisters>();
+
+  of(source: string): KnownRegisters {
+    let known = this.bySource.get(source);
+    if (!known) this.bySource.set(source, (known = new KnownRegisters()));
+    return known;
+  }
+
+  /** Forgets the sources a reload removed. */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of this.bySource.keys()) if (!names.has(name)) this.bySource.delete(name);
+  }
+}
+
+/**
  * The registers a fleet source knows from its last complete list. A scrape's readings are counted
  * once per register; registers known but missing from an incomplete scrape are reported down.
  */
 export class FleetRoster {
-  private known = new Map<string, string>();
-
-  constructor(private readonly detailOf: (r: RegisterReading) => string) {}
+  constructor(
+    private readonly detailOf: (r: RegisterReading) => string,
+    private readonly known = new KnownRegisters(),
+  ) {}
 
   summaries(): RegisterSummary[] {
-    return [...this.known].map(([kkt, detail]) => ({ kkt, detail }));
+    return [...this.known.detailByKkt].map(([kkt, detail]) => ({ kkt, detail }));
   }
 
   detail(kkt: string): string | undefined {
-    return this.known.get(kkt);
+    return this.known.detailByKkt.get(kkt);
   }
 
   /** Every known register, down: the list itself could not be read, for `error`. */
   unread(endpoint: string, error: string): RegisterReading[] {
-    return [...this.known.keys()].map((kkt) => unreadReading(kkt, endpoint, error));
+    return [...this.known.detailByKkt.keys()].map((kkt) => unreadReading(kkt, endpoint, error));
   }
 
   /**
@@ -82,8 +108,8 @@ export class FleetRoster {
     const byKkt = new Map<string, RegisterReading>();
     // A register can be listed twice (e.g. a list that shifts while it is paged): count it once.
     for (const r of readings) if (r && !byKkt.has(r.kkt)) byKkt.set(r.kkt, r);
-    if (complete) this.known = new Map([...byKkt.values()].filter((r) => r.up).map((r) => [r.kkt, this.detailOf(r)]));
-    else for (const kkt of this.known.keys()) if (!byKkt.has(kkt)) byKkt.set(kkt, unreadReading(kkt, endpoint, MISSING_FROM_LIST));
+    if (complete) this.known.detailByKkt = new Map([...byKkt.values()].filter((r) => r.up).map((r) => [r.kkt, this.detailOf(r)]));
+    else for (const kkt of this.known.detailByKkt.keys()) if (!byKkt.has(kkt)) byKkt.set(kkt, unreadReading(kkt, endpoint, MISSING_FROM_LIST));
     return [...byKkt.values()];
   }
 }

@@ -14,6 +14,8 @@ export interface SourceStatus {
   success: boolean;
   durationSeconds: number;
   error?: string;
+  /** What the source said that is not a failure (ProbeResult.warnings). */
+  warnings?: string[];
   probeId: number;
 }
 
@@ -36,6 +38,7 @@ export class FleetStatus {
     if (probe.target === undefined) {
       entry.last = { at: probe.at, success: result.success, durationSeconds: result.durationSeconds, probeId: probe.id };
       if (result.error !== undefined) entry.last.error = result.error;
+      if (result.warnings?.length) entry.last.warnings = result.warnings;
       entry.registers = new Map(result.registers.map((r) => [r.kkt, status(r)]));
     } else {
       for (const r of result.registers) entry.registers.set(r.kkt, status(r));

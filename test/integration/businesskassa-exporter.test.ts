@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, generatedBkFleet, type BkAuth, type BkRecord } from '../../src/simulator/businesskassa.js';
-import { scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
+import { SimulatedFleet } from '../../src/simulator/fleet.js';
+import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from '../../src/status/thresholds.js';
+import { get, scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
 import { find, valueOf, type Series } from '../support/metrics.js';
 
 const bkConfig = (sim: BusinessKassaSimulator, auth: string, extra = '') =>
@@ -108,6 +110,100 @@ describe('BusinessKassa auth variants', () => {
       const line = app.logs.find((l) => l.level === 'error' && l.fields.source === 'bk');
       expect(String(line?.fields.err)).toMatch(/credentials rejected \(HTTP 401/);
       expect(JSON.stringify(app.logs)).not.toContain('stale-session');
+    } finally {
+      await app.stop();
+      await sim.stop();
+    }
+  });
+});
+
+describe('BusinessKassa times in a wrong zone and a failing circuit call, switched from the control API', () => {
+  let fleet: SimulatedFleet;
+  let control: string;
+  let app: RunningExporter;
+  const INN = '770900467024';
+  const patch = async (body: object) => {
+    const res = await fetch(`${control}/businesskassa`, { method: 'PATCH', body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+  };
+  const fcircuit = (s: Series[]) => find(s, 'kkt_probe_endpoint_success', { source: 'bk', endpoint: 'fcircuit' }).map((x) => [x.labels.kkt, x.value]);
+  const clockLines = () => app.logs.filter((l) => l.fields.source === 'bk' && /vendor times/.test(l.msg));
+
+  beforeAll(async () => {
+    const registers = generatedBkFleet(6);
+    const circuits = [{ id: 9, inn: INN, title: 'Test', frs: registers.slice(0, 4).map((r) => ({ eip: r.eip, type: 'pkfa12', is_active: 1 as const })) }];
+    fleet = await SimulatedFleet.start({ ukm: [], businesskassa: { registers, circuits } });
+    control = await fleet.startControl();
+    app = await startExporter(fleet.exporterConfig(), { thresholds: { ok: true, thresholds: await loadThresholds(DEFAULT_THRESHOLDS_FILE) } });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await fleet?.stop();
+  });
+
+  it('times in the right zone: kkt_source_clock_offset_seconds 0, no log line, no remark on the page', async () => {
+    const s = await scrape(app);
+    expect(valueOf(s, 'kkt_source_clock_offset_seconds', { source: 'bk' })).toBe(0);
+    expect(clockLines()).toEqual([]);
+    expect((await get(`${app.url}/`)).text).not.toContain('times read');
+  });
+
+  it('times served 3 h ahead: offset 10800 on every scrape, one log line, and the source row says to check `timezone`', async () => {
+    await patch({ clock_offset_hours: 3 });
+    for (let i = 0; i < 3; i++) expect(valueOf(await scrape(app), 'kkt_source_clock_offset_seconds', { source: 'bk' })).toBe(10_800);
+    expect(clockLines()).toHaveLength(1);
+    expect(clockLines()[0]).toMatchObject({ level: 'warn', fields: { offset_seconds: 10_800, problem: 'times read 3 h ahead: check `timezone`' } });
+    const page = (await get(`${app.url}/`)).text;
+    expect(page).toMatch(/<tr><td><a href="#source-bk">bk<\/a><\/td>.*times read 3 h ahead: check `timezone`.*<\/tr>/);
+    expect(page).toMatch(/Last read: .*times read 3 h ahead: check `timezone`/);
+    await patch({ clock_offset_hours: 0 });
+    expect(valueOf(await scrape(app), 'kkt_source_clock_offset_seconds', { source: 'bk' })).toBe(0);
+    expect(clockLines().map((l) => l.level)).toEqual(['warn', 'info']);
+    expect((await get(`${app.url}/`)).text).not.toContain('times read');
+  });
+
+  it('a failing circuit call: endpoint fcircuit 0 for the registers it had at its last read, 1 once it is read again', async () => {
+    const members = fleet.businesskassa?.registers.slice(0, 4).map((r) => r.sn) ?? [];
+    expect(fcircuit(await scrape(app))).toEqual(members.map((kkt) => [kkt, 1]));
+    await patch({ circuit_fault: 500 });
+    const s = await scrape(app);
+    expect(fcircuit(s)).toEqual(members.map((kkt) => [kkt, 0]));
+    expect(find(s, 'kkt_up', { source: 'bk' }).map((x) => x.value)).toEqual(Array(6).fill(1));
+    expect(valueOf(s, 'kkt_probe_success', { source: 'bk' })).toBe(0);
+    expect(find(s, 'kkt_circuit_active', { source: 'bk' })).toEqual([]);
+    const page = (await get(`${app.url}/`)).text;
+    expect(page).toMatch(new RegExp(`<b>${members[0]}</b>.*partly read: cannot read fiscal circuit ${INN}: HTTP 500`));
+    await patch({ circuit_fault: null });
+    expect(fcircuit(await scrape(app))).toEqual(members.map((kkt) => [kkt, 1]));
+  });
+
+  it('a circuit never read yet: a source-level failure and a log line, no register blamed', async () => {
+    await patch({ circuit_fault: 503 });
+    const fresh = await startExporter(fleet.exporterConfig());
+    try {
+      const s = await scrape(fresh);
+      expect(fcircuit(s)).toEqual([]);
+      expect(valueOf(s, 'kkt_probe_success', { source: 'bk' })).toBe(0);
+      expect(fresh.logs.filter((l) => l.msg === 'cannot read the fiscal circuit' && l.fields.circuit === INN)).toHaveLength(1);
+    } finally {
+      await fresh.stop();
+      await patch({ circuit_fault: null });
+    }
+  });
+});
+
+describe('BusinessKassa circuit_path: the alternative path of the hosted API', () => {
+  it('reads a circuit where circuit_path says; a register listed twice is one series', async () => {
+    const registers = generatedBkFleet(2);
+    const frs = registers.map((r) => ({ eip: r.eip, type: 'pkfa12', is_active: 1 as const }));
+    const circuits = [{ id: 5, inn: '7709', title: 'T', frs: [...frs, ...frs.slice(0, 1)] }];
+    const sim = await BusinessKassaSimulator.start({ registers, circuits, circuitPath: '/orgs/{inn}/fcircuit' });
+    const app = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`, '    circuits: ["7709"]\n    circuit_path: /orgs/{inn}/fcircuit\n'));
+    try {
+      const s = await scrape(app);
+      expect(find(s, 'kkt_circuit_active', { source: 'bk', circuit: '5' }).map((x) => x.value)).toEqual([1, 1]);
+      expect(find(s, 'kkt_probe_endpoint_success', { source: 'bk', endpoint: 'fcircuit' }).map((x) => x.value)).toEqual([1, 1]);
+      expect(sim.requests.map((r) => r.path)).toContain('/v1/orgs/7709/fcircuit');
     } finally {
       await app.stop();
       await sim.stop();

@@ -26,6 +26,7 @@ describe('probe_only sources and GET /sd', () => {
         `      - { name: a, url: "${reg('a').url}", labels: { store: "012", city: msk } }`,
         `      - { name: b, url: "${reg('b').url}" }`,
         `  - { name: atol-cloud, type: atol, url: "${atol.url}", login: ${atol.login}, password: ${atol.password} }`,
+        `  - { name: atol-probed, type: atol, probe_only: true, url: "${atol.url}", login: ${atol.login}, password: ${atol.password} }`,
         '',
       ].join('\n'),
     );
@@ -57,8 +58,15 @@ describe('probe_only sources and GET /sd', () => {
     expect(groups).toEqual([
       { targets: [host], labels: { store: '012', city: 'msk', __param_source: 'stores', __param_target: 'a', source: 'stores', kkt: 'a' } },
       { targets: [host], labels: { __param_source: 'stores', __param_target: 'b', source: 'stores', kkt: 'b' } },
-      { targets: [host], labels: { __param_source: 'atol-cloud', source: 'atol-cloud' } },
+      { targets: [host], labels: { __param_source: 'atol-probed', source: 'atol-probed' } },
     ]);
+  });
+
+  it('/sd leaves out a source that /metrics reads: a Prometheus scraping both would hold its registers twice', async () => {
+    const groups = JSON.parse((await get(`${app.url}/sd`)).text) as Array<{ labels: Record<string, string> }>;
+    expect(groups.filter((g) => g.labels.source === 'atol-cloud')).toEqual([]);
+    const s = parseMetrics((await get(`${app.url}/metrics`)).text);
+    expect(find(s, 'kkt_up', { source: 'atol-probed' })).toEqual([]);
   });
 
   it('/sd names --web.external-url instead, with its scheme and path prefix', async () => {

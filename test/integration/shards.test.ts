@@ -33,15 +33,17 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
   let shards: Array<{ child: ChildProcess; url: string }>;
   let scrapes: Series[][];
   let atolPagesPerRound: number;
+  let configFile: string;
+  let config: { sources: Array<Record<string, unknown>> };
   const atolSource = 'atol-cloud';
 
   beforeAll(async () => {
     fleet = await SimulatedFleet.start({ ukm: generatedUkmFleet(30), atol: { registers: generatedAtolFleet(20) }, kassa24: { registers: generatedK24Fleet(9) } });
-    const config = parse(fleet.exporterConfig({ ukmEndpoints: ['paper'] })) as { sources: Array<Record<string, unknown>> };
+    config = parse(fleet.exporterConfig({ ukmEndpoints: ['paper'] })) as { sources: Array<Record<string, unknown>> };
     for (const s of config.sources) if (s.type === 'kassa24') s.xreport = { enabled: false };
-    const file = join(await mkdtemp(join(tmpdir(), 'kkt-shards-')), 'kkt-exporter.yml');
-    await writeFile(file, stringify(config));
-    shards = await Promise.all(Array.from({ length: SHARDS }, (_, i) => startShard(file, `${i + 1}/${SHARDS}`)));
+    configFile = join(await mkdtemp(join(tmpdir(), 'kkt-shards-')), 'kkt-exporter.yml');
+    await writeFile(configFile, stringify(config));
+    shards = await Promise.all(Array.from({ length: SHARDS }, (_, i) => startShard(configFile, `${i + 1}/${SHARDS}`)));
     const pagesBefore = fleet.atol?.pageCalls ?? 0;
     scrapes = await Promise.all(shards.map(async (s) => parseMetrics((await get(`${s.url}/metrics`)).text)));
     atolPagesPerRound = (fleet.atol?.pageCalls ?? 0) - pagesBefore;
@@ -92,8 +94,14 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
     expect(own.status).toBe(200);
   });
 
-  it('lists in /sd exactly the /probe targets this shard serves, with the labels Prometheus needs', async () => {
-    const groups = await Promise.all(shards.map(async (s) => JSON.parse((await get(`${s.url}/sd`)).text) as Array<{ targets: string[]; labels: Record<string, string> }>));
+  it('lists in /sd exactly the probe_only /probe targets this shard serves, with the labels Prometheus needs', async () => {
+    const sd = () => Promise.all(shards.map(async (s) => JSON.parse((await get(`${s.url}/sd`)).text) as Array<{ targets: string[]; labels: Record<string, string> }>));
+    // /metrics reads every source of this config, so /probe has nothing to add.
+    expect((await sd()).flat()).toEqual([]);
+    for (const s of config.sources) s.probe_only = true;
+    await writeFile(configFile, stringify(config));
+    for (const s of shards) expect((await fetch(`${s.url}/-/reload`, { method: 'POST' })).status).toBe(200);
+    const groups = await sd();
     const all = groups.flat();
     const tills = all.filter((g) => g.labels.source === 'stores');
     expect(tills).toHaveLength(30);

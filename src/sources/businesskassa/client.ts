@@ -55,7 +55,7 @@ export class BusinessKassaClient {
   }
 
   circuit(inn: string, signal: AbortSignal): Promise<BkCircuit> {
-    return this.get('fcircuit', `/fcircuit/${encodeURIComponent(inn)}`, bkCircuitSchema, signal);
+    return this.get('fcircuit', this.config.circuit_path.replace('{inn}', encodeURIComponent(inn)), bkCircuitSchema, signal);
   }
 
   close(): Promise<void> {

@@ -22,6 +22,27 @@ export const businessKassaSource = z.strictObject({
   auth: staticAuth.default({}),
   /** Fiscal circuits (by INN) whose register activity to expose; one extra call each per scrape. */
   circuits: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  /**
+   * The GET path of one circuit, below `url`. The document's `/fcircuit/{inn}` is the default; public
+   * clients of the hosted API are said to call `/orgs/{inn}/fcircuit/...` [guess, unconfirmed].
+   */
+  circuit_path: z
+    .string()
+    .superRefine((path, ctx) => {
+      const problem = unsafeCircuitPath(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .default('/fcircuit/{inn}'),
   max_registers: maxRegisters,
 });
 export type BusinessKassaSourceConfig = z.infer<typeof businessKassaSource>;
+
+/** Why a `circuit_path` is not a plain GET path with `{inn}` in it once, or undefined. */
+export function unsafeCircuitPath(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'must start with /';
+  if (/[%?#\\\s]|\/\/|\/\.\.?(\/|$)/.test(path)) return 'must be a plain path: no %-encoding, query, fragment, backslash, empty or dot segment';
+  const segments = path.slice(1).split('/');
+  const inn = segments.indexOf('{inn}');
+  if (inn < 0 || segments.lastIndexOf('{inn}') !== inn) return 'must contain {inn} once, as a whole segment';
+  return undefined;
+}

@@ -44,6 +44,11 @@ export class Kassa24Client {
     return this.session.withToken(this.login, (token) => this.call(endpoint, method, path, schema, signal, { authorization: `Bearer ${token}` }), isRejectedToken, signal);
   }
 
+  /** Logs in unless the session holds a good token: the source's own call, made before any register's. */
+  async signIn(signal: AbortSignal): Promise<void> {
+    await this.session.token(this.login, signal);
+  }
+
   async kkms(signal: AbortSignal): Promise<K24Kkm[]> {
     return (await this.authed('kkms', 'GET', '/kkms', k24KkmListSchema, signal)).Kkms;
   }

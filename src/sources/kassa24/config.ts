@@ -12,6 +12,12 @@ export const kassa24Source = z.strictObject({
   /** Registers read at once. */
   concurrency: z.number().int().min(1).max(64).default(8),
   max_registers: maxRegisters,
+  /**
+   * Read the register's `Lock` as "blocked" (kkt_register_blocked 1). A guess: the field is seen in a
+   * public sample of the backend's models, its meaning is not documented; `IdStatusKkm` 3 and the
+   * 403 "касса заблокирована" are the confirmed signals.
+   */
+  blocked_from_lock: z.boolean().default(false),
   /** An X-report is a fiscal document sent to the OFD: taken rarely, cached in between. */
   xreport: z
     .strictObject({

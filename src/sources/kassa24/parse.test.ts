@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jwtExpiry } from '../auth.js';
 import type { Sample } from '../../readings/reading.js';
-import { k24EnvelopeSchema, k24KkmSchema, k24ShiftSchema, k24XReportSchema, kkmSamples, readK24Error, shiftSamples, xreportSamples } from './parse.js';
+import { VendorError } from '../vendor-json.js';
+import { k24EnvelopeSchema, k24KkmSchema, k24Refusal, k24ShiftSchema, k24XReportSchema, kkmSamples, readK24Error, shiftSamples, xreportSamples } from './parse.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/kassa24/${name}`, import.meta.url), 'utf8'));
 const data = (name: string) => k24EnvelopeSchema.parse(fixture(name)).Data;
@@ -38,12 +39,29 @@ describe('Kassa24 payloads from the document', () => {
     expect(byMetric(shiftSamples(k24ShiftSchema.parse({ ...base, IdStatusShift: 2 }), 'UTC')).kkt_shift_open).toBe(0);
   });
 
+  const kkm = (fields: object, blockedFromLock = false) => kkmSamples(k24KkmSchema.parse({ Kkm: { Id: 77505, Name: 'Касса', IdShift: 11344, ...fields } }).Kkm, blockedFromLock);
+
   it('reads the offline queue and the blocked state of a register when the backend sends them, nothing when it does not', () => {
-    const kkm = (fields: object) => kkmSamples(k24KkmSchema.parse({ Kkm: { Id: 77505, Name: 'Касса', IdShift: 11344, ...fields } }).Kkm);
-    expect(kkm({ OfflineQueue: 17, IdStatusKkm: 1, Lock: false })).toEqual({ kkt_unsent_docs: 17, kkt_register_blocked: 0 });
+    expect(kkm({ OfflineQueue: 17, IdStatusKkm: 1, Lock: false })).toEqual({ kkt_unsent_docs: 17, kkt_register_blocked: 0, kkt_ofd_network_error_code: undefined });
     expect(kkm({ IdStatusKkm: 3 })).toMatchObject({ kkt_register_blocked: 1 });
-    expect(kkm({ IdStatusKkm: 1, Lock: true })).toMatchObject({ kkt_register_blocked: 1 });
-    expect(kkm({})).toEqual({ kkt_unsent_docs: undefined, kkt_register_blocked: undefined });
+    expect(kkm({})).toEqual({ kkt_unsent_docs: undefined, kkt_register_blocked: undefined, kkt_ofd_network_error_code: undefined });
+  });
+
+  it('reads Lock as blocked only with blocked_from_lock: its meaning is not documented', () => {
+    expect(kkm({ IdStatusKkm: 1, Lock: true })).toMatchObject({ kkt_register_blocked: 0 });
+    expect(kkm({ Lock: true })).toMatchObject({ kkt_register_blocked: undefined });
+    expect(kkm({ IdStatusKkm: 1, Lock: true }, true)).toMatchObject({ kkt_register_blocked: 1 });
+    expect(kkm({ Lock: false }, true)).toMatchObject({ kkt_register_blocked: 0 });
+    expect(kkm({ IdStatusKkm: 3, Lock: false }, true)).toMatchObject({ kkt_register_blocked: 1 });
+  });
+
+  it('reads OfdCode, the result of the last exchange with the OFD, as a number; one that is not a number is absent', () => {
+    expect(kkm({ OfdCode: '0' }).kkt_ofd_network_error_code).toBe(0);
+    expect(kkm({ OfdCode: '254' }).kkt_ofd_network_error_code).toBe(254);
+    expect(kkm({ OfdCode: 15 }).kkt_ofd_network_error_code).toBe(15);
+    expect(kkm({ OfdCode: 'OFD-7' }).kkt_ofd_network_error_code).toBeUndefined();
+    expect(kkm({ OfdCode: '' }).kkt_ofd_network_error_code).toBeUndefined();
+    expect(kkm({ OfdCode: null }).kkt_ofd_network_error_code).toBeUndefined();
   });
 
   it('maps every total of the X-report example, duplicated Count and all', () => {
@@ -71,6 +89,30 @@ describe('Kassa24 payloads from the document', () => {
     expect(readK24Error(401, fixture('error-token-expired.json'))).toEqual({ message: 'Unauthorized: token is expired by 2h36m46s' });
     expect(readK24Error(410, fixture('error-shift-closed.json'))).toEqual({ message: 'Данная смена уже закрыта' });
     expect(readK24Error(500, '<html>')).toEqual({});
+  });
+
+  it('tells the blocked register and the wrong-cashier refusal apart from the other 403s of the error tables', () => {
+    // As the client throws them: `HTTP <status>: <Message>`, or `Status <Status>: <Message>` inside a 200 envelope.
+    const refusal = (status: number, message: string, over = 'HTTP') => k24Refusal(new VendorError(`${over} ${status}: ${message}`, status));
+    // Open-shift table.
+    expect(refusal(403, 'Forbidden: касса заблокирована')).toBe('blocked');
+    expect(refusal(403, 'Forbidden: Доступ к указанному ресурсу закрыт.')).toBeUndefined();
+    expect(refusal(403, 'Forbidden: на данной ККМ уже открыта смена')).toBeUndefined();
+    expect(refusal(424, 'Forbidden: за данным пользователем уже числится открытая смена')).toBeUndefined();
+    // X-report table, as the OCR prints it ("заблокирова на").
+    expect(refusal(403, 'Forbidden: касса заблокирова на')).toBe('blocked');
+    expect(refusal(403, 'Указан неверный идентификатор смены')).toBe('wrong_shift');
+    expect(refusal(410, 'Данная смена уже закрыта')).toBeUndefined();
+    expect(refusal(403, 'Forbidden: Доступ к указанному ресурсу закрыт.')).toBeUndefined();
+    // Case, spacing and the "Forbidden:" prefix do not matter; the envelope's Status counts as the HTTP one.
+    expect(refusal(403, 'касса заблокирована')).toBe('blocked');
+    expect(refusal(403, 'FORBIDDEN: Касса  Заблокирована.')).toBe('blocked');
+    expect(refusal(403, 'Forbidden: касса заблокирована', 'Status')).toBe('blocked');
+    expect(refusal(403, 'указан неверный  идентификатор смены', 'Status')).toBe('wrong_shift');
+    // Only a 403 is a refusal; anything that is not the vendor's answer is none.
+    expect(refusal(500, 'Forbidden: касса заблокирована')).toBeUndefined();
+    expect(refusal(401, 'Unauthorized: token is expired by 2h36m46s')).toBeUndefined();
+    expect(k24Refusal(new Error('касса заблокирована'))).toBeUndefined();
   });
 
   it('leaves out what the vendor did not report, and refuses a shift without its id or status', () => {

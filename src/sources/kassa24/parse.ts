@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bool, int, num, opt, str } from '../fields.js';
 import type { Sample } from '../../readings/reading.js';
 import { fieldSeconds } from '../time.js';
+import { VendorError } from '../vendor-json.js';
 
 /** Every Kassa24 answer: `{Status, Message, Data}`; a non-200 Status can come inside an HTTP 200. */
 export const k24EnvelopeSchema = z.looseObject({
@@ -13,6 +14,26 @@ export const k24EnvelopeSchema = z.looseObject({
 export function readK24Error(_status: number, body: unknown): { message?: string } {
   const parsed = k24EnvelopeSchema.safeParse(body);
   return parsed.success ? { message: parsed.data.Message } : {};
+}
+
+/**
+ * The 403 answers of the document's error tables that mean something other than a failed call:
+ * `blocked` "Forbidden: касса заблокирована" (open-shift and X-report tables; the OCR prints
+ * "заблокирова на"), and `wrong_shift` "Указан неверный идентификатор смены" (X-report table:
+ * also what a cashier who did not open the shift is told).
+ */
+export type K24Refusal = 'blocked' | 'wrong_shift';
+
+const REFUSALS: ReadonlyArray<[K24Refusal, string]> = [
+  ['blocked', 'кассазаблокирован'],
+  ['wrong_shift', 'неверныйидентификаторсмены'],
+];
+
+/** Which refusal a failed call is (a 403 over HTTP or inside the envelope), matched without case or spaces. */
+export function k24Refusal(err: unknown): K24Refusal | undefined {
+  if (!(err instanceof VendorError) || err.status !== 403) return undefined;
+  const words = err.message.toLowerCase().replace(/\s+/g, '');
+  return REFUSALS.find(([, text]) => words.includes(text))?.[0];
 }
 
 export const k24TokenSchema = z.looseObject({ Token: z.string().min(1) });
@@ -102,10 +123,25 @@ export function shiftIsOpen(shift: K24Shift): boolean {
   return shift.IdStatusShift !== SHIFT_CLOSED;
 }
 
-/** The register's own state beside its identity: documents kept offline, and whether it is blocked. */
-export function kkmSamples(kkm: K24Kkm): { kkt_unsent_docs?: number; kkt_register_blocked?: number } {
-  const blocked = kkm.IdStatusKkm === undefined && kkm.Lock === undefined ? undefined : Number(kkm.IdStatusKkm === KKM_BLOCKED || kkm.Lock === true);
-  return { kkt_unsent_docs: kkm.OfflineQueue, kkt_register_blocked: blocked };
+/**
+ * Whether the register record says it is blocked: `IdStatusKkm` 3 (confirmed), or `Lock` when
+ * `blockedFromLock` is set (its meaning is not documented); undefined when it sends neither.
+ */
+export function kkmBlocked(kkm: K24Kkm, blockedFromLock: boolean): boolean | undefined {
+  const lock = blockedFromLock ? kkm.Lock : undefined;
+  if (kkm.IdStatusKkm === undefined && lock === undefined) return undefined;
+  return kkm.IdStatusKkm === KKM_BLOCKED || lock === true;
+}
+
+/** `OfdCode`, the result of the register's last exchange with the OFD, when it is a number. */
+export function ofdCode(kkm: K24Kkm): number | undefined {
+  return kkm.OfdCode !== undefined && /^\d+$/.test(kkm.OfdCode.trim()) ? Number(kkm.OfdCode) : undefined;
+}
+
+/** The register's own state beside its identity: documents kept offline, whether it is blocked, the OFD code. */
+export function kkmSamples(kkm: K24Kkm, blockedFromLock: boolean): { kkt_unsent_docs?: number; kkt_register_blocked?: number; kkt_ofd_network_error_code?: number } {
+  const blocked = kkmBlocked(kkm, blockedFromLock);
+  return { kkt_unsent_docs: kkm.OfflineQueue, kkt_register_blocked: blocked === undefined ? undefined : Number(blocked), kkt_ofd_network_error_code: ofdCode(kkm) };
 }
 
 /** The samples of a shift; DateOpen/DateClose with offsets, `0001-01-01` meaning "not yet". */

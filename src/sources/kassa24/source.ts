@@ -4,9 +4,9 @@ import { errorMessage, type Logger } from '../../log.js';
 import type { SourceShard } from '../../shard.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import type { ProbeContext, ProbeTarget } from '../source.js';
-import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
+import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeResult, type RegisterReading, type Sample } from '../../readings/reading.js';
 import type { Kassa24Client } from './client.js';
-import { kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm } from './parse.js';
+import { k24Refusal, kkmBlocked, kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm, type K24Shift } from './parse.js';
 import type { XReportCache } from './xreport-cache.js';
 
 /** Taking an X-report may outlast one scrape; it is not cut off with the scrape's deadline. */
@@ -46,9 +46,14 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
     const started = performance.now();
     const signal = ctx.signal;
+    try {
+      await this.client.signIn(signal);
+    } catch (err) {
+      return this.loginFailed(ctx, started, err);
+    }
     let ids: number[];
     try {
-      ids = (this.config.kkms ?? (await this.listedKkms(signal))).filter((id) => this.shard.owns(String(id)));
+      ids = this.ownedKkms() ?? (await this.listedKkms(signal)).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
       return this.listFailed(ctx, started, err);
     }
@@ -59,14 +64,40 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     return probeResult(this.name, started, down === 0, settled, down > 0 ? `${down} of ${settled.length} registers could not be read` : undefined);
   }
 
+  /** The configured registers (`kkms`) this shard owns; undefined when the vendor's list says which. */
+  private ownedKkms(): number[] | undefined {
+    return this.config.kkms?.filter((id) => this.shard.owns(String(id)));
+  }
+
   private async listedKkms(signal: AbortSignal): Promise<number[]> {
     const listed = await this.client.kkms(signal);
     this.checkListed(listed.length, 'GET /kkms lists');
     return listed.map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined);
   }
 
+  /**
+   * The source's own call, the login, failed: kkt_source_up 0 and every register down. Without
+   * `kkms` the login is the first step of reading the list, and fails as the list does.
+   */
+  private loginFailed(ctx: FleetReadContext, started: number, err: unknown): ProbeResult {
+    const kkms = this.ownedKkms();
+    return kkms ? this.loggedOut(ctx, started, err, kkms) : { ...this.listFailed(ctx, started, err), sourceUp: false };
+  }
+
+  /** The login failed: kkt_source_up 0, and each of `ids` down without being asked. */
+  private loggedOut(ctx: ProbeContext, started: number, err: unknown, ids: number[]): ProbeResult {
+    const error = errorMessage(err);
+    ctx.log.error('cannot log in', { err: error });
+    return { ...probeResult(this.name, started, false, ids.map((id) => unreadReading(String(id), this.fleetEndpoint, error)), error), sourceUp: false };
+  }
+
   protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
     const started = performance.now();
+    try {
+      await this.client.signIn(ctx.deadline.signal);
+    } catch (err) {
+      return this.loggedOut(ctx, started, err, [id]);
+    }
     const reading = await this.readRegister(id, ctx, ctx.deadline.signal);
     return probeResult(this.name, started, reading.up, [reading], reading.error);
   }
@@ -78,48 +109,117 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       kkm = await this.client.kkm(id, signal);
     } catch (err) {
+      if (k24Refusal(err) === 'blocked') return blockedReading(kkt, err, log);
       log.warn('cannot read the register', { err: errorMessage(err) });
       return unreadReading(kkt, 'kkm', `cannot read the register: ${errorMessage(err)}`);
     }
-    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm, ofd_code: kkm.OfdCode }, kkmSamples(kkm));
-    if (kkm.IdShift) await this.addShift(reading, kkm.IdShift, ctx, signal, log);
+    const values = kkmSamples(kkm, this.config.blocked_from_lock);
+    if (kkm.OfdCode !== undefined && values.kkt_ofd_network_error_code === undefined) {
+      log.warn('OfdCode is not a number: no kkt_ofd_network_error_code', { ofd_code: kkm.OfdCode });
+    }
+    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm }, values);
+    if (kkm.IdShift) await this.addShift(reading, kkm, kkm.IdShift, ctx, signal, log);
     return reading;
   }
 
-  private async addShift(reading: RegisterReading, shiftId: number, ctx: ProbeContext, signal: AbortSignal, log: Logger): Promise<void> {
-    const endpoint = (name: string, success: boolean): void => void reading.endpoints.push({ endpoint: name, success } satisfies EndpointResult);
-    let open: boolean;
-    let shiftKey: number;
+  /** The register's shift; a failed call leaves the register up and partly read (`reading.error`). */
+  private async addShift(reading: RegisterReading, kkm: K24Kkm, shiftId: number, ctx: ProbeContext, signal: AbortSignal, log: Logger): Promise<void> {
+    let shift: K24Shift;
     try {
-      const shift = await this.client.shift(shiftId, signal);
-      reading.samples.push(...shiftSamples(shift, this.timezone));
-      open = shiftIsOpen(shift);
-      shiftKey = shift.Id;
-      endpoint('shift', true);
+      shift = await this.client.shift(shiftId, signal);
     } catch (err) {
+      if (k24Refusal(err) === 'blocked') markBlocked(reading);
       log.warn('cannot read the shift', { shift: shiftId, err: errorMessage(err) });
-      endpoint('shift', false);
+      addEndpoint(reading, 'shift', false);
       reading.error = `cannot read the shift: ${errorMessage(err)}`;
       return;
     }
+    reading.samples.push(...shiftSamples(shift, this.timezone));
+    addEndpoint(reading, 'shift', true);
     const cacheKey = `${this.config.url}|${this.config.login}|${reading.kkt}`;
-    if (!open) {
+    if (!shiftIsOpen(shift)) {
       this.xreports.drop(cacheKey);
       return;
     }
     if (!this.config.xreport.enabled) return;
-    const take = () => this.client.xreport(shiftKey, AbortSignal.timeout(XREPORT_TIMEOUT_MS)).then(xreportSamples);
-    const entry = await ctx.deadline.settle(this.xreports.get(cacheKey, shiftKey, this.config.xreport.min_interval, take));
+    const held = xreportHold(kkm, this.config.blocked_from_lock);
+    if (held) this.keepCachedXReport(reading, cacheKey, shift.Id, held, log);
+    else await this.addXReport(reading, cacheKey, shift.Id, ctx, log);
+  }
+
+  /**
+   * No X-report while it would deepen a backlog: the cached totals of this shift, if any, stay with
+   * their own kkt_xreport_timestamp_seconds, and a note says why they are old. The X-report is not
+   * asked, so it has no endpoint result.
+   */
+  private keepCachedXReport(reading: RegisterReading, cacheKey: string, shiftId: number, why: string, log: Logger): void {
+    const cached = this.xreports.peek(cacheKey, shiftId);
+    if (cached?.samples) reading.samples.push(...totalsOf(cached.samples, cached.takenAt));
+    (reading.notes ??= []).push(`X-report not taken: ${why}; ${cached?.samples ? `totals from ${utcTime(cached.takenAt)}` : 'no totals yet'}`);
+    log.debug('X-report not taken', { shift: shiftId, why });
+  }
+
+  private async addXReport(reading: RegisterReading, cacheKey: string, shiftId: number, ctx: ProbeContext, log: Logger): Promise<void> {
+    const take = () => this.client.xreport(shiftId, AbortSignal.timeout(XREPORT_TIMEOUT_MS)).then(xreportSamples);
+    const entry = await ctx.deadline.settle(this.xreports.get(cacheKey, shiftId, this.config.xreport.min_interval, take));
     if (entry?.samples) {
-      reading.samples.push(...entry.samples, { metric: 'kkt_xreport_timestamp_seconds', value: entry.takenAt / 1000 });
-      endpoint('xreport', true);
+      reading.samples.push(...totalsOf(entry.samples, entry.takenAt));
+      addEndpoint(reading, 'xreport', true);
       return;
     }
-    endpoint('xreport', false);
-    if (!entry) log.debug('no X-report yet: still being taken at the scrape deadline', { shift: shiftKey });
-    else if (!this.xreports.isNews(cacheKey, entry)) log.debug('no X-report', { shift: shiftKey, err: entry.error });
+    addEndpoint(reading, 'xreport', false);
+    // The blocked answer stands until the next attempt is due, one xreport.min_interval later.
+    if (entry?.blocked) markBlocked(reading);
+    if (!entry) log.debug('no X-report yet: still being taken at the scrape deadline', { shift: shiftId });
+    else if (!this.xreports.isNews(cacheKey, entry)) log.debug('no X-report', { shift: shiftId, err: entry.error });
     else if (entry.refused) {
-      log.warn('the service refuses X-reports of this shift to this login (usually: it is not the cashier who opened it); not asked again before xreport.min_interval, not said again for this shift', { shift: shiftKey, err: entry.error });
-    } else log.warn('no X-report', { shift: shiftKey, err: entry.error });
+      log.warn('the service refuses X-reports of this shift to this login (usually: it is not the cashier who opened it); not asked again before xreport.min_interval, not said again for this shift', { shift: shiftId, err: entry.error });
+    } else if (entry.blocked) log.warn('the service says the register is blocked', { shift: shiftId, err: entry.error });
+    else log.warn('no X-report', { shift: shiftId, err: entry.error });
   }
+}
+
+/** An X-report's totals and when it was taken. */
+function totalsOf(samples: Sample[], takenAt: number): Sample[] {
+  return [...samples, { metric: 'kkt_xreport_timestamp_seconds', value: takenAt / 1000 }];
+}
+
+function addEndpoint(reading: RegisterReading, endpoint: string, success: boolean): void {
+  reading.endpoints.push({ endpoint, success } satisfies EndpointResult);
+}
+
+/** kkt_register_blocked 1, whatever the register record said: the service answered "касса заблокирована". */
+function markBlocked(reading: RegisterReading): void {
+  reading.samples = reading.samples.filter((s) => s.metric !== 'kkt_register_blocked');
+  reading.samples.push({ metric: 'kkt_register_blocked', value: 1 });
+}
+
+/**
+ * GET /kkms/:id answered 403 "касса заблокирована": the service answered for the register (kkt_up 1),
+ * and all it says is that it is blocked; its record and shift stay unknown.
+ */
+function blockedReading(kkt: string, err: unknown, log: Logger): RegisterReading {
+  log.warn('the service says the register is blocked', { err: errorMessage(err) });
+  const reading = readingOf(kkt, 'kkm', { id_kkm: kkt }, { kkt_register_blocked: 1 });
+  reading.endpoints = [{ endpoint: 'kkm', success: false }];
+  reading.error = `the register is blocked: ${errorMessage(err)}`;
+  return reading;
+}
+
+/**
+ * Why an X-report must not be taken now, or undefined. It is a fiscal document: a register keeping
+ * documents offline would queue one more for the OFD, and a blocked one cannot send it either.
+ */
+function xreportHold(kkm: K24Kkm, blockedFromLock: boolean): string | undefined {
+  const offline = kkm.OfflineQueue ?? 0;
+  if (offline > 0) return `${offline} document${offline === 1 ? '' : 's'} kept offline`;
+  if (kkmBlocked(kkm, blockedFromLock)) return 'the register is blocked';
+  return undefined;
+}
+
+/** "14:05 UTC" today, "2025-03-01 14:05 UTC" on another day. */
+function utcTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const day = iso.slice(0, 10);
+  return `${day === new Date().toISOString().slice(0, 10) ? '' : `${day} `}${iso.slice(11, 16)} UTC`;
 }

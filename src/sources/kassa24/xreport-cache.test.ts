@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../readings/reading.js';
+import { VendorError } from '../vendor-json.js';
 import { XReportCache } from './xreport-cache.js';
 
 const SAMPLES: Sample[] = [{ metric: 'kkt_xreport_all_operations', value: 3 }];
@@ -42,6 +43,47 @@ describe('XReportCache', () => {
     });
     expect(await cache.get('r1', 7, 60_000, t.take)).toMatchObject({ error: 'Status 410: Данная смена уже закрыта' });
     await cache.get('r1', 7, 60_000, t.take);
+    expect(t.calls()).toBe(1);
+  });
+
+  it('calls only the wrong-cashier 403 a refusal; a blocked register is blocked; any other 403 is a failure', async () => {
+    const attempt = (message: string) => new XReportCache().get('r1', 7, 60_000, async () => {
+      throw new VendorError(`HTTP 403: ${message}`, 403);
+    });
+    expect(await attempt('Указан неверный идентификатор смены')).toMatchObject({ refused: true, error: 'HTTP 403: Указан неверный идентификатор смены' });
+    const blocked = await attempt('Forbidden: касса заблокирова на');
+    expect(blocked).toMatchObject({ blocked: true });
+    expect(blocked.refused).toBeUndefined();
+    const other = await attempt('Forbidden: Доступ к указанному ресурсу закрыт.');
+    expect(other).toMatchObject({ error: 'HTTP 403: Forbidden: Доступ к указанному ресурсу закрыт.' });
+    expect(other.refused ?? other.blocked).toBeUndefined();
+  });
+
+  it('warns of a refusal once per shift, of any other failure once per attempt', async () => {
+    const cache = new XReportCache();
+    const refuse = async (): Promise<Sample[]> => {
+      throw new VendorError('HTTP 403: Указан неверный идентификатор смены', 403);
+    };
+    const first = await cache.get('r1', 7, 0, refuse);
+    expect(cache.isNews('r1', first)).toBe(true);
+    expect(cache.isNews('r1', await cache.get('r1', 7, 0, refuse))).toBe(false);
+    const fail = async (): Promise<Sample[]> => {
+      throw new VendorError('HTTP 403: Forbidden: Доступ к указанному ресурсу закрыт.', 403);
+    };
+    const a = await cache.get('r2', 7, 0, fail);
+    expect(cache.isNews('r2', a)).toBe(true);
+    expect(cache.isNews('r2', a)).toBe(false);
+    expect(cache.isNews('r2', await cache.get('r2', 7, 0, fail))).toBe(true);
+  });
+
+  it('peek shows the cached X-report of the shift without taking one, however old', async () => {
+    const cache = new XReportCache();
+    const t = taker();
+    expect(cache.peek('r1', 7)).toBeUndefined();
+    const taken = await cache.get('r1', 7, 10, t.take);
+    await new Promise((r) => setTimeout(r, 20)); // past its interval: get() would take a new one
+    expect(cache.peek('r1', 7)).toBe(taken);
+    expect(cache.peek('r1', 8)).toBeUndefined();
     expect(t.calls()).toBe(1);
   });
 

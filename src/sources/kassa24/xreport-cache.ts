@@ -1,6 +1,6 @@
 import { errorMessage } from '../../log.js';
 import type { Sample } from '../../readings/reading.js';
-import { VendorError } from '../vendor-json.js';
+import { k24Refusal } from './parse.js';
 
 export interface CachedXReport {
   shiftId: number;
@@ -9,10 +9,22 @@ export interface CachedXReport {
   samples?: Sample[];
   error?: string;
   /**
-   * The service refused to make it (HTTP 403): the document's answer when the caller is not the
-   * cashier who opened the shift, as a monitoring login usually is not. Expected, not a fault.
+   * The service refused it with 403 "Указан неверный идентификатор смены": the document's answer
+   * when the caller is not the cashier who opened the shift, as a monitoring login usually is not.
+   * Expected, not a fault. Any other 403 is a failure.
    */
   refused?: boolean;
+  /** The service answered 403 "касса заблокирована": the register is blocked. */
+  blocked?: boolean;
+}
+
+/** A failed attempt, with what its answer says (a refusal, a blocked register, or a plain failure). */
+function failedAttempt(shiftId: number, takenAt: number, err: unknown): CachedXReport {
+  const entry: CachedXReport = { shiftId, takenAt, error: errorMessage(err) };
+  const refusal = k24Refusal(err);
+  if (refusal === 'wrong_shift') entry.refused = true;
+  if (refusal === 'blocked') entry.blocked = true;
+  return entry;
 }
 
 /**
@@ -36,7 +48,7 @@ export class XReportCache {
       const takenAt = Date.now();
       pending = take()
         .then((samples): CachedXReport => ({ shiftId, takenAt, samples }))
-        .catch((err: unknown): CachedXReport => ({ shiftId, takenAt, error: errorMessage(err), refused: err instanceof VendorError && err.status === 403 }))
+        .catch((err: unknown) => failedAttempt(shiftId, takenAt, err))
         .then((entry) => {
           this.entries.set(key, entry);
           this.taking.delete(key);
@@ -45,6 +57,12 @@ export class XReportCache {
       this.taking.set(key, pending);
     }
     return pending;
+  }
+
+  /** The cached X-report of `shiftId`, without taking one (none when the cached one is of another shift). */
+  peek(key: string, shiftId: number): CachedXReport | undefined {
+    const cached = this.entries.get(key);
+    return cached?.shiftId === shiftId ? cached : undefined;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cidr, duration, httpUrl, sourceCommon, staticLabels, timezone } from '../../config/schema.js';
+import { tradingHours } from '../../config/trading-hours.js';
 
 /** The UKM 5 monitoring endpoints in the order they are read: what matters most comes first. */
 export const UKM_ENDPOINTS = ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'] as const;
@@ -13,6 +14,8 @@ export const ukmRegister = z.strictObject({
   labels: staticLabels.default({}),
   /** The register's own zone for its offset-less times, over the source's: a chain spans time zones. */
   timezone: timezone.optional(),
+  /** The register's own hours, over the source's, in its own zone. */
+  trading_hours: tradingHours.optional(),
 });
 export type UkmRegisterConfig = z.infer<typeof ukmRegister>;
 

@@ -44,8 +44,27 @@ describe('UKM answers (vendor-apis.md section 1: 200 and 204 both mean something
 
   it('weight: the weight while no receipt is open; 204 (receipt open) reports nothing', () => {
     expect(values('weight', 200, '1.25')).toEqual({ kkt_scale_weight: 1.25 });
-    expect(values('weight', 200, '1,250 кг')).toEqual({ kkt_scale_weight: 1.25 });
+    expect(values('weight', 200, '{"weight": 0.35}')).toEqual({ kkt_scale_weight: 0.35 });
     expect(values('weight', 204)).toEqual({});
+  });
+
+  it('weight: a unit the register states is converted to kilograms, whatever its case and with or without a dot', () => {
+    for (const body of ['1,250 кг', '1.25 kg', '1.25kg', '1,25 КГ.', '1.25 Kg.', '"1.25 кг"']) expect(values('weight', 200, body)).toEqual({ kkt_scale_weight: 1.25 });
+    for (const body of ['250 g', '250g', '250 gr', '250 г', '250 гр.', '250 Г', '250,0 GR.', '{"value": "250 г"}']) expect(values('weight', 200, body)).toEqual({ kkt_scale_weight: 0.25 });
+    expect(values('weight', 200, '1250 г')).toEqual({ kkt_scale_weight: 1.25 });
+    expect(values('weight', 200, '0 г')).toEqual({ kkt_scale_weight: 0 });
+  });
+
+  it('weight: a unit it does not know is a parse error of the weight endpoint, not a number in the wrong unit', () => {
+    expect(() => values('weight', 200, '2.5 lb')).toThrow(new UkmParseError('weight unit "lb" is not one of g, gr, г, гр, kg, кг'));
+    expect(() => values('weight', 200, '250 мг')).toThrow(/weight unit "мг"/);
+    expect(() => values('weight', 200, 'кг')).toThrow(/weight is not a number/);
+  });
+
+  it('counts and ids ignore a word after the number, as they always have: only weight converts units', () => {
+    expect(values('ofd', 200, '17 шт')).toEqual({ kkt_unsent_docs: 17 });
+    expect(values('user_role_id', 200, '42 id')).toEqual({ kkt_user_role_id: 42 });
+    expect(values('ofd', 200, '17 г')).toEqual({ kkt_unsent_docs: 17 });
   });
 
   it('rejects statuses the plugin does not send, and bodies it could not mean', () => {

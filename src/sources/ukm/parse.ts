@@ -59,14 +59,34 @@ function preview(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
 }
 
-/** A number sent as JSON or text, with a decimal comma and a trailing unit allowed (`1,25 кг`). */
-export function numberOf(value: Scalar | undefined, what: string): number {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
+const NUMBER_RE = /^(-?\d+(?:[.,]\d+)?)\s*([\p{L}.]*)$/u;
+
+/** A number sent as JSON or text (a decimal comma allowed), and the word after it (`1,25 кг` -> 1.25, "кг"). */
+function numberAndWord(value: Scalar | undefined, what: string): { n: number; word: string } {
+  if (typeof value === 'number' && Number.isFinite(value)) return { n: value, word: '' };
   if (typeof value === 'string') {
-    const m = /^(-?\d+(?:[.,]\d+)?)\s*[\p{L}.]*$/u.exec(value.trim());
-    if (m) return Number((m[1] as string).replace(',', '.'));
+    const m = NUMBER_RE.exec(value.trim());
+    if (m) return { n: Number((m[1] as string).replace(',', '.')), word: m[2] as string };
   }
   throw new UkmParseError(`${what} is not a number: ${preview(String(value ?? ''))}`);
+}
+
+/** A count or an id: a word after the number (`17 шт`) is ignored, as it always has been. */
+export function numberOf(value: Scalar | undefined, what: string): number {
+  return numberAndWord(value, what).n;
+}
+
+/** The weight units a register may state, and how many of each make a kilogram (the metric's unit). */
+const UNITS_PER_KILOGRAM: Record<string, number> = { g: 1000, gr: 1000, г: 1000, гр: 1000, kg: 1, кг: 1 };
+
+/** A weight in kilograms: a bare number is kilograms, a stated unit is converted, any other unit is an error. */
+export function kilogramsOf(value: Scalar | undefined): number {
+  const { n, word } = numberAndWord(value, 'weight');
+  const unit = word.toLowerCase().replace(/\.$/, '');
+  if (unit === '') return n;
+  const perKilogram = UNITS_PER_KILOGRAM[unit];
+  if (perKilogram === undefined) throw new UkmParseError(`weight unit ${JSON.stringify(word)} is not one of g, gr, г, гр, kg, кг`);
+  return n / perKilogram;
 }
 
 function countOf(value: Scalar | undefined, what: string): number {
@@ -121,6 +141,6 @@ export function parseUkmAnswer(endpoint: UkmEndpoint, status: number, body: stri
       return ok ? withTime(samples, 'kkt_receipt_last_closed_timestamp_seconds', timeOf(bodyScalar(body), zone)) : samples;
     }
     case 'weight':
-      return ok ? [{ metric: 'kkt_scale_weight', value: numberOf(bodyScalar(body), 'weight') }] : [];
+      return ok ? [{ metric: 'kkt_scale_weight', value: kilogramsOf(bodyScalar(body)) }] : [];
   }
 }

@@ -1,7 +1,9 @@
+import { DateTime } from 'luxon';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import { UKM_ENDPOINTS, type UkmSourceConfig } from './config.js';
+import { tradingHours } from '../../config/trading-hours.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
 import { Deadline } from '../../http/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
@@ -43,7 +45,9 @@ function makeSource(answers: Answers, cfg = config(), log: HttpRequest[] = [], p
   return { source: new UkmSource(cfg, { http, pool, timezone: 'Europe/Moscow' }), codes, log };
 }
 
-const values = (r: RegisterReading) => Object.fromEntries(r.samples.map((s) => [s.metric, s.value]));
+/** What the register answered: every sample but the trading-hours gauge, which comes from the config. */
+const values = (r: RegisterReading) => Object.fromEntries(r.samples.filter((s) => s.metric !== 'kkt_trading').map((s) => [s.metric, s.value]));
+const tradingOf = (r: RegisterReading) => r.samples.find((s) => s.metric === 'kkt_trading')?.value;
 const failed = (r: RegisterReading) => r.endpoints.filter((e) => !e.success).map((e) => e.endpoint);
 
 const HEALTHY: Answers = {
@@ -99,7 +103,8 @@ describe('UkmSource through msw handlers', () => {
     const r = registers[0] as RegisterReading;
     expect(success).toBe(false);
     expect(r.up).toBe(false);
-    expect(r.samples).toEqual([]);
+    // Down, it still says whether it should be trading: the alerts read that beside kkt_up 0.
+    expect(r.samples).toEqual([{ metric: 'kkt_trading', value: 1 }]);
     expect(failed(r)).toEqual([...UKM_ENDPOINTS]);
     expect(log).toHaveLength(1);
   });
@@ -147,6 +152,31 @@ describe('UkmSource through msw handlers', () => {
     await Promise.all([old.probe(ctx), reloaded.probe(ctx)]);
     expect(log).toHaveLength(4);
     for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(59);
+  });
+});
+
+describe('UkmSource: kkt_trading', () => {
+  /** Hours on one day only, three days from now on the Moscow clock: closed now, whenever the test runs. */
+  const closedNow = tradingHours.parse({ [DateTime.now().setZone('Europe/Moscow').setLocale('en-US').plus({ days: 3 }).toFormat('ccc').toLowerCase()]: '00:00-24:00' });
+  const openNow = tradingHours.parse({ 'mon-sun': '00:00-24:00' });
+
+  it('is each register\'s own hours, else the source\'s, down registers included', async () => {
+    const cfg = config({
+      trading_hours: closedNow,
+      registers: [
+        { name: 'own', url: BASE, labels: {}, trading_hours: openNow },
+        { name: 'inherits', url: BASE, labels: {} },
+        { name: 'dead', url: 'http://10.9.9.9:8080', labels: {}, trading_hours: openNow },
+      ],
+    });
+    const { source } = makeSource(HEALTHY, cfg);
+    const { registers } = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
+    expect(Object.fromEntries(registers.map((r) => [r.kkt, [r.up, tradingOf(r)]]))).toEqual({ own: [true, 1], inherits: [true, 0], dead: [false, 1] });
+  });
+
+  it('is 1 when no hours are set', async () => {
+    const [r] = (await makeSource(HEALTHY).source.probe({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
+    expect(tradingOf(r)).toBe(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { blockListOf } from '../../config/schema.js';
+import { isTrading } from '../../config/trading-hours.js';
 import { type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from './config.js';
 import type { VendorHttp } from '../../http/client.js';
 import { OWNS_ALL, type SourceShard } from '../../shard.js';
@@ -126,7 +127,7 @@ export class UkmSource implements Source {
     return this.toReading(register, outcomes, ctx.log);
   }
 
-  /** A register's endpoint URLs and time zone (its own, else the source's), built once per register. */
+  /** A register's endpoint URLs and time zone (its own, else the source's: also that of its trading hours), built once per register. */
   private targetOf(register: UkmRegisterConfig): ReadTarget {
     let target = this.targets.get(register);
     if (!target) {
@@ -148,6 +149,8 @@ export class UkmSource implements Source {
       else for (const s of outcome.samples) if (!samples.some((x) => x.metric === s.metric)) samples.push(s);
     }
     const up = endpoints.some((e) => e.success);
+    const trading = isTrading(register.trading_hours ?? this.config.trading_hours, this.targetOf(register).zone, new Date());
+    samples.push({ metric: 'kkt_trading', value: trading ? 1 : 0 });
     const reading: RegisterReading = { kkt: register.name, labels: register.labels, up, info: { url: register.url }, samples, endpoints };
     if (failures.length > 0) {
       const message = up ? 'register read incomplete' : 'register unreachable';
