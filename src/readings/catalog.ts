@@ -77,7 +77,7 @@ export const REGISTER_METRICS = {
   },
   kkt_trading: {
     type: 'gauge',
-    help: '1 if the register is inside its trading hours at this scrape (trading_hours of the register or of its source, in the register\'s time zone), 0 if outside. 1 when no trading hours are set: always trading. The down, stale and source alerts page only while it is 1.',
+    help: '1 if the register is inside its trading hours (trading_hours, on its own clock), 0 if outside; 1 when none are set.',
     labels: [],
     from: { ukm: 'config: trading_hours', atol: 'config: trading_hours', businesskassa: 'config: trading_hours', kassa24: 'config: trading_hours' },
   },
@@ -297,7 +297,7 @@ export const PROBE_METRICS = {
   },
   kkt_source_up: {
     type: 'gauge',
-    help: '1 if the source\'s own calls (the vendor login and the register list) succeeded, 0 if they failed and so no register of it could be read. A source without such calls (UKM; Kassa24 with kkms) is 1: its registers fail one by one, in kkt_up.',
+    help: '1 if the source\'s own calls (vendor login, register list) succeeded, 0 if they failed. A source with none (UKM; Kassa24 with kkms) is 1.',
     labels: ['source'],
   },
   kkt_source_clock_offset_seconds: {

@@ -5,8 +5,11 @@ import { gzip, gzipSync } from 'node:zlib';
  * of the bytes, which a LAN carries in a few ms, for twice the CPU (docs/benchmark.md, scenario 6).
  */
 export const GZIP_LEVEL = 1;
-/** Answers smaller than this stay uncompressed (unless the client refuses identity). */
-export const MIN_GZIP_BYTES = 1024;
+/**
+ * Answers smaller than this stay uncompressed (unless the client refuses identity): one register of a
+ * cloud source on `/probe` is about 1.4 KiB, where gzip saves a few hundred bytes for its fixed cost.
+ */
+export const MIN_GZIP_BYTES = 2048;
 /**
  * Answers smaller than this are compressed synchronously: zlib's asynchronous gzip has a fixed cost
  * per call (a stream and a hop to the thread pool) larger than gzipSync's on such an answer, and a
