@@ -35,6 +35,17 @@ export const httpUrl = z.string().refine((s) => {
   }
 }, { message: 'must be an http:// or https:// URL without credentials in it' });
 
+/**
+ * Why `path` is not a plain URL path that holds `placeholder` once as a whole segment (the vendor
+ * paths a config may set), or undefined: nothing that could hide another call (encoding, `..`, a query).
+ */
+export function templatePathProblem(path: string, placeholder: string): string | undefined {
+  if (!path.startsWith('/')) return 'must start with /';
+  if (/[%?#\\\s]|\/\/|\/\.\.?(\/|$)/.test(path)) return 'must be a plain path: no %-encoding, query, fragment, backslash, empty or dot segment';
+  if (path.slice(1).split('/').filter((seg) => seg === placeholder).length !== 1) return `must contain ${placeholder} once, as a whole segment`;
+  return undefined;
+}
+
 export const cidr = z.string().refine((s) => parseCidr(s) !== undefined, {
   message: 'must be an IP network in CIDR notation, e.g. 10.0.0.0/8',
 });

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { SimulatedFleet } from '../../src/simulator/fleet.js';
 import type { UkmRegisterSpec } from '../../src/simulator/ukm.js';
-import { eventually, firstLine, freePort, need, Processes, query as queryProm, ROOT, type QueryResult } from './support.js';
+import { eventually, firstLine, freePort, need, Processes, query as queryProm, ROOT, startPrometheusAndAlertmanager, type QueryResult } from './support.js';
 
 /** Tills read by /metrics (job kkt): store A01 goes dark, B02 stays up. */
 const METRICS_STORES = { A01: 3, B02: 2 };
@@ -143,17 +143,12 @@ beforeAll(async () => {
   prom.global = { scrape_interval: '3s', scrape_timeout: '2500ms', evaluation_interval: '1s' };
   prom.rule_files = [join(dir, 'rules.yml')];
   prom.alerting = { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] };
-  writeFileSync(join(dir, 'prometheus.yml'), stringify(prom));
 
   const hook = await startReceiver();
   const amText = readFileSync(join(ROOT, 'examples/alertmanager.yml'), 'utf8').replaceAll('http://127.0.0.1:5001', hook);
   const am = parse(amText) as { route: Record<string, unknown> };
   Object.assign(am.route, { group_wait: `${GROUP_WAIT_S}s`, group_interval: `${GROUP_WAIT_S}s` });
-  writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
-
-  processes.start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
-  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
-  await eventually('Prometheus and Alertmanager ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok && (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
+  await startPrometheusAndAlertmanager(processes, dir, { prom: promPort, am: amPort }, prom, am);
 }, 60_000);
 
 afterAll(async () => {

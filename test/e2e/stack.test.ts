@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { eventually, firstLine, freePort, need, Processes, query as queryProm, ROOT, type QueryResult } from './support.js';
+import { eventually, firstLine, freePort, need, Processes, query as queryProm, ROOT, startPrometheusAndAlertmanager, type QueryResult } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kkt-e2e-'));
 const processes = new Processes();
@@ -49,15 +49,10 @@ beforeAll(async () => {
   kkt.static_configs[0].targets = [`127.0.0.1:${exporterPort}`];
   probe.file_sd_configs[0].files = [join(dir, 'targets.yml')];
   probe.relabel_configs.find((r: { target_label?: string }) => r.target_label === '__address__').replacement = `127.0.0.1:${exporterPort}`;
-  writeFileSync(join(dir, 'prometheus.yml'), stringify(prom));
 
   const am = parse(readFileSync(join(ROOT, 'examples/alertmanager.yml'), 'utf8'));
   Object.assign(am.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '1m' });
-  writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
-
-  processes.start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address=']);
-  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
-  await eventually('Prometheus and Alertmanager ready', async () => ((await fetch(`${promUrl}/-/ready`)).ok && (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
+  await startPrometheusAndAlertmanager(processes, dir, { prom: promPort, am: amPort }, prom, am);
 }, 60_000);
 
 afterAll(async () => {

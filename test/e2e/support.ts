@@ -1,6 +1,9 @@
 /** What the end-to-end tests share: child processes on loopback, free ports, polling, PromQL. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -93,4 +96,17 @@ export async function query(promUrl: string, expr: string): Promise<QueryResult[
   const body = (await res.json()) as { status: string; error?: string; data?: { result: QueryResult[] } };
   if (body.status !== 'success') throw new Error(`${expr}: ${body.error}`);
   return body.data?.result ?? [];
+}
+
+/**
+ * Starts Alertmanager and Prometheus on loopback, on the given ports, with these configs (written to
+ * `dir`), and waits until both are ready. The rest of each config (jobs, rules, receivers) is the test's.
+ */
+export async function startPrometheusAndAlertmanager(processes: Processes, dir: string, ports: { prom: number; am: number }, prom: object, am: object): Promise<void> {
+  writeFileSync(join(dir, 'prometheus.yml'), stringify(prom));
+  writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
+  processes.start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${ports.am}`, '--cluster.listen-address=']);
+  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${ports.prom}`]);
+  const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok;
+  await eventually('Prometheus and Alertmanager ready', async () => ((await ready(ports.prom)) && (await ready(ports.am)) ? true : undefined), 30_000);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, maxRegisters, secret, sourceCommon } from '../../config/schema.js';
+import { httpUrl, maxRegisters, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
 
 /** Static credentials for services behind a session cookie, a token, basic auth or custom headers. */
 const staticAuth = z
@@ -39,10 +39,5 @@ export type BusinessKassaSourceConfig = z.infer<typeof businessKassaSource>;
 
 /** Why a `circuit_path` is not a plain GET path with `{inn}` in it once, or undefined. */
 export function unsafeCircuitPath(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'must start with /';
-  if (/[%?#\\\s]|\/\/|\/\.\.?(\/|$)/.test(path)) return 'must be a plain path: no %-encoding, query, fragment, backslash, empty or dot segment';
-  const segments = path.slice(1).split('/');
-  const inn = segments.indexOf('{inn}');
-  if (inn < 0 || segments.lastIndexOf('{inn}') !== inn) return 'must contain {inn} once, as a whole segment';
-  return undefined;
+  return templatePathProblem(path, '{inn}');
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, httpUrl, maxRegisters, secret, sourceCommon } from '../../config/schema.js';
+import { duration, httpUrl, maxRegisters, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
 
 export const kassa24Source = z.strictObject({
   ...sourceCommon,
@@ -42,11 +42,10 @@ const SHIFT_WRITE_SEGMENTS = new Set(['z', 'open', 'close', 'zreport', 'z-report
  * or closing, and nothing that could hide one (encoding, `..`, a query).
  */
 export function unsafeXReportPath(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'must start with /';
-  if (/[%?#\\\s]|\/\/|\/\.\.?(\/|$)/.test(path)) return 'must be a plain path: no %-encoding, query, fragment, backslash, empty or dot segment';
+  const problem = templatePathProblem(path, '{shift}');
+  if (problem) return problem;
   const segments = path.slice(1).split('/');
   const shift = segments.indexOf('{shift}');
-  if (shift < 0 || segments.lastIndexOf('{shift}') !== shift) return 'must contain {shift} once, as a whole segment';
   if (shift === segments.length - 1) return 'must name a report below the shift (e.g. /shifts/{shift}/x), not the shift itself';
   const write = segments.find((seg) => SHIFT_WRITE_SEGMENTS.has(seg.toLowerCase()));
   if (write) return `must not reach "/${write}": it could close or open a shift (only an X-report may be taken)`;
