@@ -3,7 +3,7 @@ import type { Source } from '../sources/source.js';
 import type { RegisterStatus } from '../status/fleet-status.js';
 import type { ProbeRecord } from '../status/history.js';
 import { blockTimeOf, blockTimeText, type BlockTime } from '../status/block-time.js';
-import { notReadProblems, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
+import { notReadProblems, outsideTradingHours, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
 import type { Thresholds } from '../status/thresholds.js';
 import { VERSION } from '../version.js';
 
@@ -73,7 +73,7 @@ function blockCell(row: RegisterRow, now: number): string {
 
 function stateCell(row: RegisterRow): string {
   if (!row.status) return '<td class="muted">not read yet</td>';
-  if (!row.status.reading.up) return '<td class="critical">not read</td>';
+  if (!row.status.reading.up) return outsideTradingHours(row.status.reading) ? '<td class="muted">closed, not read</td>' : '<td class="critical">not read</td>';
   if (row.problems.some((p) => p.severity === 'critical')) return '<td class="critical">needs attention</td>';
   return row.problems.length > 0 ? '<td class="warning">check</td>' : '<td class="ok">ok</td>';
 }

@@ -26,6 +26,15 @@ describe('problems of a reading, by the alert thresholds (examples/alerts/thresh
     expect(texts(unreadReading('r1', 'paper', 'connection refused'))).toEqual(['warning down: not read: connection refused [KktRegisterDown]']);
   });
 
+  it('a register not read outside its trading hours is no problem (its store is closed), inside them it is', () => {
+    const closed = unreadReading('r1', 'paper', 'connection refused');
+    closed.samples.push({ metric: 'kkt_trading', value: 0 });
+    expect(texts(closed)).toEqual([]);
+    const open = unreadReading('r1', 'paper', 'connection refused');
+    open.samples.push({ metric: 'kkt_trading', value: 1 });
+    expect(texts(open)).toEqual(['warning down: not read: connection refused [KktRegisterDown]']);
+  });
+
   it('out of paper and blocked are critical', () => {
     expect(texts(reading({ kkt_paper_present: 0, kkt_register_blocked: 1 }))).toEqual([
       'critical paper_out: out of paper [KktPaperOut]',

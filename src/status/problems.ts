@@ -31,9 +31,18 @@ export interface Problem {
   alert: string;
 }
 
-/** A register not read has this one problem; the rest needs a reading. */
+/** The register was outside its trading hours when it was read (kkt_trading 0). */
+export function outsideTradingHours(reading: RegisterReading): boolean {
+  return reading.samples.some((s) => s.metric === 'kkt_trading' && s.value === 0);
+}
+
+/**
+ * A register not read has this one problem, unless its store is closed (outside its trading
+ * hours: KktRegisterDown is silent then too); the rest needs a reading.
+ */
 export function notReadProblems(reading: RegisterReading): Problem[] {
-  return reading.up ? [] : [{ kind: 'down', severity: 'warning', text: `not read: ${reading.error ?? 'no answer'}`, alert: 'KktRegisterDown' }];
+  if (reading.up || outsideTradingHours(reading)) return [];
+  return [{ kind: 'down', severity: 'warning', text: `not read: ${reading.error ?? 'no answer'}`, alert: 'KktRegisterDown' }];
 }
 
 const DAY = 86_400;
