@@ -6,14 +6,14 @@ import { Deadline, probeTimeoutSeconds } from './http/deadline.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger } from './log.js';
 import { IdleGc } from './idle-gc.js';
-import { renderProbeResults } from './metrics/render.js';
+import { renderProbeChunks, type Exposition } from './metrics/render.js';
 import { SelfMetrics } from './metrics/self.js';
 import { SessionRegistry } from './sources/auth.js';
 import { KnownRegistersBySource } from './sources/records.js';
 import { buildSources, ownerOfSource, VendorStates } from './sources/build.js';
 import { Shard } from './shard.js';
-import type { ResolvedTarget, Source } from './sources/source.js';
-import type { ProbeResult } from './readings/reading.js';
+import type { ProbeContext, ResolvedTarget, Source } from './sources/source.js';
+import { probeResult, type ProbeResult } from './readings/reading.js';
 import { FleetStatus } from './status/fleet-status.js';
 import { ProbeHistory, type ProbeRecord } from './status/history.js';
 import { VERSION } from './version.js';
@@ -48,16 +48,21 @@ export interface ExporterAddress {
 interface Generation {
   loaded: LoadedConfig;
   sources: Map<string, Source>;
+  /** Scrapes and probes reading its sources now. */
+  scrapes: number;
+  /** A reload replaced it: its sources close when its last scrape ends. */
+  retired: boolean;
 }
 
-export interface ProbeAnswer {
+/** A text for a person: an error, `debug=true`, `/logs`. */
+export interface TextAnswer {
   status: number;
   contentType: string;
   body: string;
 }
 
-/** Old sources are closed this long after a reload replaced them, when their scrapes are done. */
-const RETIRE_AFTER_MS = 5 * 60_000;
+/** A text, or a scrape's metrics as chunks (see Exposition). */
+export type ProbeAnswer = TextAnswer | { status: 200; contentType: typeof CONTENT_TYPE; metrics: Exposition };
 
 /**
  * The running exporter: config generations, the process-wide register pool and self-metrics.
@@ -76,6 +81,9 @@ export class Exporter {
   readonly history = new ProbeHistory();
   readonly startedAt = new Date();
   private gen: Generation | undefined;
+  /** The scrapes and probes in flight, each by its deadlines: cut when the exporter shuts down. */
+  private readonly inFlight = new Set<ScrapeDeadlines>();
+  private shuttingDown = false;
   private readonly reloadLock = pLimit(1);
   /** Keeps a large fleet's peak memory down: the one performance device left (docs/benchmark.md). */
   private readonly idleGc = new IdleGc();
@@ -98,7 +106,22 @@ export class Exporter {
   }
 
   get ready(): boolean {
-    return this.gen !== undefined;
+    return this.gen !== undefined && !this.shuttingDown;
+  }
+
+  /** Shutting down: `/-/ready` says not ready while the scrapes in flight finish. */
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** SIGTERM: say not ready from now on; the scrapes in flight go on. */
+  drain(): void {
+    this.shuttingDown = true;
+  }
+
+  /** The drain's time is up: every scrape in flight stops waiting and answers with what it has. */
+  cutScrapes(): void {
+    for (const scrape of this.inFlight) scrape.cut(SHUT_DOWN);
   }
 
   get sources(): Source[] {
@@ -137,12 +160,12 @@ export class Exporter {
       transportFactory: this.opts.transportFactory,
     });
     const old = this.gen;
-    this.gen = { loaded, sources };
+    this.gen = { loaded, sources, scrapes: 0, retired: false };
     this.self.configLoaded(true);
     const names = new Set(sources.keys());
     this.status.retain(names);
     this.knownRegisters.retain(names);
-    if (old) setTimeout(() => void closeAll(old.sources), RETIRE_AFTER_MS).unref();
+    if (old) retire(old);
   }
 
   async close(): Promise<void> {
@@ -155,41 +178,69 @@ export class Exporter {
     return probeTimeoutSeconds(timeoutHeader, source.timeoutSeconds, this.opts.timeoutOffsetSeconds, defaultSeconds);
   }
 
-  /** Runs `read` with the scrape's deadlines, and frees their timers when it is over. */
-  private async withDeadlines<T>(read: (deadlineOf: (source: Source) => Deadline) => Promise<T>, timeoutHeader: string | undefined): Promise<T> {
+  /**
+   * Runs `read` with the scrape's deadlines, cut when `abandoned` aborts (the client went away) or
+   * the exporter shuts down, and frees their timers when it is over. `gen` stays open until then.
+   */
+  private async withDeadlines<T>(
+    gen: Generation | undefined,
+    read: (deadlineOf: (source: Source) => Deadline) => Promise<T>,
+    timeoutHeader: string | undefined,
+    abandoned: AbortSignal | undefined,
+  ): Promise<T> {
     const deadlines = new ScrapeDeadlines();
+    const cut = () => deadlines.cut(CLIENT_GONE);
+    if (abandoned?.aborted) cut();
+    abandoned?.addEventListener('abort', cut);
+    this.inFlight.add(deadlines);
+    if (gen) gen.scrapes++;
     try {
       return await read((source) => deadlines.after(this.budgetOf(source, timeoutHeader)));
     } finally {
+      abandoned?.removeEventListener('abort', cut);
+      this.inFlight.delete(deadlines);
       deadlines.dispose();
+      if (gen && --gen.scrapes === 0 && gen.retired) retire(gen);
     }
   }
 
   /** Reads a source (or one register of it), keeping its logs in the history and its readings in the status. */
   private async runProbe(source: Source, deadline: Deadline, via: ProbeRecord['via'], target?: ResolvedTarget): Promise<{ result: ProbeResult; record: ProbeRecord }> {
-    const entry = this.history.begin(source.name, via, target?.kkt);
+    const entry = this.history.begin(source.name, via, target?.kkt, target?.adHoc);
     const log = this.log.tee(entry.capture).child({ source: source.name });
-    const result = await source.probe({ deadline, log }, target);
+    const result = await probeSafely(source, { deadline, log }, target);
     log.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     const record = entry.finish({ success: result.success, durationSeconds: result.durationSeconds, ...(result.error !== undefined ? { error: result.error } : {}) });
-    this.status.record(result, record);
+    // What a scrape abandoned by its client saw is cut off, and nobody saw it: the landing page keeps the last answer.
+    if (deadline.cutFor !== CLIENT_GONE) this.status.record(result, record);
     return { result, record };
   }
 
-  /** `/metrics`: self-metrics plus every register of every source, read now. */
-  collectAll(timeoutHeader: string | undefined): Promise<string> {
+  /** A source whose readings could not be written (past V8's longest string, say) is answered as failed. */
+  private readonly renderFailed = (source: string, err: unknown): void => {
+    this.log.error("cannot write the source's metrics; answering it as failed", { source, err: errorMessage(err) });
+  };
+
+  /**
+   * `/metrics`: self-metrics plus every register of every source, read now. When `abandoned` aborts
+   * (the client went away), the reads stop waiting and nothing is written: nobody would read it.
+   */
+  collectAll(timeoutHeader: string | undefined, abandoned?: AbortSignal): Promise<Exposition> {
     return this.idleGc.around(async () => {
-      const scraped = this.sources.filter((s) => !s.config.probe_only);
-      const probes = await this.withDeadlines((deadlineOf) => Promise.all(scraped.map((s) => this.runProbe(s, deadlineOf(s), 'metrics'))), timeoutHeader);
-      return (await this.self.registry.metrics()) + renderProbeResults(probes.map((p) => p.result));
+      const gen = this.gen;
+      const scraped = [...(gen?.sources.values() ?? [])].filter((s) => !s.config.probe_only);
+      const probes = await this.withDeadlines(gen, (deadlineOf) => Promise.all(scraped.map((s) => this.runProbe(s, deadlineOf(s), 'metrics'))), timeoutHeader, abandoned);
+      if (abandoned?.aborted) return [];
+      return [await this.self.registry.metrics(), ...renderProbeChunks(probes.map((p) => p.result), this.renderFailed)];
     });
   }
 
   /** `/probe?source=&target=&debug=`, in blackbox_exporter's manner. */
-  async probe(query: { source?: string; target?: string; debug?: boolean }, timeoutHeader: string | undefined): Promise<ProbeAnswer> {
+  async probe(query: { source?: string; target?: string; debug?: boolean }, timeoutHeader: string | undefined, abandoned?: AbortSignal): Promise<ProbeAnswer> {
     const text = (status: number, body: string): ProbeAnswer => ({ status, contentType: 'text/plain; charset=utf-8', body });
     if (!query.source) return text(400, 'source parameter is missing\n');
-    const source = this.gen?.sources.get(query.source);
+    const gen = this.gen;
+    const source = gen?.sources.get(query.source);
     if (!source) return text(400, `${this.whyNoSource(query.source)}\n`);
     let target: ResolvedTarget | undefined;
     if (query.target !== undefined) {
@@ -197,14 +248,14 @@ export class Exporter {
       if (!lookup.ok) return text(lookup.status, `${lookup.message}\n`);
       target = lookup.target;
     }
-    const { result, record } = await this.idleGc.around(() => this.withDeadlines((deadlineOf) => this.runProbe(source, deadlineOf(source), 'probe', target), timeoutHeader));
-    const metrics = renderProbeResults([result]);
-    if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, body: metrics };
-    return text(200, [probeLogText(record), '', 'Metrics that would have been returned:', metrics, 'Source configuration:', maskedYaml(source.config)].join('\n'));
+    const { result, record } = await this.idleGc.around(() => this.withDeadlines(gen, (deadlineOf) => this.runProbe(source, deadlineOf(source), 'probe', target), timeoutHeader, abandoned));
+    const metrics = renderProbeChunks([result], this.renderFailed);
+    if (!query.debug) return { status: 200, contentType: CONTENT_TYPE, metrics };
+    return text(200, [probeLogText(record), '', 'Metrics that would have been returned:', metrics.join(''), 'Source configuration:', maskedYaml(source.config)].join('\n'));
   }
 
   /** `/logs?id=N`: a recent probe's logs from the history, without asking the vendor again. */
-  probeLog(id: number): ProbeAnswer {
+  probeLog(id: number): TextAnswer {
     const record = this.history.get(id);
     if (!record) return { status: 404, contentType: 'text/plain; charset=utf-8', body: `probe ${id} is no longer in the history (the last ${this.history.limit} probes and ${this.history.limit} failures are kept)\n` };
     return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${probeHeading(record)}\n\n${probeLogText(record)}\n` };
@@ -242,16 +293,50 @@ export class Exporter {
 class ScrapeDeadlines {
   private readonly start = performance.now();
   private readonly bySeconds = new Map<number, Deadline>();
+  private cutFor: string | undefined;
 
   after(seconds: number): Deadline {
     let deadline = this.bySeconds.get(seconds);
-    if (!deadline) this.bySeconds.set(seconds, (deadline = new Deadline(this.start + seconds * 1000)));
+    if (!deadline) {
+      this.bySeconds.set(seconds, (deadline = new Deadline(this.start + seconds * 1000)));
+      if (this.cutFor !== undefined) deadline.cut(this.cutFor);
+    }
     return deadline;
   }
 
   dispose(): void {
     for (const d of this.bySeconds.values()) d.dispose();
   }
+
+  /** The scrape was abandoned: every deadline of it is now, and any made later too. */
+  cut(why: string): void {
+    this.cutFor ??= why;
+    for (const d of this.bySeconds.values()) d.cut(why);
+  }
+}
+
+/** Why a scrape's deadline came early: what its cut-off reads say. */
+const CLIENT_GONE = 'the scrape was abandoned: its client went away';
+const SHUT_DOWN = 'the exporter is shutting down';
+
+/**
+ * The result of a source's read; a source that throws, despite its promise not to, is down for the
+ * error and logs it once, as node_exporter's collectors do: it never fails another source or the scrape.
+ */
+async function probeSafely(source: Source, ctx: ProbeContext, target: ResolvedTarget | undefined): Promise<ProbeResult> {
+  const started = performance.now();
+  try {
+    return await source.probe(ctx, target);
+  } catch (err) {
+    ctx.log.error('the source failed', { err: errorMessage(err) });
+    return { ...probeResult(source.name, started, false, [], `the source failed: ${errorMessage(err)}`), sourceUp: false };
+  }
+}
+
+/** A reload replaced `gen`: its sources are closed once the scrapes reading them end (at once if none). */
+function retire(gen: Generation): void {
+  gen.retired = true;
+  if (gen.scrapes === 0) void closeAll(gen.sources);
 }
 
 async function closeAll(sources: Map<string, Source>): Promise<void> {

@@ -1,17 +1,22 @@
 import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { parseDuration } from './config/duration.js';
 import { loadConfig } from './config/load.js';
 import { startDemo, demoBanner, type Demo } from './demo.js';
 import { Exporter } from './exporter.js';
 import { createLogger, errorMessage, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createApp } from './server/app.js';
 import type { PageThresholds } from './server/landing.js';
-import { listen, parseListenAddress } from './server/listen.js';
+import { listen, parseListenAddress, shutdown, SHUTDOWN_WRITE_GRACE_MS } from './server/listen.js';
 import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
 import { Shard } from './shard.js';
 import { SOURCE_TYPES } from './sources/vendors.js';
 import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from './status/thresholds.js';
 import { VERSION } from './version.js';
+
+/** How long a SIGTERM waits for the scrapes in flight (`--web.shutdown-timeout`): Kubernetes gives 30 s in all. */
+const DEFAULT_SHUTDOWN_TIMEOUT = '5s';
 
 const USAGE = `usage: kkt-exporter [flags]
 
@@ -24,6 +29,8 @@ Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(
   --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default 0.5)
   --shard=K/N                    serve shard K of N processes sharing this config (default 1/1)
   --web.external-url=URL         the address Prometheus reaches this exporter at, for /sd targets
+  --web.shutdown-timeout=DUR     on SIGTERM or SIGINT, how long the scrapes in flight may still
+                                 take before they answer with what they have (default ${DEFAULT_SHUTDOWN_TIMEOUT})
   --alerts.thresholds-file=PATH  the alert thresholds the landing page judges registers by
                                  (default: examples/alerts/thresholds.yml of the package)
   --log.level=LEVEL              debug, info, warn or error (default info)
@@ -40,6 +47,7 @@ interface Flags {
   webConfigFile: string | undefined;
   shard: Shard;
   externalUrl: URL | undefined;
+  shutdownTimeoutMs: number;
   thresholdsFile: string | undefined;
   timeoutOffset: number;
   logLevel: LogLevel;
@@ -73,6 +81,7 @@ export function parseFlags(argv: string[]): Flags {
       'timeout-offset': { type: 'string', default: '0.5' },
       shard: { type: 'string', default: '1/1' },
       'web.external-url': { type: 'string' },
+      'web.shutdown-timeout': { type: 'string', default: DEFAULT_SHUTDOWN_TIMEOUT },
       'alerts.thresholds-file': { type: 'string' },
       'log.level': { type: 'string', default: 'info' },
       'log.format': { type: 'string', default: 'logfmt' },
@@ -83,6 +92,8 @@ export function parseFlags(argv: string[]): Flags {
   });
   const timeoutOffset = Number(values['timeout-offset']);
   if (!Number.isFinite(timeoutOffset) || timeoutOffset < 0) throw new Error('--timeout-offset must be a number of seconds >= 0');
+  const shutdownTimeoutMs = parseDuration(values['web.shutdown-timeout'] as string);
+  if (shutdownTimeoutMs === undefined) throw new Error('--web.shutdown-timeout must be a duration such as 5s or 500ms');
   const logLevel = values['log.level'] as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`--log.level must be one of ${LOG_LEVELS.join(', ')}`);
   const logFormat = values['log.format'] as LogFormat;
@@ -94,6 +105,7 @@ export function parseFlags(argv: string[]): Flags {
     webConfigFile: values['web.config.file'],
     shard: Shard.parse(values.shard as string),
     externalUrl: externalUrlOf(values['web.external-url']),
+    shutdownTimeoutMs,
     thresholdsFile: values['alerts.thresholds-file'],
     timeoutOffset,
     logLevel,
@@ -191,14 +203,25 @@ export async function main(argv: string[]): Promise<number> {
 
   process.on('SIGHUP', () => void exporter.reload());
   return new Promise<number>((resolve) => {
+    let draining = false;
     const stop = (signal: string) => {
-      log.info('shutting down', { signal });
-      server.closeAllConnections();
-      server.close();
-      void Promise.all([exporter.close(), demo?.fleet.stop()]).finally(() => resolve(0));
+      if (draining) {
+        log.warn('second signal: exiting now, without waiting for the scrapes in flight', { signal });
+        return resolve(1);
+      }
+      draining = true;
+      log.info('shutting down: no new connections; the scrapes in flight finish first', { signal, timeout: `${flags.shutdownTimeoutMs / 1000}s` });
+      exporter.drain();
+      void shutdown(server, flags.shutdownTimeoutMs, () => {
+        log.warn('the shutdown timeout came: the scrapes still in flight answer with what they have', { timeout: `${flags.shutdownTimeoutMs / 1000}s` });
+        exporter.cutScrapes();
+      })
+        // A vendor request that outlives every scrape (an X-report) is not waited for long.
+        .then(() => Promise.race([Promise.all([exporter.close(), demo?.fleet.stop()]), sleep(SHUTDOWN_WRITE_GRACE_MS, undefined, { ref: false })]))
+        .finally(() => resolve(0));
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 }
 

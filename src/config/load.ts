@@ -260,6 +260,7 @@ async function loadRegistersFile(file: string, schema: RegistersFileSchema, env:
 
 async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
+  const tills = new TillsSeen();
   for (const [i, sourceConfig] of config.sources.entries()) {
     const schema = vendorOf(sourceConfig.type).registersFile;
     if (!schema) continue;
@@ -275,9 +276,37 @@ async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: stri
       }
     }
     source.registers = lists.flatMap((l) => l.registers);
-    problems.push(...duplicateNames(source.name, lists));
+    problems.push(...duplicateNames(source.name, lists), ...tills.duplicates(source, lists));
   }
   return problems;
+}
+
+/**
+ * The devices the registers of every source reach, as their URLs spell them: one till listed
+ * under two names would be two registers sharing one rate gate and one read, its series twice.
+ * Spellings that differ but resolve to one address are not looked up here (a config check does
+ * not depend on DNS); at run time they share one gate and one read all the same.
+ */
+class TillsSeen {
+  private readonly seen = new Map<string, { yaml: YamlFile; path: Path; name: string; source: string }>();
+
+  duplicates(source: SourceConfig, lists: RegisterList[]): ConfigProblem[] {
+    const tillOf = vendorOf(source.type).tillOf;
+    if (!tillOf) return [];
+    const problems: ConfigProblem[] = [];
+    for (const { registers, yaml, path } of lists) {
+      registers.forEach((r, j) => {
+        const till = `${source.type}:${tillOf(r)}`;
+        const here = { yaml, path: [...path, j, 'url'], name: r.name, source: source.name };
+        const first = this.seen.get(till);
+        if (!first) return void this.seen.set(till, here);
+        const firstAt = placeOf(first.yaml.problemAt(first.path, ''));
+        const message = `register "${r.name}" of source "${source.name}" reaches the same till as register "${first.name}" of source "${first.source}" (first at ${firstAt}): one till under two names would share one rate gate and one read; list it once`;
+        problems.push(yaml.problemAt(here.path, message));
+      });
+    }
+    return problems;
+  }
 }
 
 /** A problem at each register named like an earlier one of the source, in the file that has it. */

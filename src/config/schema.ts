@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { EXPORTER_LABELS } from '../readings/catalog.js';
+import { MAX_LABEL_VALUE_CHARS } from '../readings/reading.js';
 import { parseDuration } from './duration.js';
 import { tradingHours } from './trading-hours.js';
 
@@ -95,7 +96,10 @@ export const sourceCommon = {
 /** What every source's config has, whatever its vendor. */
 export type CommonSourceConfig = { type: string } & z.output<z.ZodObject<typeof sourceCommon>>;
 
-export const staticLabels = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+/** A static label's value: at most the exporter's bound on any label value, as a vendor's is. */
+const staticLabelValue = z.string().max(MAX_LABEL_VALUE_CHARS, `a label value may have at most ${MAX_LABEL_VALUE_CHARS} characters`);
+
+export const staticLabels = z.record(z.string(), staticLabelValue).superRefine((labels, ctx) => {
   for (const name of Object.keys(labels)) {
     if (!LABEL_NAME_RE.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `label name "${name}" must match [a-zA-Z_][a-zA-Z0-9_]*` });
     else if (EXPORTER_LABELS.has(name) || name.startsWith('__')) {
@@ -110,6 +114,22 @@ export const staticLabels = z.record(z.string(), z.string()).superRefine((labels
  * is checked against it, so a hostile or broken answer cannot make the exporter plan a huge read.
  */
 export const maxRegisters = z.number().int().min(1).default(100_000);
+
+/**
+ * A refinement for a list of identities (circuits, register ids): an item listed twice would be read
+ * twice and give two series with one label set, which Prometheus drops without a word; so a repeat
+ * is a config error at the repeat.
+ */
+export function noRepeats(what: string) {
+  return (items: readonly unknown[], ctx: z.RefinementCtx): void => {
+    const firstAt = new Map<unknown, number>();
+    items.forEach((item, i) => {
+      const first = firstAt.get(item);
+      if (first === undefined) firstAt.set(item, i);
+      else ctx.addIssue({ code: 'custom', path: [i], message: `${what} ${JSON.stringify(item)} is listed twice (first as item ${first}): remove the repeat` });
+    });
+  };
+}
 
 /** A secret: given inline (usually as `${ENV}`) or as `<key>_file`. */
 export const secret = (key: string) => z.string({ error: `${key} (or ${key}_file) is required` }).min(1, `${key} is empty`);

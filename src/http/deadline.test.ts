@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PROBE_SECONDS, probeTimeoutSeconds } from './deadline.js';
+import { Deadline, MAX_PROBE_SECONDS, probeTimeoutSeconds, SharedDeadline } from './deadline.js';
 
 describe('probeTimeoutSeconds', () => {
   // blackbox_exporter's TestTimeoutIsSetCorrectly, with its built-in 120 s default passed in.
@@ -49,5 +49,47 @@ describe('probeTimeoutSeconds', () => {
   it('clamps a source timeout and a default as large as a year too', () => {
     expect(probeTimeoutSeconds(undefined, 365 * 86_400, 0.5, 365 * 86_400)).toBe(MAX_PROBE_SECONDS);
     expect(probeTimeoutSeconds('400', 365 * 86_400, 0, 10)).toBe(MAX_PROBE_SECONDS);
+  });
+});
+
+describe('a cut deadline', () => {
+  it('comes at once, with the reason it was cut for', async () => {
+    const d = Deadline.in(60_000);
+    d.cut('the scrape was abandoned');
+    await d.reached;
+    expect(d.signal.reason).toEqual(new Error('the scrape was abandoned'));
+    expect(d.over).toBe(true);
+  });
+});
+
+describe('SharedDeadline', () => {
+  it('goes on for the latest scrape still waiting when the one it followed is cut, and stops when none is', () => {
+    const first = Deadline.in(60_000);
+    const shorter = Deadline.in(30_000);
+    const latest = Deadline.in(90_000);
+    const shared = new SharedDeadline(first, 'first');
+    shared.extendTo(shorter, 'shorter');
+    shared.extendTo(latest, 'latest');
+    expect(shared.value).toBe('latest');
+    latest.cut('client gone');
+    expect(shared.signal.aborted).toBe(false);
+    expect(shared.value).toBe('first');
+    first.cut('client gone');
+    expect(shared.value).toBe('shorter');
+    expect(shared.signal.aborted).toBe(false);
+    shorter.cut('client gone');
+    expect(shared.signal.aborted).toBe(true);
+    for (const d of [first, shorter, latest]) d.dispose();
+  });
+
+  it('ignores a scrape that joins already cut', () => {
+    const first = Deadline.in(60_000);
+    const gone = Deadline.in(90_000);
+    gone.cut('client gone');
+    const shared = new SharedDeadline(first, 1);
+    shared.extendTo(gone, 2);
+    expect(shared.deadline).toBe(first);
+    expect([shared.value, shared.signal.aborted]).toEqual([1, false]);
+    first.dispose();
   });
 });

@@ -43,6 +43,7 @@ export class Deadline {
   private readonly controller = new AbortController();
   private readonly watchers = new Set<DeadlineWatcher>();
   private readonly timer: NodeJS.Timeout;
+  private why: string | undefined;
   private resolveReached!: () => void;
   /** Resolves when the deadline comes (never, once disposed before it). */
   readonly reached = new Promise<void>((resolve) => (this.resolveReached = resolve));
@@ -80,45 +81,90 @@ export class Deadline {
     clearTimeout(this.timer);
   }
 
-  private fire(): void {
-    this.controller.abort(new Error(REACHED));
+  /** Why the deadline was cut short, if it was. */
+  get cutFor(): string | undefined {
+    return this.why;
+  }
+
+  /** The scrape was abandoned (its client went away, or the exporter shuts down): the deadline is now. */
+  cut(why: string): void {
+    clearTimeout(this.timer);
+    if (this.signal.aborted) return;
+    this.why = why;
+    this.fire(why);
+  }
+
+  /** Passed, or cut: nobody waits under it any more. */
+  get over(): boolean {
+    return this.signal.aborted || this.at <= performance.now();
+  }
+
+  private fire(why = REACHED): void {
+    this.controller.abort(new Error(why));
     for (const w of this.watchers) w.onDeadline();
     this.watchers.clear();
     this.resolveReached();
   }
 }
 
+/** A scrape waiting for shared work: its deadline, and what the work needs of it (e.g. its way to the network). */
+interface Waiter<T> {
+  readonly deadline: Deadline;
+  readonly value: T;
+}
+
 /**
  * Work shared by several scrapes (one read of a till, one read of a fleet), which goes on until the
  * latest of their deadlines and stops there: a later scrape with more time is never cut short by an
- * earlier one's. Its requests go out under `signal`.
+ * earlier one's. A scrape whose deadline is cut (its client went away) stops waiting, and the work
+ * goes on for the latest of the others; once none waits, it stops. Its requests go out under `signal`.
  */
-export class SharedDeadline implements DeadlineWatcher {
+export class SharedDeadline<T = undefined> implements DeadlineWatcher {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
+  private current: Waiter<T>;
+  /** Every scrape waiting, once a second one joined (most work is never shared). */
+  private joined: Waiter<T>[] | undefined;
 
-  constructor(private current: Deadline) {
-    current.watch(this);
-  }
-
-  get deadline(): Deadline {
-    return this.current;
-  }
-
-  /** Another scrape joined: go on until its deadline if that is later. */
-  extendTo(deadline: Deadline): void {
-    if (deadline.at <= this.current.at) return;
-    this.current.unwatch(this);
-    this.current = deadline;
+  constructor(deadline: Deadline, value?: T) {
+    this.current = { deadline, value: value as T };
     deadline.watch(this);
   }
 
+  get deadline(): Deadline {
+    return this.current.deadline;
+  }
+
+  /** What the scrape the work goes on for brought: one whose scrape is still waiting. */
+  get value(): T {
+    return this.current.value;
+  }
+
+  /** Another scrape joined: go on until its deadline if that is later. */
+  extendTo(deadline: Deadline, value?: T): void {
+    if (deadline.signal.aborted) return;
+    const waiter = { deadline, value: value as T };
+    (this.joined ??= [this.current]).push(waiter);
+    if (deadline.at > this.current.deadline.at) this.follow(waiter);
+  }
+
+  /** The deadline followed came, or was cut: go on for the latest scrape still waiting, if any. */
   onDeadline(): void {
-    this.controller.abort(new Error(REACHED));
+    this.joined = this.joined?.filter((w) => !w.deadline.over);
+    const next = this.joined?.reduce<Waiter<T> | undefined>((latest, w) => (latest && latest.deadline.at >= w.deadline.at ? latest : w), undefined);
+    if (next) this.follow(next);
+    else this.controller.abort(new Error(REACHED));
   }
 
   /** The work is over: no deadline needs to stop it any more. */
   end(): void {
-    this.current.unwatch(this);
+    this.current.deadline.unwatch(this);
+    this.joined = undefined;
+  }
+
+  private follow(waiter: Waiter<T>): void {
+    this.current.deadline.unwatch(this);
+    this.current = waiter;
+    waiter.deadline.watch(this);
   }
 }

@@ -33,14 +33,24 @@ export class RateGate {
   private holder: GateUser | undefined;
   private readonly waiting: GateUser[] = [];
   private lastEnd = -Infinity;
+  /** Until when the last request's spacing holds: its end plus the longest interval of its callers. */
+  private quietAt = -Infinity;
 
   get queued(): number {
     return this.waiting.length + (this.holder ? 1 : 0);
   }
 
-  /** True when a request could start now without waiting. */
-  idleFor(intervalMs: number): boolean {
-    return this.queued === 0 && performance.now() >= this.lastEnd + intervalMs;
+  /**
+   * A request is in flight or queued, or one ended less than its interval ago: dropping the gate
+   * now would let the next request come too soon.
+   */
+  get guarding(): boolean {
+    return this.queued > 0 || performance.now() < this.quietAt;
+  }
+
+  /** True when the gate guards nothing and has not for `ms`. */
+  idleFor(ms: number): boolean {
+    return this.queued === 0 && performance.now() >= Math.max(this.quietAt, this.lastEnd + ms);
   }
 
   acquire(user: GateUser): void {
@@ -51,6 +61,7 @@ export class RateGate {
   /** The holder's request has ended (or was not sent): the next slot counts from now. */
   release(): void {
     this.lastEnd = performance.now();
+    if (this.holder) this.quietAt = Math.max(this.quietAt, this.lastEnd + this.holder.intervalMs);
     this.holder = undefined;
     this.grantNext();
   }
@@ -83,8 +94,10 @@ function fireAtSlot(user: GateUser, slot: number): void {
 }
 
 /**
- * One gate per register for the whole process, shared by every source, scrape, probe and config
- * generation that reaches the same register. Gates idle long enough to hold no promise are dropped.
+ * One gate per till for the whole process, shared by every source, scrape, probe and config
+ * generation that reaches it: keyed by where the requests go (scheme, address, port), never by
+ * how a register's URL is spelt. Gates idle for `idleMs` are dropped as new ones come; a gate that
+ * still guards its till (`guarding`) is never dropped.
  */
 export class GateRegistry {
   private readonly gates = new Map<string, RateGate>();
@@ -104,6 +117,19 @@ export class GateRegistry {
       this.gates.set(key, gate);
     }
     return gate;
+  }
+
+  /** The gate of `key` if there is one; `get` makes one. */
+  peek(key: string): RateGate | undefined {
+    return this.gates.get(key);
+  }
+
+  /** Drops the gate of `key` unless it still guards its till; true when it is gone. */
+  dropQuiet(key: string): boolean {
+    const gate = this.gates.get(key);
+    if (gate?.guarding) return false;
+    this.gates.delete(key);
+    return true;
   }
 
   private sweep(): void {

@@ -69,6 +69,25 @@ describe('UndiciTransport', () => {
     const redirect = await transport().send({ method: 'GET', url: `${base}/redirect`, signal: AbortSignal.timeout(2000), maxBytes: 1024 });
     expect(redirect.status).toBe(302);
   });
+
+  it('keeps no connection for a request sent with keepAlive false (an ad-hoc /probe target)', async () => {
+    let connections = 0;
+    const count = () => connections++;
+    server.on('connection', count);
+    try {
+      // One connection per origin, as a UKM source keeps.
+      const t = new UndiciTransport({ connectionsPerOrigin: 1 });
+      const get = (keepAlive?: boolean) => t.send({ method: 'GET', url: `${base}/k`, signal: AbortSignal.timeout(2000), maxBytes: 1024, ...(keepAlive === undefined ? {} : { keepAlive }) });
+      await get();
+      await get();
+      expect(connections).toBe(1);
+      const t2 = new UndiciTransport({ connectionsPerOrigin: 1 });
+      for (let i = 0; i < 3; i++) await t2.send({ method: 'GET', url: `${base}/k`, signal: AbortSignal.timeout(2000), maxBytes: 1024, keepAlive: false });
+      expect(connections).toBe(4);
+    } finally {
+      server.off('connection', count);
+    }
+  });
 });
 
 describe('splitUrl', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { LookupFunction } from 'node:net';
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { TlsConfig } from '../config/schema.js';
 
@@ -15,6 +16,11 @@ export interface HttpRequest {
    * granular). Deadlines that must be exact go through `signal`.
    */
   timeoutMs?: number;
+  /**
+   * false: the connection is closed after the answer (a `/probe` target not in the config), so
+   * no connection pool is kept for it and any number of such targets holds none.
+   */
+  keepAlive?: boolean;
 }
 
 export interface HttpResponse {
@@ -25,6 +31,7 @@ export interface HttpResponse {
 /** The seam between the sources and the network: tests can route it to msw handlers. */
 export interface Transport {
   send(req: HttpRequest): Promise<HttpResponse>;
+  /** Refuses new requests; those in flight finish. */
   close(): Promise<void>;
 }
 
@@ -43,6 +50,8 @@ export interface TransportOptions {
   connectionsPerOrigin: number;
   tls?: TlsConfig;
   proxyUrl?: string;
+  /** How host names are resolved when connecting (net.connect's `lookup`): the UKM source's is the cache its rate gates are keyed by. */
+  lookup?: LookupFunction;
 }
 
 function tlsConnectOptions(tls: TlsConfig | undefined): Record<string, unknown> {
@@ -146,7 +155,9 @@ export function splitUrl(url: string): { origin: string; path: string } {
 /**
  * undici's `dispatch()` through one bounded Agent per source; redirects are never followed. The body
  * is collected straight from the handler, without a stream per response: at thousands of requests a
- * second the streams were most of the exporter's garbage.
+ * second the streams were most of the exporter's garbage. The Agent keeps a pool per origin only
+ * while it has a connection (undici drops it on disconnect), so requests sent with `keepAlive:
+ * false` leave no pool behind.
  */
 export class UndiciTransport implements Transport {
   private readonly dispatcher: Dispatcher;
@@ -156,21 +167,26 @@ export class UndiciTransport implements Transport {
     const common = { connections: opts.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 };
     this.dispatcher = opts.proxyUrl
       ? new ProxyAgent({ uri: opts.proxyUrl, requestTls: connect, ...common })
-      : new Agent({ connect, ...common });
+      : new Agent({ connect: opts.lookup ? { ...connect, lookup: opts.lookup } : connect, ...common });
   }
 
   send(req: HttpRequest): Promise<HttpResponse> {
     if (req.signal.aborted) return Promise.reject(classifyError(req.signal.reason, req.signal));
     const { origin, path } = splitUrl(req.url);
     return new Promise<HttpResponse>((resolve, reject) => {
+      // `reset` undefined rather than false: false would also keep connections undici closes on purpose.
       this.dispatcher.dispatch(
-        { origin, path, method: req.method, headers: req.headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs },
+        { origin, path, method: req.method, headers: req.headers, body: req.body, headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs, reset: req.keepAlive === false ? true : undefined },
         new CollectingHandler(req.signal, req.maxBytes, resolve, reject),
       );
     });
   }
 
+  /**
+   * No new requests; those in flight finish (each ends by its own signal or timeout): a reload
+   * closes the sources it replaced while a shared read or an X-report of theirs may still be out.
+   */
   async close(): Promise<void> {
-    await this.dispatcher.destroy();
+    await this.dispatcher.close();
   }
 }

@@ -55,7 +55,7 @@ function formatRegister(source: string, r: RegisterReading): Block {
 
 /**
  * V8 keeps a string built with `+` as a tree of its pieces, several times the text, until something
- * reads it. Reading one character flattens it in place, so the answer's final join is a plain copy
+ * reads it. Reading one character flattens it in place, so each family's join is a plain copy
  * (figures in docs/benchmark.md).
  */
 function flatten(block: Block): void {
@@ -72,25 +72,89 @@ function probeBlock(result: ProbeResult): Block {
   return block;
 }
 
-/** Writes the lines of `families` from `blocks`, grouped by family, each under its HELP and TYPE. */
-function renderFamilies(blocks: readonly Block[], families: readonly number[]): string {
-  const text: string[] = [];
-  for (const i of families) {
-    const [name, def] = FAMILIES[i] as [string, MetricDef];
-    const header = text.length;
-    for (const block of blocks) if (block[i] !== undefined) text.push(block[i] as string);
-    if (text.length > header) text.splice(header, 0, `# HELP ${name} ${escapeHelp(def.help)}`, `# TYPE ${name} ${def.type}`);
-  }
-  return text.length > 0 ? `${text.join('\n')}\n` : '';
-}
+/** Each family's HELP and TYPE lines, written once before its first series. */
+const HEADERS = FAMILIES.map(([name, def]) => `# HELP ${name} ${escapeHelp(def.help)}\n# TYPE ${name} ${def.type}\n`);
 
 /** The families `probeBlock` writes, read off one it made; every other family comes from register blocks. */
 const SOME_PROBE_BLOCK = probeBlock({ source: '', success: true, durationSeconds: 0, registers: [], clockOffsetSeconds: 0 });
 const PROBE_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => SOME_PROBE_BLOCK[i] !== undefined);
 const REGISTER_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => !PROBE_FAMILIES.includes(i));
 
-/** The exposition text of one scrape: register metrics, then the probes' own, grouped by family, in results order. Ends with a newline. */
-export function renderProbeResults(results: readonly ProbeResult[]): string {
-  const registers = results.flatMap((result) => result.registers.map((r) => formatRegister(result.source, r)));
-  return renderFamilies(registers, REGISTER_FAMILIES) + renderFamilies(results.map(probeBlock), PROBE_FAMILIES);
+/**
+ * An exposition text as chunks to be written one after another, never joined: a scrape's answer
+ * may pass V8's longest string (about 512 MiB) while no chunk does.
+ */
+export type Exposition = string[];
+
+/** One source's text of each family, by family index: its lines, each ending in a newline. */
+type FamilyTexts = (string | undefined)[];
+
+/** Lines of one family from `blocks` as one string; undefined when there are none. */
+function familyText(blocks: readonly Block[], i: number): string | undefined {
+  const lines: string[] = [];
+  for (const block of blocks) if (block[i] !== undefined) lines.push(block[i] as string);
+  if (lines.length === 0) return undefined;
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** A source's register lines. Throws when they cannot be made (a RangeError past V8's longest string). */
+function registerTexts(result: ProbeResult): FamilyTexts {
+  const blocks = result.registers.map((r) => formatRegister(result.source, r));
+  const texts: FamilyTexts = [];
+  for (const i of REGISTER_FAMILIES) texts[i] = familyText(blocks, i);
+  return texts;
+}
+
+/** A source's probe meta lines. */
+function probeTexts(result: ProbeResult): FamilyTexts {
+  return probeBlock(result).map((line) => `${line}\n`);
+}
+
+/** Pushes the sources' `texts` onto `out` family by family, each family under its HELP and TYPE. */
+function writeFamilies(out: Exposition, texts: readonly FamilyTexts[], families: readonly number[]): void {
+  for (const i of families) {
+    let started = false;
+    for (const source of texts) {
+      const text = source[i];
+      if (text === undefined) continue;
+      if (!started) out.push(HEADERS[i] as string);
+      started = true;
+      out.push(text);
+    }
+  }
+}
+
+/** Told of a source whose readings could not be written: it is answered as failed, without them. */
+export type RenderFailure = (source: string, error: unknown) => void;
+
+/**
+ * The exposition text of one scrape as chunks: register metrics, then the probes' own, grouped by
+ * family, in results order; a chunk per family and source, so no size of one source's answer can
+ * fail another's. A source whose lines cannot be made is told to `onFailure` and answered with
+ * kkt_probe_success 0 and none of its registers. Joined, it ends with a newline.
+ */
+export function renderProbeChunks(results: readonly ProbeResult[], onFailure: RenderFailure = () => {}): Exposition {
+  const registers: FamilyTexts[] = [];
+  const probes: FamilyTexts[] = [];
+  for (const result of results) {
+    let probe = result;
+    try {
+      registers.push(registerTexts(result));
+    } catch (error) {
+      onFailure(result.source, error);
+      registers.push([]);
+      probe = { ...result, success: false };
+    }
+    probes.push(probeTexts(probe));
+  }
+  const out: Exposition = [];
+  writeFamilies(out, registers, REGISTER_FAMILIES);
+  writeFamilies(out, probes, PROBE_FAMILIES);
+  return out;
+}
+
+/** renderProbeChunks joined: one string, for a small answer (`/probe?debug=true`, tests). */
+export function renderProbeResults(results: readonly ProbeResult[], onFailure?: RenderFailure): string {
+  return renderProbeChunks(results, onFailure).join('');
 }

@@ -32,6 +32,8 @@ export interface RegisterReading {
   error?: string;
   /** What a person should know that is not a failure (e.g. why cached totals are old), for the landing page. */
   notes?: string[];
+  /** The `info` labels whose vendor values were longer than MAX_LABEL_VALUE_CHARS and were cut. */
+  truncated?: string[];
 }
 
 export interface ProbeResult {
@@ -52,7 +54,35 @@ export interface ProbeResult {
   warnings?: string[];
 }
 
-/** A register read from a vendor record: `values` left undefined are absent, never zero. */
+/**
+ * The longest register id (`kkt`) a reading may carry, in UTF-16 code units: a vendor's serial of
+ * kilobytes is refused, never written into every series of its register (issue 24).
+ */
+export const MAX_KKT_CHARS = 128;
+/** The longest other label value (`kkt_info` identity, names, addresses) before it is truncated. */
+export const MAX_LABEL_VALUE_CHARS = 256;
+/** Ends a truncated label value, within MAX_LABEL_VALUE_CHARS, so a reader sees it was cut. */
+export const TRUNCATED_MARKER = '…[truncated]';
+
+/** Why `kkt` cannot be a register's id, or undefined when it can. */
+export function kktProblem(kkt: string, field: string): string | undefined {
+  if (kkt.length <= MAX_KKT_CHARS) return undefined;
+  return `${field} is ${kkt.length} characters long, more than the ${MAX_KKT_CHARS} a register id may have (it begins "${kkt.slice(0, 32)}")`;
+}
+
+/** `value` cut to MAX_LABEL_VALUE_CHARS with TRUNCATED_MARKER at its end, never splitting a surrogate pair. */
+export function boundedValue(value: string): string {
+  if (value.length <= MAX_LABEL_VALUE_CHARS) return value;
+  let end = MAX_LABEL_VALUE_CHARS - TRUNCATED_MARKER.length;
+  const last = value.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return value.slice(0, end) + TRUNCATED_MARKER;
+}
+
+/**
+ * A register read from a vendor record: `values` left undefined are absent, never zero. Identity
+ * values longer than MAX_LABEL_VALUE_CHARS are truncated and named in `truncated`.
+ */
 export function readingOf(
   kkt: string,
   endpoint: string,
@@ -64,8 +94,15 @@ export function readingOf(
     if (value !== undefined && Number.isFinite(value)) samples.push({ metric: metric as RegisterMetric, value });
   }
   const identity: Record<string, string> = {};
-  for (const [k, v] of Object.entries(info)) if (v !== undefined && v !== '') identity[k] = v;
-  return { kkt, labels: {}, up: true, info: identity, samples, endpoints: [{ endpoint, success: true }] };
+  let truncated: string[] | undefined;
+  for (const [k, v] of Object.entries(info)) {
+    if (v === undefined || v === '') continue;
+    identity[k] = boundedValue(v);
+    if (v.length > MAX_LABEL_VALUE_CHARS) (truncated ??= []).push(k);
+  }
+  const reading: RegisterReading = { kkt, labels: {}, up: true, info: identity, samples, endpoints: [{ endpoint, success: true }] };
+  if (truncated) reading.truncated = truncated;
+  return reading;
 }
 
 /** A register the source knows but could not read in this scrape. */

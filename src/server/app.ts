@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { CONTENT_TYPE, type Exporter, type ExporterAddress } from '../exporter.js';
 import { SCRAPE_TIMEOUT_HEADER } from '../http/deadline.js';
 import { errorMessage } from '../log.js';
-import { encodeAnswer } from './compress.js';
+import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
 import { landingPage, type PageThresholds } from './landing.js';
 
 const PROBE_PARAMS = new Set(['source', 'target', 'debug']);
@@ -19,12 +19,52 @@ function param(req: Request, name: string): string | undefined | null {
  * request's Accept-Encoding asks for it (Prometheus always does; see compress.ts). The answer varies
  * with Accept-Encoding whichever way it goes. If compression fails, the plain text goes out.
  */
-async function sendScrape(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: string): Promise<void> {
+async function sendScrape(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: ScrapeBody): Promise<void> {
   const answer = await encodeAnswer(body, req.get('Accept-Encoding'));
   if (answer.error !== undefined) exporter.log.warn('gzip failed; answering uncompressed', { path: req.path, err: errorMessage(answer.error) });
   res.vary('Accept-Encoding');
   if (answer.gzip) res.set('Content-Encoding', 'gzip');
-  res.status(status).type(contentType).send(answer.body);
+  res.status(status).type(contentType);
+  if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) res.send(answer.body);
+  else await sendChunks(res, answer.body);
+}
+
+/**
+ * Writes a plain answer's chunks one after another (chunked transfer coding), never as one string;
+ * a small one (under SYNC_GZIP_BELOW characters, what compress.ts calls small) goes out whole, with
+ * its Content-Length. Waits when the socket is full, until the client has read or gone.
+ */
+async function sendChunks(res: Response, chunks: readonly string[]): Promise<void> {
+  if (chunks.reduce((n, c) => n + c.length, 0) < SYNC_GZIP_BELOW) {
+    res.send(chunks.join(''));
+    return;
+  }
+  for (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await drainedOrClosed(res);
+  }
+  res.end();
+}
+
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Aborts when the client closes the connection before its answer is out: the scrape then stops costing. */
+function abandonedSignal(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 function probeHandler(exporter: Exporter) {
@@ -41,10 +81,12 @@ function probeHandler(exporter: Exporter) {
       res.status(400).type('text/plain').send('each parameter may be given once\n');
       return;
     }
-    const answer = await exporter.probe({ source, target, debug: debug === 'true' }, req.get(SCRAPE_TIMEOUT_HEADER));
+    const abandoned = abandonedSignal(res);
+    const answer = await exporter.probe({ source, target, debug: debug === 'true' }, req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
+    if (abandoned.aborted) return;
     // Only the metrics are compressed: the debug page and the error texts are for a person (curl
     // without --compressed), small or rare, and stay plain.
-    if (answer.contentType === CONTENT_TYPE) await sendScrape(exporter, req, res, answer.status, answer.contentType, answer.body);
+    if ('metrics' in answer) await sendScrape(exporter, req, res, answer.status, answer.contentType, answer.metrics);
     else res.status(answer.status).type(answer.contentType).send(answer.body);
   };
 }
@@ -74,8 +116,9 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
   app.set('query parser', 'simple');
 
   app.get('/metrics', async (req, res) => {
-    const body = await exporter.collectAll(req.get(SCRAPE_TIMEOUT_HEADER));
-    await sendScrape(exporter, req, res, 200, CONTENT_TYPE, body);
+    const abandoned = abandonedSignal(res);
+    const body = await exporter.collectAll(req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
+    if (!abandoned.aborted) await sendScrape(exporter, req, res, 200, CONTENT_TYPE, body);
   });
   app.get('/probe', probeHandler(exporter));
   app.get('/sd', (req, res) => {
@@ -98,7 +141,7 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
   });
   app.get('/-/ready', (_req, res) => {
     if (exporter.ready) res.type('text/plain').send('Ready\n');
-    else res.status(503).type('text/plain').send('Not ready: no config loaded\n');
+    else res.status(503).type('text/plain').send(`Not ready: ${exporter.draining ? 'shutting down' : 'no config loaded'}\n`);
   });
   app.post('/-/reload', async (_req, res) => {
     const result = await exporter.reload();

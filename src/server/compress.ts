@@ -1,4 +1,6 @@
-import { gzip, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 
 /**
  * gzip level of the scrape answers: 1, for speed, as Go's promhttp favours. Level 6 saves a quarter
@@ -11,7 +13,7 @@ export const GZIP_LEVEL = 1;
  */
 export const MIN_GZIP_BYTES = 2048;
 /**
- * Answers smaller than this are compressed synchronously: zlib's asynchronous gzip has a fixed cost
+ * Answers shorter than this (in characters) are compressed synchronously: zlib's asynchronous gzip has a fixed cost
  * per call (a stream and a hop to the thread pool) larger than gzipSync's on such an answer, and a
  * large share of a single-till `/probe`'s whole cost (docs/benchmark.md). Larger answers, a large
  * fleet's `/metrics` above all, go to the thread pool, off the event loop.
@@ -63,29 +65,49 @@ export function wantsGzip(acceptEncoding: string | undefined, bytes: number): bo
   return gzipQ >= (identityQ ?? 0) && bytes >= MIN_GZIP_BYTES;
 }
 
-type GzipFn = (body: Buffer, level: number) => Promise<Buffer>;
+/** A scrape answer: one string, or chunks written one after another (never joined: see Exposition). */
+export type ScrapeBody = string | readonly string[];
 
-/** zlib's asynchronous gzip: the work runs on libuv's thread pool, off the event loop. */
-export const gzipAsync: GzipFn = (body, level) =>
-  new Promise((resolve, reject) => gzip(body, { level }, (err, out) => (err ? reject(err) : resolve(out))));
+type GzipFn = (chunks: readonly string[], level: number) => Promise<Buffer>;
+
+/** The answer's length in UTF-16 code units: a lower bound of its UTF-8 bytes, counted without reading it. */
+function lengthOf(chunks: readonly string[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
+}
+
+/**
+ * zlib's asynchronous gzip of the chunks in turn, as one gzip stream: the work runs on libuv's
+ * thread pool, off the event loop, and each chunk becomes bytes only when zlib takes it.
+ */
+export const gzipAsync: GzipFn = async (chunks, level) => {
+  const out: Buffer[] = [];
+  await pipeline(Readable.from(chunks), createGzip({ level }), async (compressed: AsyncIterable<Buffer>) => {
+    for await (const b of compressed) out.push(b);
+  });
+  return Buffer.concat(out);
+};
 
 /** gzipSync for a small answer, the thread pool for a large one (see SYNC_GZIP_BELOW). */
-export const gzipAnswer: GzipFn = async (body, level) => (body.length < SYNC_GZIP_BELOW ? gzipSync(body, { level }) : gzipAsync(body, level));
+export const gzipAnswer: GzipFn = async (chunks, level) => (lengthOf(chunks) < SYNC_GZIP_BELOW ? gzipSync(chunks.join(''), { level }) : gzipAsync(chunks, level));
 
-export type EncodedAnswer = { body: string | Buffer; gzip: boolean; error?: unknown };
+export type EncodedAnswer = { body: ScrapeBody | Buffer; gzip: boolean; error?: unknown };
 
 /**
  * The answer to send for `body`: gzip-compressed when the request's Accept-Encoding asks for it
  * (see wantsGzip), else the text itself. A failed compression gives the plain text and the error,
  * never a lost scrape.
  */
-export async function encodeAnswer(body: string, acceptEncoding: string | undefined, compress: GzipFn = gzipAnswer): Promise<EncodedAnswer> {
+export async function encodeAnswer(body: ScrapeBody, acceptEncoding: string | undefined, compress: GzipFn = gzipAnswer): Promise<EncodedAnswer> {
   if (acceptEncoding === undefined) return { body, gzip: false };
-  // Bytes >= UTF-16 units, so a long string needs no byte count.
-  const bytes = body.length >= MIN_GZIP_BYTES ? body.length : Buffer.byteLength(body);
+  const chunks = typeof body === 'string' ? [body] : body;
+  // Bytes >= UTF-16 units, so a long answer needs no byte count.
+  const length = lengthOf(chunks);
+  const bytes = length >= MIN_GZIP_BYTES ? length : Buffer.byteLength(chunks.join(''));
   if (!wantsGzip(acceptEncoding, bytes)) return { body, gzip: false };
   try {
-    return { body: await compress(Buffer.from(body, 'utf8'), GZIP_LEVEL), gzip: true };
+    return { body: await compress(chunks, GZIP_LEVEL), gzip: true };
   } catch (error) {
     return { body, gzip: false, error };
   }

@@ -30,3 +30,27 @@ export async function listen(handler: RequestListener, address: ListenAddress, t
   const host = a.family === 'IPv6' ? `[${a.address === '::' ? '::1' : a.address}]` : a.address === '0.0.0.0' ? 'localhost' : a.address;
   return { server, url: `${tls ? 'https' : 'http'}://${host}:${a.port}` };
 }
+
+/** After the drain's time is up, the scrapes told to answer with what they have get this long to be written. */
+export const SHUTDOWN_WRITE_GRACE_MS = 1000;
+/** How often connections that have answered their last request are closed while draining. */
+const IDLE_CLOSE_EVERY_MS = 100;
+
+/**
+ * Go's http.Server.Shutdown: stops accepting connections and closes each one as soon as it has no
+ * request in flight. After `timeoutMs`, `hurry` tells the requests still running to answer now;
+ * SHUTDOWN_WRITE_GRACE_MS later every connection left is closed. Resolves when none is open.
+ */
+export function shutdown(server: Server, timeoutMs: number, hurry: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), IDLE_CLOSE_EVERY_MS);
+    const late = setTimeout(hurry, timeoutMs);
+    const kill = setTimeout(() => server.closeAllConnections(), timeoutMs + SHUTDOWN_WRITE_GRACE_MS);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(late);
+      clearTimeout(kill);
+      resolve();
+    });
+  });
+}

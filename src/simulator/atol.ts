@@ -20,9 +20,10 @@ export interface AtolSimulatorOptions {
  * billion; `negative_total` states -1; `inflated_total` states 50 more than it has; `capped_limit`
  * serves at most 10 per page whatever is asked (and says `limit: 10`); `self_next` answers every
  * offset with the first page, whose `next` points to itself; `endless` answers every offset with
- * fresh registers and a `next`. The last two state no total.
+ * fresh registers and a `next`. The last two state no total. `lying_limit` (issue 24) serves the
+ * registers asked for but states `limit: 1`.
  */
-export const ATOL_PAGING_FAULTS = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless'] as const;
+export const ATOL_PAGING_FAULTS = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless', 'lying_limit'] as const;
 export type AtolPagingFault = (typeof ATOL_PAGING_FAULTS)[number];
 
 /** ATOL's documented default page size, the size `capped_limit` serves. */
@@ -61,6 +62,20 @@ export function generatedAtolRecord(i: number, now = Math.floor(Date.now() / 100
     shiftReceipt: i % 400,
     networkErrorCode: 0,
   };
+}
+
+/** The register fields `oversizedAtolFleet` can blow up (issue 24): the id and identity labels. */
+export const ATOL_OVERSIZED_FIELDS = ['serialNumber', 'deviceNumber', 'fiscalStoragePaymentAddress', 'groupCode'] as const;
+export type AtolOversizedField = (typeof ATOL_OVERSIZED_FIELDS)[number];
+
+/**
+ * `n` generated registers whose `field` is `length` characters long (each still distinct: its
+ * generated value, then padding), as a vendor bug or a hostile account could send them. Keep a
+ * page under the client's 4 MiB cap with the exporter's `page_size`: a serial is sent three times
+ * per record (the data and two links).
+ */
+export function oversizedAtolFleet(n: number, field: AtolOversizedField, length: number): AtolRecord[] {
+  return generatedAtolFleet(n).map((r) => ({ ...r, [field]: String(r[field] ?? '').padEnd(length, 'X') }));
 }
 
 /** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md), one register each. */
@@ -237,6 +252,8 @@ export class AtolSimulator {
         return { records: this.registers.slice(0, limit), offset: 0, limit, next: 0 };
       case 'endless':
         return { records: Array.from({ length: limit }, (_, i) => generatedAtolRecord(offset + i)), offset, limit, next: offset + limit };
+      case 'lying_limit':
+        return { ...honest(offset, limit), limit: 1 };
     }
   }
 

@@ -25,13 +25,21 @@ export interface BkRecord {
 /** The credentials the simulated service accepts; any other request gets 401 "session expired". */
 export type BkAuth = { cookie: string } | { bearer: string } | { basic: { username: string; password: string } } | { header: { name: string; value: string } };
 
+/** A fiscal circuit as `GET /fcircuit/:inn` answers it. */
+export interface BkCircuitSpec {
+  id: number;
+  inn: string;
+  title: string;
+  frs: Array<{ eip: string; type: string; is_active: 0 | 1 }>;
+}
+
 export interface BkSimulatorOptions {
   registers: BkRecord[];
   auth?: BkAuth;
   /** Path prefix, as the hosted service's `/v1`. */
   prefix?: string;
   timezone?: string;
-  circuits?: Array<{ id: number; inn: string; title: string; frs: Array<{ eip: string; type: string; is_active: 0 | 1 }> }>;
+  circuits?: BkCircuitSpec[];
   /** Where a circuit is served, `{inn}` standing for its INN (the exporter's `circuit_path`). */
   circuitPath?: string;
 }
@@ -72,6 +80,11 @@ export function generatedBkFleet(n: number, now = Math.floor(Date.now() / 1000))
   }));
 }
 
+/** One fiscal circuit holding every register of `fleet`, all active. */
+export function generatedBkCircuit(fleet: BkRecord[], inn = '770900467024'): BkCircuitSpec {
+  return { id: 1, inn, title: 'Generated chain', frs: fleet.map((r) => ({ eip: r.eip, type: 'pkfa12', is_active: 1 as const })) };
+}
+
 /** The demo's registers: one post-fiscal, one with a hot MCU, one with unsent documents, one FN to replace urgently. */
 export function demoBkFleet(now = Math.floor(Date.now() / 1000)): BkRecord[] {
   const fleet = generatedBkFleet(5, now);
@@ -94,6 +107,10 @@ export class BusinessKassaSimulator {
   clockOffsetHours = 0;
   /** When set, the circuit call answers this HTTP status. */
   circuitFault: number | undefined;
+  /** `GET /frs` calls answered: whole-fleet reads. */
+  fleetCalls = 0;
+  /** Every circuit lists each of its registers twice, the repeat with `is_active` flipped (issue 24). */
+  circuitRepeats = false;
   private readonly circuitRe: RegExp;
 
   constructor(private readonly opts: BkSimulatorOptions) {
@@ -139,6 +156,12 @@ export class BusinessKassaSimulator {
     };
   }
 
+  /** A circuit as served: with `circuitRepeats`, each register again after the others, active and not the other way round. */
+  private servedCircuit(c: BkCircuitSpec): BkCircuitSpec {
+    if (!this.circuitRepeats) return c;
+    return { ...c, frs: [...c.frs, ...c.frs.map((fr) => ({ ...fr, is_active: fr.is_active ? (0 as const) : (1 as const) }))] };
+  }
+
   private authorised(req: IncomingMessage): boolean {
     const a = this.auth;
     if ('cookie' in a) return (req.headers.cookie ?? '').split(/;\s*/).includes(a.cookie);
@@ -154,7 +177,10 @@ export class BusinessKassaSimulator {
     if (!this.authorised(req)) return sendJson(res, 401, { error: 'session expired' });
     const path = url.pathname.slice(this.prefix.length);
     if (req.method !== 'GET') return sendJson(res, 200, { ok: true }); // management calls: accepted, and counted
-    if (path === '/frs') return sendJson(res, 200, this.registers.map((r) => this.served(r)));
+    if (path === '/frs') {
+      this.fleetCalls++;
+      return sendJson(res, 200, this.registers.map((r) => this.served(r)));
+    }
     const fr = /^\/frs\/([^/]+)$/.exec(path);
     if (fr) {
       const r = this.registers.find((x) => x.eip === decodeURIComponent(fr[1] ?? ''));
@@ -164,7 +190,7 @@ export class BusinessKassaSimulator {
     if (circuit) {
       if (this.circuitFault !== undefined) return sendJson(res, this.circuitFault, { error: 'circuit service unavailable' });
       const c = this.opts.circuits?.find((x) => x.inn === decodeURIComponent(circuit[1] ?? ''));
-      return c ? sendJson(res, 200, { ...c, integrations: [] }) : sendJson(res, 404, { error: 'circuit not found' });
+      return c ? sendJson(res, 200, { ...this.servedCircuit(c), integrations: [] }) : sendJson(res, 404, { error: 'circuit not found' });
     }
     sendJson(res, 404, { error: 'not found' });
   }

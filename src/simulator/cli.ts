@@ -2,10 +2,12 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { generatedAtolFleet } from './atol.js';
+import { generatedBkCircuit, generatedBkFleet } from './businesskassa.js';
+import { generatedK24Fleet } from './kassa24.js';
 import { demoFleet, generatedUkmFleet, SimulatedFleet, type FleetSpec } from './fleet.js';
 
-const USAGE = `usage: kkt-simulator [--demo | --ukm=N] [--atol=N] [--atol-latency-ms=MS] [--control-port=PORT]
-                     [--config-out=PATH] [--endpoints=a,b]
+const USAGE = `usage: kkt-simulator [--demo | --ukm=N] [--atol=N] [--atol-latency-ms=MS] [--bk=N] [--kassa24=N]
+                     [--control-port=PORT] [--config-out=PATH] [--endpoints=a,b]
 
 Serves simulated vendor APIs on 127.0.0.1 (each UKM register on its own port), a JSON control API
 (GET /stats, GET /ukm, PATCH /ukm/NAME {"fault": "...", "state": {...}}), and writes an exporter
@@ -19,6 +21,9 @@ async function main(): Promise<void> {
       ukm: { type: 'string' },
       atol: { type: 'string' },
       'atol-latency-ms': { type: 'string', default: '0' },
+      /** BusinessKassa registers, all in one configured fiscal circuit. */
+      bk: { type: 'string' },
+      kassa24: { type: 'string' },
       'control-port': { type: 'string', default: '0' },
       'config-out': { type: 'string' },
       endpoints: { type: 'string' },
@@ -29,11 +34,14 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const generated = values.ukm !== undefined || values.atol !== undefined;
+  const generated = [values.ukm, values.atol, values.bk, values.kassa24].some((n) => n !== undefined);
+  const bk = values.bk ? generatedBkFleet(Number(values.bk)) : undefined;
   const spec: FleetSpec = generated
     ? {
         ukm: generatedUkmFleet(Number(values.ukm ?? 0)),
         atol: values.atol ? { registers: generatedAtolFleet(Number(values.atol)), latencyMs: Number(values['atol-latency-ms']) } : undefined,
+        businesskassa: bk ? { registers: bk, circuits: [generatedBkCircuit(bk)] } : undefined,
+        kassa24: values.kassa24 ? { registers: generatedK24Fleet(Number(values.kassa24)) } : undefined,
       }
     : demoFleet();
   const fleet = await SimulatedFleet.start(spec);

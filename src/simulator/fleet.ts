@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
 import { stringify } from 'yaml';
 import type { WrittenHours } from '../config/trading-hours.js';
-import { ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet, type AtolPagingFault, type AtolSimulatorOptions } from './atol.js';
+import { ATOL_OVERSIZED_FIELDS, ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet, oversizedAtolFleet, type AtolOversizedField, type AtolPagingFault, type AtolSimulatorOptions } from './atol.js';
 import { demoK24Fleet, Kassa24Simulator, type K24RegisterControl, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
@@ -152,7 +152,7 @@ export class SimulatedFleet {
         ? { atol: { registers: this.atol.registers.length, auth_calls: this.atol.authCalls, page_calls: this.atol.pageCalls, register_calls: this.atol.registerCalls, paging: this.atol.paging ?? null } }
         : {}),
       ...(this.kassa24 ? { kassa24: { registers: this.kassa24.registers.length, auth_calls: this.kassa24.authCalls, xreports: this.kassa24.xreportsTaken, requests: this.kassa24.requests.length } } : {}),
-      ...(this.businesskassa ? { businesskassa: { registers: this.businesskassa.registers.length, requests: this.businesskassa.requests.length, write_calls: this.businesskassa.writeCalls } } : {}),
+      ...(this.businesskassa ? { businesskassa: { registers: this.businesskassa.registers.length, requests: this.businesskassa.requests.length, frs_calls: this.businesskassa.fleetCalls, write_calls: this.businesskassa.writeCalls } } : {}),
     };
   }
 
@@ -190,7 +190,13 @@ export class SimulatedFleet {
       return sendJson(res, 200, { vendor: body.vendor, register: body.register, fault: server.fault ?? null });
     }
     if (req.method === 'PATCH' && url.pathname === '/atol' && this.atol) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { latency_ms?: number; failing_offsets?: number[]; expire_tokens?: boolean; paging?: AtolPagingFault | null };
+      const body = JSON.parse((await readBody(req)) || '{}') as {
+        latency_ms?: number;
+        failing_offsets?: number[];
+        expire_tokens?: boolean;
+        paging?: AtolPagingFault | null;
+        oversized?: { registers: number; field?: AtolOversizedField; length: number };
+      };
       if (body.paging !== undefined) {
         if (body.paging !== null && !ATOL_PAGING_FAULTS.includes(body.paging)) return sendJson(res, 400, { error: `paging must be one of ${ATOL_PAGING_FAULTS.join(', ')} or null` });
         this.atol.paging = body.paging ?? undefined;
@@ -201,13 +207,22 @@ export class SimulatedFleet {
         for (const o of body.failing_offsets) this.atol.failingOffsets.add(o);
       }
       if (body.expire_tokens) this.atol.expireTokens();
+      if (body.oversized) {
+        // The fleet becomes `registers` registers whose `field` (default serialNumber) is `length` characters long.
+        const { registers, field = 'serialNumber', length } = body.oversized;
+        if (!ATOL_OVERSIZED_FIELDS.includes(field)) return sendJson(res, 400, { error: `oversized.field must be one of ${ATOL_OVERSIZED_FIELDS.join(', ')}` });
+        if (!Number.isSafeInteger(registers) || registers < 0 || !Number.isSafeInteger(length) || length < 0) return sendJson(res, 400, { error: 'oversized.registers and oversized.length must be whole numbers' });
+        this.atol.registers = oversizedAtolFleet(registers, field, length);
+      }
       return sendJson(res, 200, this.stats());
     }
     if (req.method === 'PATCH' && url.pathname === '/businesskassa' && this.businesskassa) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_hours?: number; circuit_fault?: number | null };
+      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_hours?: number; circuit_fault?: number | null; circuit_repeats?: boolean };
       if (body.clock_offset_hours !== undefined) this.businesskassa.clockOffsetHours = body.clock_offset_hours;
       if (body.circuit_fault !== undefined) this.businesskassa.circuitFault = body.circuit_fault ?? undefined;
-      return sendJson(res, 200, { clock_offset_hours: this.businesskassa.clockOffsetHours, circuit_fault: this.businesskassa.circuitFault ?? null });
+      if (body.circuit_repeats !== undefined) this.businesskassa.circuitRepeats = body.circuit_repeats;
+      const bk = this.businesskassa;
+      return sendJson(res, 200, { clock_offset_hours: bk.clockOffsetHours, circuit_fault: bk.circuitFault ?? null, circuit_repeats: bk.circuitRepeats, frs_calls: bk.fleetCalls });
     }
     if (req.method === 'PATCH' && url.pathname === '/kassa24' && this.kassa24) {
       const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_ms?: number; expire_tokens?: boolean } & Partial<K24RegisterControl>;

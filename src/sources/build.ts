@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { VendorHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
 import { OWNS_ALL, Shard, sourceShard } from '../shard.js';
@@ -31,8 +32,8 @@ export class VendorStates {
 }
 
 export function buildSource(config: SourceConfig, global: Config['global'], deps: SourceDeps): Source {
-  const http = (connectionsPerOrigin: number) => {
-    const opts: TransportOptions = { connectionsPerOrigin, tls: config.tls, proxyUrl: config.proxy_url };
+  const http = (connectionsPerOrigin: number, lookup?: LookupFunction) => {
+    const opts: TransportOptions = { connectionsPerOrigin, tls: config.tls, proxyUrl: config.proxy_url, ...(lookup ? { lookup } : {}) };
     const transport = deps.transportFactory ? deps.transportFactory(opts) : new UndiciTransport(opts);
     return new VendorHttp(config.name, transport, deps.observer);
   };

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AtolSourceConfig } from './atol/config.js';
 import type { BusinessKassaSourceConfig } from './businesskassa/config.js';
 import type { Kassa24SourceConfig } from './kassa24/config.js';
@@ -7,7 +7,7 @@ import { Deadline } from '../http/deadline.js';
 import { Logger, type LogRecord } from '../log.js';
 import type { BusinessKassaClient } from './businesskassa/client.js';
 import { BusinessKassaSource } from './businesskassa/source.js';
-import { CloudSource, type FleetReadContext } from './cloud-source.js';
+import { CloudSource, FLEET_LOOKUP_REUSE_MS, type FleetReadContext } from './cloud-source.js';
 import type { Kassa24Client } from './kassa24/client.js';
 import { Kassa24Source } from './kassa24/source.js';
 import { XReportCache } from './kassa24/xreport-cache.js';
@@ -121,6 +121,40 @@ describe('CloudSource: concurrent scrapes share one fleet read', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(source.reads[0]?.signal.reason).toEqual(new Error('scrape deadline reached'));
     expect(abortedAt).toBeGreaterThanOrEqual(lateDeadline - 5);
+  });
+});
+
+/** A source whose `/probe` targets can need the fleet (as BusinessKassa's serials do). */
+class LookupSource extends FakeFleetSource {
+  protected override readonly lookupsNeedFleet = true;
+
+  lookupInFleet(): Promise<ProbeResult | undefined> {
+    return this.fleetForLookup({ deadline: Deadline.in(2000), log: new Logger(() => {}, 'debug') });
+  }
+}
+
+describe('CloudSource: lookups that need the fleet cost at most one fleet read per FLEET_LOOKUP_REUSE_MS', () => {
+  it('20 concurrent lookups share one read; later ones reuse it until it is FLEET_LOOKUP_REUSE_MS old; a scrape always reads', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const source = new LookupSource(async (ctx) => {
+        await vendorCall(20, ctx.signal);
+        return ['a'];
+      });
+      const found = await Promise.all(Array.from({ length: 20 }, () => source.lookupInFleet()));
+      expect(found.every((r) => r?.registers[0]?.kkt === 'a')).toBe(true);
+      expect(source.reads).toHaveLength(1);
+      vi.advanceTimersByTime(FLEET_LOOKUP_REUSE_MS - 100);
+      await source.lookupInFleet();
+      expect(source.reads).toHaveLength(1);
+      await scrape(source).result;
+      expect(source.reads).toHaveLength(2);
+      vi.advanceTimersByTime(FLEET_LOOKUP_REUSE_MS + 1);
+      await source.lookupInFleet();
+      expect(source.reads).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,12 +1,19 @@
 import type { CommonSourceConfig } from '../config/schema.js';
 import { isTrading } from '../config/trading-hours.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
-import { errorMessage } from '../log.js';
+import { errorMessage, type Logger } from '../log.js';
 import { SharedDeadline, type Deadline } from '../http/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
-import { checkRegisterCount, FleetRoster, type KnownRegisters } from './records.js';
+import { checkRegisterCount, FleetRoster, logTruncatedLabels, type KnownRegisters } from './records.js';
 import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
 import { probeResult, type ProbeResult, type RegisterReading, type Sample } from '../readings/reading.js';
+
+/**
+ * How long a fleet read also answers `/probe` of registers the roster does not hold (a BusinessKassa
+ * serial not in the last complete list): however many such targets are asked, they cost at most one
+ * fleet read per this long.
+ */
+export const FLEET_LOOKUP_REUSE_MS = 10_000;
 
 /** The config of a source read through a vendor's fleet API. */
 export type CloudSourceConfig = CommonSourceConfig & { max_registers: number };
@@ -69,6 +76,10 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   protected roster: FleetRoster;
   private storesZone: string;
   private fleetRead: SharedFleetRead | undefined;
+  /** The last fleet read's result and when it ended, kept for fleetForLookup by the sources that need it. */
+  private lastFleet: { result: ProbeResult; endedAt: number } | undefined;
+  /** Whether a `/probe` target can need the whole fleet: then the last fleet read is kept for FLEET_LOOKUP_REUSE_MS. */
+  protected readonly lookupsNeedFleet: boolean = false;
 
   constructor(
     readonly config: C,
@@ -118,10 +129,17 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   lookup(target: string): TargetLookup {
     const ref = this.targetRef(target);
     if (ref === undefined) return { ok: false, status: 400, message: `target "${target}" is not ${this.targetHelp}` };
+    const unmonitored = this.unmonitored(target);
+    if (unmonitored !== undefined) return { ok: false, status: 400, message: unmonitored };
     if (!this.shard.owns(target)) {
       return { ok: false, status: 400, message: `register "${target}" of source "${this.name}" belongs to shard ${this.shard.ownerOf(target)}: probe it there` };
     }
     return { ok: true, target: { kkt: target, ref } };
+  }
+
+  /** Why a well-formed target is not a register this source monitors (a 400), or undefined when it may be one. */
+  protected unmonitored(_kkt: string): string | undefined {
+    return undefined;
   }
 
   /** A fleet read as a whole is one `/probe` target (vendors read one by one override this). */
@@ -130,7 +148,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   }
 
   probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
-    return target ? this.probeOne(ctx, target.ref as T, target.kkt).then((r) => this.withTradingHours(r)) : this.probeShared(ctx);
+    return target ? this.probeOne(ctx, target.ref as T, target.kkt).then((r) => this.finished(r, ctx.log)) : this.probeShared(ctx);
   }
 
   /** Throws a RegisterCountError when the vendor lists more registers than `max_registers`. */
@@ -147,6 +165,12 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
 
   private sourceDown(started: number, error: string): ProbeResult {
     return { ...probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error), sourceUp: false };
+  }
+
+  /** A result as made for one read: its truncated labels logged once, kkt_trading added. */
+  private finished(result: ProbeResult, log: Logger): ProbeResult {
+    logTruncatedLabels(result.registers, log);
+    return this.withTradingHours(result);
   }
 
   /**
@@ -171,15 +195,27 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     return { ...result, durationSeconds: (performance.now() - started) / 1000 };
   }
 
+  /**
+   * The fleet as a read at most FLEET_LOOKUP_REUSE_MS old saw it, for a target only the fleet can
+   * tell: the read in flight (joined), else the last one, else a new shared one. Undefined when the
+   * read is still going at this scrape's deadline.
+   */
+  protected fleetForLookup(ctx: ProbeContext): Promise<ProbeResult | undefined> {
+    const last = this.lastFleet;
+    if (!this.fleetRead && last && performance.now() - last.endedAt < FLEET_LOOKUP_REUSE_MS) return Promise.resolve(last.result);
+    return ctx.deadline.settle(this.joinFleetRead(ctx).result);
+  }
+
   private joinFleetRead(ctx: ProbeContext): SharedFleetRead {
     if (this.fleetRead) {
       this.fleetRead.extendTo(ctx.deadline);
       return this.fleetRead;
     }
-    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx).then((r) => this.withTradingHours(r)), () => {
+    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx).then((r) => this.finished(r, readCtx.log)), () => {
       if (this.fleetRead === read) this.fleetRead = undefined;
     });
     this.fleetRead = read;
+    if (this.lookupsNeedFleet) read.result.then((result) => (this.lastFleet = { result, endedAt: performance.now() }), () => undefined);
     return read;
   }
 }

@@ -6,14 +6,10 @@ export interface Page<T> {
   items: T[];
   /** Items in the whole list, as the vendor states it: checked here, never trusted. */
   total?: number;
-  /** The page size the vendor says it served (it may cap what was asked). */
-  limit?: number;
   hasNext: boolean;
 }
 
 export interface PagingOptions<T> {
-  /** The page size asked for. */
-  pageSize: number;
   /** Pages read at once when the first page tells the total. */
   concurrency: number;
   /** The most distinct items the list may hold (the source's `max_registers`). */
@@ -34,10 +30,11 @@ export interface PagedRead<T> {
 
 /**
  * Reads a paged list. The first page tells the total, which is checked against `maxItems`; the rest
- * are then read `concurrency` at a time, stepping by the page size the vendor says it served.
- * Without a total, pages are read one after another while the vendor says there is a next, until
- * a page brings nothing new, the list passes `maxItems`, or the deadline. Offsets are computed here,
- * never taken from the vendor, and grow with every page: no offset is asked twice.
+ * are then read `concurrency` at a time, stepping by the items the first page carried. Without a
+ * total, pages are read one after another while the vendor says there is a next, until a page
+ * brings nothing new, the list passes `maxItems`, or the deadline. Offsets are computed here from
+ * what arrived, never from what a page says (its offset, limit or links), and grow with every page:
+ * no offset is asked twice.
  * Throws when the first page fails or the list's size is impossible: nothing is known.
  */
 export async function readAllPages<T>(fetchPage: (offset: number) => Promise<Page<T>>, opts: PagingOptions<T>): Promise<PagedRead<T>> {
@@ -47,7 +44,7 @@ export async function readAllPages<T>(fetchPage: (offset: number) => Promise<Pag
   list.add(first.items);
   if (first.items.length === 0) return list.result(total ? `the first page is empty but the list says it holds ${total}` : undefined);
   if (total === undefined) return followNext(fetchPage, first, list, opts);
-  await readPlanned(fetchPage, offsetsUpTo(total, pageStep(first, opts.pageSize)), list, opts);
+  await readPlanned(fetchPage, offsetsUpTo(total, pageStep(first)), list, opts);
   return list.result(list.shortOf(total));
 }
 
@@ -60,12 +57,12 @@ function checkedTotal(total: number | undefined, maxItems: number): number | und
 }
 
 /**
- * How far the next page starts: the `limit` the vendor says it served, never more than it sent (a
- * page may be capped without saying so). At least 1, so offsets always move on.
+ * How far the next page starts: the items the page carried, whatever `limit` it states (a page of
+ * 100 saying `limit: 1` would cost a call per register; one saying more than it sent would leave
+ * gaps). At least 1, so offsets always move on.
  */
-function pageStep(page: Page<unknown>, asked: number): number {
-  const said = page.limit !== undefined && Number.isSafeInteger(page.limit) && page.limit >= 1 ? page.limit : asked;
-  return Math.max(1, Math.min(said, page.items.length));
+function pageStep(page: Page<unknown>): number {
+  return Math.max(1, page.items.length);
 }
 
 function offsetsUpTo(total: number, step: number): number[] {
@@ -76,7 +73,7 @@ function offsetsUpTo(total: number, step: number): number[] {
 
 /** Each page must bring a register not read before, so at most `maxItems` + 1 pages are asked. */
 async function followNext<T>(fetchPage: (offset: number) => Promise<Page<T>>, first: Page<T>, list: DistinctItems<T>, opts: PagingOptions<T>): Promise<PagedRead<T>> {
-  for (let page = first, offset = pageStep(first, opts.pageSize); page.hasNext; offset += pageStep(page, opts.pageSize)) {
+  for (let page = first, offset = pageStep(first); page.hasNext; offset += pageStep(page)) {
     if (opts.signal.aborted) return list.result(`stopped at the scrape deadline before offset ${offset}`);
     try {
       page = await fetchPage(offset);

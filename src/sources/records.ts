@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../log.js';
 import { describeZodError } from './fields.js';
 import { type RegisterSummary } from './source.js';
-import { unreadReading, type RegisterReading } from '../readings/reading.js';
+import { kktProblem, MAX_LABEL_VALUE_CHARS, unreadReading, type RegisterReading } from '../readings/reading.js';
 import { TimeParseError } from './time.js';
 
 /** A vendor's register record as a reading, or why it could not be one (with its id when known). */
@@ -18,9 +18,12 @@ export function parseRecord<S extends z.ZodType>(
   idField: string,
   map: (data: z.infer<S>) => RegisterReading,
 ): RecordResult {
-  const parsed = schema.safeParse(raw);
   const id = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>)[idField] : undefined;
   const kkt = typeof id === 'string' && id !== '' ? id : typeof id === 'number' ? String(id) : undefined;
+  // An id too long to be one is no identity: the record is skipped, never reported under it.
+  const idProblem = kkt === undefined ? undefined : kktProblem(kkt, idField);
+  if (idProblem !== undefined) return { ok: false, error: `malformed register record: ${idProblem}` };
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) return { ok: false, kkt, error: `malformed register record: ${describeZodError(parsed.error)}` };
   try {
     return { ok: true, reading: map(parsed.data) };
@@ -35,6 +38,21 @@ export function recordReading(result: RecordResult, endpoint: string, log: Logge
   if (result.ok) return result.reading;
   log.warn('register record skipped', { kkt: result.kkt, err: result.error });
   return result.kkt ? unreadReading(result.kkt, endpoint, result.error) : undefined;
+}
+
+/**
+ * Logs once, for a whole result, the registers whose identity values were truncated (readingOf):
+ * one line per scrape and source, never one per register.
+ */
+export function logTruncatedLabels(registers: readonly RegisterReading[], log: Logger): void {
+  let count = 0;
+  const labels = new Set<string>();
+  for (const r of registers) {
+    if (!r.truncated) continue;
+    count++;
+    for (const name of r.truncated) labels.add(name);
+  }
+  if (count > 0) log.warn('label values too long: truncated', { registers: count, labels: [...labels].join(','), max_chars: MAX_LABEL_VALUE_CHARS });
 }
 
 /** Why a fleet read is incomplete when some of its records were malformed (each is logged). */

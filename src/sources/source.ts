@@ -9,10 +9,20 @@ export interface ProbeContext {
   log: Logger;
 }
 
+/**
+ * How many `/probe` targets not in the config (a UKM source's `allowed_targets`) the exporter keeps
+ * state for (status, rate gates, reads), least recently probed dropped first; a target whose till
+ * was asked less than its `min_interval` ago keeps its gate beyond that. Registers in the config
+ * are never dropped.
+ */
+export const MAX_AD_HOC_TARGETS = 1000;
+
 /** A `/probe` target a source has accepted; `ref` is the source's own handle for it. */
 export interface ResolvedTarget {
   kkt: string;
   ref: unknown;
+  /** Not in the config: accepted through `allowed_targets`, its state bounded by MAX_AD_HOC_TARGETS. */
+  adHoc?: boolean;
 }
 
 export type TargetLookup =

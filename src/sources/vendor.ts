@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { z } from 'zod';
 import type { GlobalConfig } from '../config/schema.js';
 import type { VendorHttp } from '../http/client.js';
@@ -8,8 +9,11 @@ import type { Source } from './source.js';
 /** What every source is built with, whatever its vendor. */
 export interface BuildContext {
   global: GlobalConfig;
-  /** The source's own way to the network: its transport, with this many connections per origin. */
-  http(connectionsPerOrigin: number): VendorHttp;
+  /**
+   * The source's own way to the network: its transport, with this many connections per origin,
+   * resolving host names through `lookup` when given.
+   */
+  http(connectionsPerOrigin: number, lookup?: LookupFunction): VendorHttp;
   /** Vendor logins, shared across config generations by credentials. */
   sessions: SessionRegistry;
   /** Which of its registers this process serves (`--shard`), for a vendor whose registers are read one by one. */
@@ -35,6 +39,11 @@ export interface Vendor<C extends { type: string; name: string } = { type: strin
    * registers are configured one by one; their config then has `registers` and `registers_file`.
    */
   readonly registersFile?: z.ZodType<Array<{ name: string }> | { registers: Array<{ name: string }> }>;
+  /**
+   * The device a configured register reaches, as its config spells it (no DNS): two registers of
+   * any sources of this type with one are one device under two names, a config error.
+   */
+  tillOf?(register: { name: string }): string;
   /** What lives as long as the process (rate gates, caches), made once and handed to every build. */
   createState(): S;
   build(config: C, ctx: BuildContext, state: S): Source;

@@ -7,6 +7,8 @@ export interface ProbeRecord {
   source: string;
   /** The register probed alone, if it was. */
   target?: string;
+  /** That register is not in the config (a UKM `allowed_targets` address): its status is bounded apart. */
+  adHoc?: true;
   via: 'metrics' | 'probe';
   success: boolean;
   durationSeconds: number;
@@ -32,9 +34,10 @@ export class ProbeHistory {
   constructor(readonly limit = 100) {}
 
   /** Starts a record; the probe's log records go to `capture`, and `finish` files it. */
-  begin(source: string, via: ProbeRecord['via'], target?: string): { capture: (r: LogRecord) => void; finish: (r: Pick<ProbeRecord, 'success' | 'durationSeconds' | 'error'>) => ProbeRecord } {
+  begin(source: string, via: ProbeRecord['via'], target?: string, adHoc = false): { capture: (r: LogRecord) => void; finish: (r: Pick<ProbeRecord, 'success' | 'durationSeconds' | 'error'>) => ProbeRecord } {
     const record: ProbeRecord = { id: 0, at: new Date(), source, via, success: false, durationSeconds: 0, logs: [], logsOmitted: 0 };
     if (target !== undefined) record.target = target;
+    if (adHoc) record.adHoc = true;
     return {
       capture: (r) => {
         if (record.logs.length < MAX_LOGS_PER_PROBE) record.logs.push(r);

@@ -211,6 +211,14 @@ describe('ATOL against a service that gets its paging wrong (issue 14): 250 regi
     expect(knownUp(s).every((v) => v === 1)).toBe(true);
   });
 
+  it('pages that hold the 100 registers asked for but say `limit: 1` are stepped by what they carried: 3 page calls', async () => {
+    await setPaging('lying_limit');
+    const { s, pageCalls } = await scrapeCounting();
+    expect(pageCalls).toBe(3);
+    expect(success(s)).toBe(1);
+    expect(knownUp(s).every((v) => v === 1)).toBe(true);
+  });
+
   it('a page whose "next" points to itself: 2 page calls, the source fails, the registers not seen get kkt_up 0', async () => {
     await setPaging('self_next');
     const { s, pageCalls } = await scrapeCounting();

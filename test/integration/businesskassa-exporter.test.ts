@@ -177,6 +177,25 @@ describe('BusinessKassa times in a wrong zone and a failing circuit call, switch
     expect(fcircuit(await scrape(app))).toEqual(members.map((kkt) => [kkt, 1]));
   });
 
+  it('a circuit that lists each register twice, active then not (or the other way): one kkt_circuit_active each, 0, said once in the log', async () => {
+    const members = fleet.businesskassa?.registers.slice(0, 4).map((r) => r.sn) ?? [];
+    const before = app.logs.length;
+    await patch({ circuit_repeats: true });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const s = await scrape(app);
+        expect(find(s, 'kkt_circuit_active', { source: 'bk' }).map((x) => [x.labels.kkt, x.value])).toEqual(members.map((kkt) => [kkt, 0]));
+        expect(fcircuit(s)).toEqual(members.map((kkt) => [kkt, 1]));
+      }
+      const lines = app.logs.slice(before).filter((l) => l.fields.source === 'bk' && /lists a register more than once/.test(l.msg));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ level: 'warn', fields: { registers: 4, first: members.map((kkt) => `9/${kkt}`).join(' ') } });
+    } finally {
+      await patch({ circuit_repeats: false });
+    }
+    expect(find(await scrape(app), 'kkt_circuit_active', { source: 'bk' }).map((x) => x.value)).toEqual([1, 1, 1, 1]);
+  });
+
   it('a circuit never read yet: a source-level failure and a log line, no register blamed', async () => {
     await patch({ circuit_fault: 503 });
     const fresh = await startExporter(fleet.exporterConfig());
@@ -188,6 +207,28 @@ describe('BusinessKassa times in a wrong zone and a failing circuit call, switch
     } finally {
       await fresh.stop();
       await patch({ circuit_fault: null });
+    }
+  });
+});
+
+describe('BusinessKassa circuits that repeat a register', () => {
+  it('two configured INNs answering with one circuit id: one kkt_circuit_active per register, inactive if either says so', async () => {
+    const registers = generatedBkFleet(3);
+    const entry = (r: BkRecord, active: 0 | 1) => ({ eip: r.eip, type: 'pkfa12', is_active: active });
+    const [a, b, c] = registers as [BkRecord, BkRecord, BkRecord];
+    const circuits = [
+      { id: 5, inn: '7709', title: 'T', frs: [entry(a, 1), entry(b, 1)] },
+      { id: 5, inn: '7710', title: 'T again', frs: [entry(b, 0), entry(c, 1)] },
+    ];
+    const sim = await BusinessKassaSimulator.start({ registers, circuits });
+    const app = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`, '    circuits: ["7709", "7710"]\n'));
+    try {
+      const s = await scrape(app);
+      expect(find(s, 'kkt_circuit_active', { source: 'bk', circuit: '5' }).map((x) => [x.labels.kkt, x.value])).toEqual([[a.sn, 1], [b.sn, 0], [c.sn, 1]]);
+      expect(valueOf(s, 'kkt_probe_success', { source: 'bk' })).toBe(1);
+    } finally {
+      await app.stop();
+      await sim.stop();
     }
   });
 });
@@ -207,6 +248,51 @@ describe('BusinessKassa circuit_path: the alternative path of the hosted API', (
     } finally {
       await app.stop();
       await sim.stop();
+    }
+  });
+});
+
+describe('BusinessKassa /probe of serials the register list does not hold: one shared fleet read', () => {
+  let sim: BusinessKassaSimulator;
+  let app: RunningExporter;
+
+  beforeAll(async () => {
+    sim = await BusinessKassaSimulator.start({ registers: generatedBkFleet(5) });
+    sim.server.delayMs = 200; // long enough for every concurrent probe to find the read in flight
+    app = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`));
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await sim?.stop();
+  });
+
+  it('20 concurrent probes of unknown serials and 3 /metrics cost one GET /frs; 20 more right after cost none', async () => {
+    const before = sim.fleetCalls;
+    const unknown = (i: number) => scrape(app, `/probe?source=bk&target=99999${String(i).padStart(3, '0')}`);
+    const answers = await Promise.all([...Array.from({ length: 20 }, (_, i) => unknown(i)), scrape(app), scrape(app), scrape(app)]);
+    expect(sim.fleetCalls - before).toBe(1);
+    for (const s of answers.slice(0, 20)) expect(find(s, 'kkt_up').map((x) => x.value)).toEqual([0]);
+    for (const s of answers.slice(20)) expect(find(s, 'kkt_up', { source: 'bk' })).toHaveLength(5);
+    for (let i = 20; i < 40; i++) await unknown(i);
+    expect(sim.fleetCalls - before).toBe(1);
+    expect(app.logs.filter((l) => l.msg === 'register not found' && l.fields.source === 'bk')).toHaveLength(40);
+  });
+
+  it('a serial found in that fleet read is answered from it; once it is in the roster, by its own GET /frs/:eip', async () => {
+    const fresh = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`));
+    try {
+      const r = sim.registers[2] as BkRecord;
+      const before = sim.fleetCalls;
+      const first = await scrape(fresh, `/probe?source=bk&target=${r.sn}`);
+      expect(valueOf(first, 'kkt_up', { kkt: r.sn })).toBe(1);
+      expect(valueOf(first, 'kkt_mcu_temperature_celsius', { kkt: r.sn })).toBe(r.mcu_temperature);
+      expect(find(first, 'kkt_trading', { kkt: r.sn })).toHaveLength(1);
+      expect(sim.fleetCalls - before).toBe(1);
+      const calls = sim.requests.length;
+      expect(valueOf(await scrape(fresh, `/probe?source=bk&target=${r.sn}`), 'kkt_up', { kkt: r.sn })).toBe(1);
+      expect(sim.requests.slice(calls).map((q) => q.path)).toEqual([`/v1/frs/${r.eip}`]);
+    } finally {
+      await fresh.stop();
     }
   });
 });

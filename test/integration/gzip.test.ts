@@ -182,6 +182,15 @@ describe('Accept-Encoding negotiation and the fallback', () => {
     }
   });
 
+  it('compresses an answer given as chunks (the way /metrics gives it) as one gzip stream, small or large', async () => {
+    for (const lines of [20, 5000]) {
+      const chunks = ['# HELP kkt_up x\n# TYPE kkt_up gauge\n', ...['stores', 'atol-cloud', 'bk'].map((s) => `kkt_up{source="${s}",kkt="касса"} 1\n`.repeat(lines))];
+      const ok = await encodeAnswer(chunks, 'gzip');
+      expect(ok.gzip).toBe(true);
+      expect(gunzipSync(ok.body as Buffer).toString('utf8')).toBe(chunks.join(''));
+    }
+  });
+
   it('answers the plain text when compression fails, asynchronously or not', async () => {
     const body = 'kkt_up{kkt="a"} 1\n'.repeat(200);
     const rejected = await encodeAnswer(body, 'gzip', () => Promise.reject(new Error('zlib out of memory')));

@@ -363,3 +363,53 @@ describe('Kassa24 login refused: the source itself fails', () => {
     }
   });
 });
+
+describe('Kassa24 /probe reads only the registers the exporter monitors (an X-report is a fiscal document)', () => {
+  let sim: Kassa24Simulator;
+  const kz = (extra = '') => `sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "${sim.password}"\n${extra}`;
+  /** Calls the service got for register `id` (its record, its shift, its X-report). */
+  const callsFor = (id: number) => sim.requests.filter((r) => r.path === `/kkms/${id}` || r.path.startsWith(`/shifts/${id * 100}`)).length;
+
+  beforeAll(async () => {
+    // Every register has an open shift: reading one would take an X-report.
+    sim = await Kassa24Simulator.start({ registers: generatedK24Fleet(4) });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('with kkms, a register of the same account outside them is an unknown target: 400, not one call, no X-report', async () => {
+    const app = await startExporter(kz('    kkms: [70000, 70001, 70002]\n'));
+    try {
+      const before = callsFor(70003);
+      const res = await get(`${app.url}/probe?source=kz&target=70003`);
+      expect(res.status).toBe(400);
+      expect(res.text).toBe('register 70003 is not in the kkms of source "kz": add it there to probe it\n');
+      expect(callsFor(70003)).toBe(before);
+      expect(sim.xreports.get(70003)).toBeUndefined();
+      expect(valueOf(await scrape(app, '/probe?source=kz&target=70001'), 'kkt_up', { kkt: '70001' })).toBe(1);
+      expect((await get(`${app.url}/probe?source=kz&target=070001`)).status).toBe(400);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('without kkms, a register is a target once GET /kkms has listed it; before the first list none is', async () => {
+    const app = await startExporter(kz());
+    try {
+      const before = callsFor(70001);
+      const early = await get(`${app.url}/probe?source=kz&target=70001`);
+      expect(early.status).toBe(400);
+      expect(early.text).toMatch(/^source "kz" has not read its register list \(GET \/kkms\) yet/);
+      expect(callsFor(70001)).toBe(before);
+      await scrape(app, '/probe?source=kz');
+      expect(valueOf(await scrape(app, '/probe?source=kz&target=70001'), 'kkt_up', { kkt: '70001' })).toBe(1);
+      const unlisted = await get(`${app.url}/probe?source=kz&target=4001`);
+      expect(unlisted.status).toBe(400);
+      expect(unlisted.text).toBe('register 4001 is not in the register list of source "kz" (GET /kkms) at its last read\n');
+      expect(sim.requests.filter((r) => r.path.includes('4001'))).toEqual([]);
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -55,7 +55,7 @@ export class AtolClient {
   async page(offset: number, signal: AbortSignal): Promise<Page<unknown>> {
     const page = await this.get('page', `/api/kkt/v1/cash-registers?limit=${this.config.page_size}&offset=${offset}`, atolPageSchema, signal);
     const items = (page._embedded ?? []).map((e) => e.data);
-    return { items, total: page.total, limit: page.limit, hasNext: page._links?.next !== undefined };
+    return { items, total: page.total, hasNext: page._links?.next !== undefined };
   }
 
   close(): Promise<void> {

@@ -35,7 +35,6 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
     let read;
     try {
       read = await readAllPages(readPage, {
-        pageSize: this.config.page_size,
         concurrency: this.config.page_concurrency,
         maxItems: this.config.max_registers,
         keyOf: (r) => r?.kkt,

@@ -25,3 +25,17 @@ describe('circuit_path: the GET path of one fiscal circuit, {inn} once', () => {
     expect(await problemsOf(bk('    circuit_path: /fcircuit\n'))).toEqual(['6:19: sources.0.circuit_path: must contain {inn} once, as a whole segment']);
   });
 });
+
+describe('circuits: each INN once', () => {
+  const withCircuits = (circuits: string) => `sources:\n  - name: bk\n    type: businesskassa\n    url: http://10.55.0.2:8080/v1\n    circuits: ${circuits}\n`;
+
+  it('refuses a repeated INN at file:line:col, however it is written (a number or a string)', async () => {
+    expect(await problemsOf(withCircuits('["770900467024", "7709", 770900467024]'))).toEqual([
+      '5:40: sources.0.circuits.2: circuit "770900467024" is listed twice (first as item 0): remove the repeat',
+    ]);
+  });
+
+  it('takes distinct INNs', async () => {
+    expect(await problemsOf(withCircuits('["770900467024", "7709"]'))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl, maxRegisters, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
+import { httpUrl, maxRegisters, noRepeats, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
 
 /** Static credentials for services behind a session cookie, a token, basic auth or custom headers. */
 const staticAuth = z
@@ -21,7 +21,7 @@ export const businessKassaSource = z.strictObject({
   url: httpUrl,
   auth: staticAuth.default({}),
   /** Fiscal circuits (by INN) whose register activity to expose; one extra call each per scrape. */
-  circuits: z.array(z.union([z.string(), z.number()]).transform(String)).default([]),
+  circuits: z.array(z.union([z.string(), z.number()]).transform(String)).superRefine(noRepeats('circuit')).default([]),
   /**
    * The GET path of one circuit, below `url`. The document's `/fcircuit/{inn}` is the default; public
    * clients of the hosted API are said to call `/orgs/{inn}/fcircuit/...` [guess, unconfirmed].

@@ -3,7 +3,7 @@ import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { MALFORMED_RECORDS, recordReading } from '../records.js';
 import { type ProbeContext } from '../source.js';
-import { probeResult, unreadReading, type ProbeResult, type RegisterReading } from '../../readings/reading.js';
+import { probeResult, unreadReading, type ProbeResult, type RegisterReading, type Sample } from '../../readings/reading.js';
 import type { BusinessKassaClient } from './client.js';
 import { ClockWatch, type RegisterTime } from './clock.js';
 import { parseBkRegister } from './parse.js';
@@ -22,14 +22,48 @@ function markEndpoint(r: RegisterReading | undefined, success: boolean, error?: 
   if (error && !r.error) r.error = error;
 }
 
+/** Conflicting circuit entries named in one log line; the line gives the count of all. */
+const MAX_LOGGED_CONFLICTS = 10;
+
+/**
+ * One kkt_circuit_active per register and circuit however often the vendor lists it (a repeat would
+ * be a second sample with the same labels, which Prometheus drops without a word): the register is
+ * active only if every entry says so, whatever their order; `device_type` is the first entry's.
+ * Repeats are told by circuit label, so two configured INNs answering with one circuit id collapse too.
+ */
+class CircuitActivity {
+  private readonly samples = new Map<string, Sample>();
+  /** `circuit/kkt` of each register listed both active and not. */
+  readonly conflicts = new Set<string>();
+
+  add(r: RegisterReading, circuit: string, entry: { type?: string; is_active: boolean }): void {
+    const key = `${circuit}\u0000${r.kkt}`;
+    const value = Number(entry.is_active);
+    const seen = this.samples.get(key);
+    if (!seen) {
+      markEndpoint(r, true);
+      const sample: Sample = { metric: 'kkt_circuit_active', value, labels: { circuit, device_type: entry.type ?? '' } };
+      this.samples.set(key, sample);
+      r.samples.push(sample);
+      return;
+    }
+    if (seen.value === value) return;
+    this.conflicts.add(`${circuit}/${r.kkt}`);
+    seen.value = 0;
+  }
+}
+
 /** BusinessKassa's cloud register service: `GET /frs` for the fleet (vendor-apis.md section 3). */
 export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, BkTarget> {
   readonly type = 'businesskassa' as const;
   protected readonly targetHelp = 'a register eip (ip:port) or serial number';
   protected readonly fleetEndpoint = 'frs';
+  protected override readonly lookupsNeedFleet = true;
   private readonly clock = new ClockWatch();
   /** The registers (eip) of each configured circuit (INN) at its last successful read. */
   private readonly circuitMembers = new Map<string, Set<string>>();
+  /** The conflicting circuit entries last logged (reportConflicts), so that they are said once. */
+  private circuitConflicts = '';
 
   constructor(config: BusinessKassaSourceConfig, protected override readonly client: BusinessKassaClient, timezone: string) {
     super(config, client, timezone, (r) => r.info.eip ?? '');
@@ -92,6 +126,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     if (this.config.circuits.length === 0) return true;
     const byEip = new Map(readings.filter((r) => r.up && r.info.eip).map((r) => [r.info.eip, r]));
     const results = await Promise.allSettled(this.config.circuits.map((inn) => this.client.circuit(inn, signal)));
+    const activity = new CircuitActivity();
     let ok = true;
     results.forEach((result, i) => {
       const inn = this.config.circuits[i] ?? '';
@@ -102,29 +137,37 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
         for (const eip of this.circuitMembers.get(inn) ?? []) markEndpoint(byEip.get(eip), false, error);
         return;
       }
-      const circuit = result.value;
+      const circuit = result.value.id ?? inn;
       const members = new Set<string>();
-      for (const fr of circuit.frs) {
-        // A register listed twice would make two identical series, and Prometheus refuses the whole scrape.
-        if (members.has(fr.eip)) continue;
+      for (const fr of result.value.frs) {
         members.add(fr.eip);
         const r = byEip.get(fr.eip);
-        if (!r) continue;
-        markEndpoint(r, true);
-        r.samples.push({ metric: 'kkt_circuit_active', value: Number(fr.is_active), labels: { circuit: circuit.id ?? inn, device_type: fr.type ?? '' } });
+        if (r) activity.add(r, circuit, fr);
       }
       this.circuitMembers.set(inn, members);
     });
+    this.reportConflicts([...activity.conflicts], log);
     return ok;
+  }
+
+  /** Logs the registers a circuit lists as both active and not, when they change (not once per scrape). */
+  private reportConflicts(conflicts: string[], log: Logger): void {
+    const said = conflicts.join(' ');
+    if (said === this.circuitConflicts) return;
+    this.circuitConflicts = said;
+    if (conflicts.length === 0) return;
+    log.warn('a fiscal circuit lists a register more than once, active and not: reported inactive (kkt_circuit_active 0)', {
+      registers: conflicts.length,
+      first: conflicts.slice(0, MAX_LOGGED_CONFLICTS).join(' '),
+    });
   }
 
   protected async probeOne(ctx: ProbeContext, target: BkTarget, kkt: string): Promise<ProbeResult> {
     const started = performance.now();
-    const signal = ctx.deadline.signal;
+    const eip = 'eip' in target ? target.eip : this.roster.detail(target.sn);
+    if (!eip) return this.withClock(await this.probeInFleet(ctx, started, kkt));
     try {
-      const eip = 'eip' in target ? target.eip : this.roster.detail(target.sn);
-      const raw = eip ? await this.client.one(eip, signal) : (await this.client.fleet(signal)).find((r) => (r as { sn?: unknown } | null)?.sn === kkt);
-      const reading = raw === undefined ? undefined : this.map(raw, 'fr', ctx.log);
+      const reading = this.map(await this.client.one(eip, ctx.deadline.signal), 'fr', ctx.log);
       if (!reading) ctx.log.warn('register not found', { kkt });
       const result = reading ?? unreadReading(kkt, 'fr', 'register not found');
       return this.withClock(probeResult(this.name, started, result.up, [result], result.error));
@@ -133,5 +176,27 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       ctx.log.warn('cannot read the register', { kkt, err: errorMessage(err) });
       return this.withClock(probeResult(this.name, started, false, [unreadReading(kkt, 'fr', error)], error));
     }
+  }
+
+  /**
+   * A serial the roster does not hold has no eip to ask for: it is looked for in a recent fleet read
+   * (fleetForLookup), which every such target shares, never in a list call of its own.
+   */
+  private async probeInFleet(ctx: ProbeContext, started: number, kkt: string): Promise<ProbeResult> {
+    const fleet = await this.fleetForLookup(ctx);
+    const found = fleet?.registers.find((r) => r.kkt === kkt);
+    if (found) {
+      // The fleet's reading is shared with the scrapes that read it: this probe gets its own copy.
+      const reading = { ...found, samples: found.samples.filter((x) => x.metric !== 'kkt_trading'), endpoints: [...found.endpoints] };
+      return probeResult(this.name, started, reading.up, [reading], reading.error);
+    }
+    const unread = (error: string) => probeResult(this.name, started, false, [unreadReading(kkt, this.fleetEndpoint, error)], error);
+    if (fleet && fleet.sourceUp !== false) {
+      ctx.log.warn('register not found', { kkt });
+      return unread('register not found');
+    }
+    const error = fleet ? (fleet.error ?? 'cannot read the register list') : 'the register list was still being read at the scrape deadline';
+    ctx.log.warn('cannot read the register', { kkt, err: error });
+    return unread(error);
   }
 }

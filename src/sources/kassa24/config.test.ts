@@ -41,3 +41,15 @@ describe('xreport.path and method: nothing that could close or open a shift', ()
     expect(await problemsOf(kassa24('{ method: GET }'))).toEqual([]);
   });
 });
+
+describe('kkms: each register once', () => {
+  const withKkms = (kkms: string) => `sources:\n  - name: kz\n    type: kassa24\n    login: "77001234567"\n    password: pw\n    kkms: ${kkms}\n`;
+
+  it('refuses a repeated IdKkm at file:line:col', async () => {
+    expect(await problemsOf(withKkms('[77505, 2062, 77505]'))).toEqual(['6:25: sources.0.kkms.2: register 77505 is listed twice (first as item 0): remove the repeat']);
+  });
+
+  it('takes distinct registers', async () => {
+    expect(await problemsOf(withKkms('[77505, 2062]'))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, httpUrl, maxRegisters, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
+import { duration, httpUrl, maxRegisters, noRepeats, secret, sourceCommon, templatePathProblem } from '../../config/schema.js';
 
 export const kassa24Source = z.strictObject({
   ...sourceCommon,
@@ -8,7 +8,7 @@ export const kassa24Source = z.strictObject({
   login: z.union([z.string(), z.number()]).transform(String).pipe(z.string().min(1)),
   password: secret('password'),
   /** Registers (IdKkm) to watch; default: every register GET /kkms returns. */
-  kkms: z.array(z.number().int().positive()).optional(),
+  kkms: z.array(z.number().int().positive()).superRefine(noRepeats('register')).optional(),
   /** Registers read at once. */
   concurrency: z.number().int().min(1).max(64).default(8),
   max_registers: maxRegisters,

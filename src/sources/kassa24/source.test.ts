@@ -31,6 +31,8 @@ interface Service {
   shiftAnswer?: Answer;
   xreportAnswer?: Answer;
   wrongPassword?: boolean;
+  /** The IdKkm GET /kkms lists (default [2062]). */
+  listed?: number[];
 }
 
 function answer(a: Answer, ok: () => unknown): Response {
@@ -47,7 +49,7 @@ function setup(service: Service = {}, overrides: Partial<Kassa24SourceConfig> = 
         ? HttpResponse.json({ Status: 401, Message: 'Unauthorized: wrong login or password', Data: null }, { status: 401 })
         : HttpResponse.json({ Status: 200, Message: 'OK', Data: { Token: 'opaque-token' } }),
     ),
-    http.get(`${BASE}/kkms`, () => HttpResponse.json({ Status: 200, Message: 'OK', Data: { Kkms: [{ Id: 2062 }] } })),
+    http.get(`${BASE}/kkms`, () => HttpResponse.json({ Status: 200, Message: 'OK', Data: { Kkms: (service.listed ?? [2062]).map((Id) => ({ Id })) } })),
     http.get(`${BASE}/kkms/:id`, ({ params }) => answer(service.kkmAnswer, () => ({ Kkm: { Id: Number(params.id), Name: 'Касса 1', Znm: 'SWK00002062', Rnm: '600300002062', IdShift: SHIFT_ID, ...service.kkm } }))),
     http.get(`${BASE}/shifts/:id`, () => answer(service.shiftAnswer, () => SHIFT.Data)),
     http.post(`${BASE}/shifts/:id/x`, () => answer(service.xreportAnswer, () => XREPORT.Data)),
@@ -228,6 +230,13 @@ describe('Kassa24Source: the login is the source\'s own call', () => {
     const one = await setup({ wrongPassword: true }).probe('2062');
     expect(one.sourceUp).toBe(false);
     expect(only(one)).toMatchObject({ kkt: '2062', up: false });
+  });
+
+  it('a register GET /kkms lists twice is read once', async () => {
+    const k = setup({ listed: [2062, 2062] }, { kkms: undefined });
+    expect(only(await k.probe())).toMatchObject({ kkt: '2062', up: true });
+    expect(k.calls(/^GET \/kkms\/2062$/)).toBe(1);
+    expect(k.calls(X_CALL)).toBe(1);
   });
 
   it('a register failing alone is not the source failing', async () => {

@@ -20,6 +20,10 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   readonly type = 'kassa24' as const;
   protected readonly targetHelp = 'a Kassa24 register id (IdKkm)';
   protected readonly fleetEndpoint = 'kkm';
+  /** `kkms` as `/probe` targets; undefined when the vendor's list says which registers there are. */
+  private readonly configured = this.config.kkms && new Set(this.config.kkms.map(String));
+  /** Every IdKkm of the last GET /kkms (whichever shard owns it); undefined before this config's first list. */
+  private listed: ReadonlySet<string> | undefined;
 
   constructor(
     config: Kassa24SourceConfig,
@@ -39,8 +43,21 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     return this.config.kkms?.map(String).filter((kkt) => this.shard.owns(kkt)).map((kkt) => ({ kkt, labels: {} }));
   }
 
+  /** An IdKkm as the vendor writes it (no leading zero: `070000` would be a second name, and series, for 70000). */
   protected targetRef(target: string): number | undefined {
-    return /^\d{1,12}$/.test(target) ? Number(target) : undefined;
+    return /^[1-9]\d{0,11}$/.test(target) ? Number(target) : undefined;
+  }
+
+  /**
+   * The exporter reads only the registers it is told to (an X-report is a fiscal document): those
+   * in `kkms`, else those of the last GET /kkms. Before this config has read its list, the registers
+   * of the source's last complete list (kept across reloads) stand in; before any list, none.
+   */
+  protected override unmonitored(kkt: string): string | undefined {
+    if (this.configured) return this.configured.has(kkt) ? undefined : `register ${kkt} is not in the kkms of source "${this.name}": add it there to probe it`;
+    if (this.listed ? this.listed.has(kkt) : this.roster.detail(kkt) !== undefined) return undefined;
+    if (this.listed || this.registers().length > 0) return `register ${kkt} is not in the register list of source "${this.name}" (GET /kkms) at its last read`;
+    return `source "${this.name}" has not read its register list (GET /kkms) yet, so it cannot tell whether register ${kkt} is one of its: probe the source first (/probe?source=${this.name}), or list its registers in kkms`;
   }
 
   protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
@@ -69,10 +86,13 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     return this.config.kkms?.filter((id) => this.shard.owns(String(id)));
   }
 
+  /** The registers GET /kkms lists, each once; they become the targets `/probe` may read. */
   private async listedKkms(signal: AbortSignal): Promise<number[]> {
     const listed = await this.client.kkms(signal);
     this.checkListed(listed.length, 'GET /kkms lists');
-    return listed.map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined);
+    const ids = [...new Set(listed.map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined))];
+    this.listed = new Set(ids.map(String));
+    return ids;
   }
 
   /**

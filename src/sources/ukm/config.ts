@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cidr, duration, httpUrl, sourceCommon, staticLabels, timezone } from '../../config/schema.js';
 import { tradingHours } from '../../config/trading-hours.js';
+import { MAX_KKT_CHARS, MAX_LABEL_VALUE_CHARS } from '../../readings/reading.js';
 
 /** The UKM 5 monitoring endpoints in the order they are read: what matters most comes first. */
 export const UKM_ENDPOINTS = ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'] as const;
@@ -9,8 +10,9 @@ export type UkmEndpoint = (typeof UKM_ENDPOINTS)[number];
 export const MIN_UKM_INTERVAL_MS = 1000;
 
 export const ukmRegister = z.strictObject({
-  name: z.string().min(1),
-  url: httpUrl,
+  /** The register's `kkt` label, bounded as every vendor's register id is. */
+  name: z.string().min(1).max(MAX_KKT_CHARS, `a register name may have at most ${MAX_KKT_CHARS} characters`),
+  url: httpUrl.max(MAX_LABEL_VALUE_CHARS, `the URL may have at most ${MAX_LABEL_VALUE_CHARS} characters (it is a kkt_info label)`),
   labels: staticLabels.default({}),
   /** The register's own zone for its offset-less times, over the source's: a chain spans time zones. */
   timezone: timezone.optional(),

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Deadline } from '../../http/deadline.js';
+import { HostAddresses } from '../../http/host-addresses.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
-import { UkmRegisterPool, type ReadRequest } from './reads.js';
+import { MAX_AD_HOC_TARGETS } from '../source.js';
+import { UkmRegisterPool, type ReadRequest, type ReadTarget } from './reads.js';
+import { tillKeysAt, tillPlaceOf } from './till.js';
 
 const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
   endpoints: ['paper', 'ofd'],
@@ -12,19 +15,25 @@ const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
   onWait: () => {},
 });
 
-const urls = { urls: new Map((['paper', 'ofd'] as const).map((e) => [e, `http://register/api/v1/status/${e}`])), zone: 'Europe/Moscow' };
+const urls = new Map((['paper', 'ofd'] as const).map((e) => [e, `http://register/api/v1/status/${e}`]));
+
+/** A register at `url` as the source hands it to the pool (an IP address: keyed without DNS). */
+function at(url: string, adHoc = false): ReadTarget {
+  const place = tillPlaceOf(url);
+  return { urls, zone: 'Europe/Moscow', place, adHoc, ...(place.isIp ? { keys: tillKeysAt(place, place.host) } : {}) };
+}
 
 const answer = (body: string): Promise<HttpResponse> => Promise.resolve({ status: 200, body: Buffer.from(body) });
 
 describe('UkmRegisterPool', () => {
   it('parses each answer as it arrives and reports an unparsable one as that endpoint failing', async () => {
     const pool = new UkmRegisterPool();
-    const outcomes = await pool.read('http://10.0.0.1:8080', urls, request((_url, endpoint) => answer(endpoint === 'ofd' ? '7' : '')));
+    const outcomes = await pool.read(at('http://10.0.0.1:8080'), request((_url, endpoint) => answer(endpoint === 'ofd' ? '7' : '')));
     expect(outcomes.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
     expect(outcomes.of('ofd')).toEqual({ ok: true, samples: [{ metric: 'kkt_unsent_docs', value: 7 }] });
     expect(outcomes.of('weight')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
     const bad = { ...request((_url, e) => answer(e)), parse: () => { throw new Error('no single value in JSON body'); } };
-    const failed = await new UkmRegisterPool().read('http://10.0.0.2:8080', urls, bad);
+    const failed = await new UkmRegisterPool().read(at('http://10.0.0.2:8080'), bad);
     expect(failed.of('paper')).toEqual({ ok: false, error: 'no single value in JSON body' });
   });
 
@@ -33,11 +42,11 @@ describe('UkmRegisterPool', () => {
     const throwing = request(() => {
       throw new Error('transport bug');
     });
-    const first = await pool.read('http://10.0.0.3:8080', urls, throwing);
+    const first = await pool.read(at('http://10.0.0.3:8080'), throwing);
     expect(first.of('paper')).toEqual({ ok: false, error: 'transport bug' });
     // The register's gate was released: the next read goes through.
     await new Promise((r) => setTimeout(r, 60));
-    const second = await pool.read('http://10.0.0.3:8080', urls, request(() => answer('1')));
+    const second = await pool.read(at('http://10.0.0.3:8080'), request(() => answer('1')));
     expect(second.of('paper').ok).toBe(true);
   });
 
@@ -53,9 +62,9 @@ describe('UkmRegisterPool', () => {
           reject(new TransportError('timeout', 'request aborted: scrape deadline reached'));
         });
       });
-    const first = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: Deadline.in(150) });
+    const first = pool.read(at('http://10.0.0.5:8080'), { ...request(slowPaper), deadline: Deadline.in(150) });
     await new Promise((r) => setTimeout(r, 50));
-    const second = pool.read('http://10.0.0.5:8080', urls, { ...request(slowPaper), deadline: Deadline.in(3000) });
+    const second = pool.read(at('http://10.0.0.5:8080'), { ...request(slowPaper), deadline: Deadline.in(3000) });
     const short = await first;
     // The short scrape saw no answer by its deadline: not read, rather than the till failing.
     expect(short.of('paper')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
@@ -72,8 +81,8 @@ describe('UkmRegisterPool', () => {
         signal.addEventListener('abort', () => reject(new TransportError('timeout', `request aborted: ${(signal.reason as Error).message}`)));
       });
     const started = performance.now();
-    const first = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: Deadline.in(100) });
-    const second = pool.read('http://10.0.0.8:8080', urls, { ...request(hanging), deadline: Deadline.in(300) });
+    const first = pool.read(at('http://10.0.0.8:8080'), { ...request(hanging), deadline: Deadline.in(100) });
+    const second = pool.read(at('http://10.0.0.8:8080'), { ...request(hanging), deadline: Deadline.in(300) });
     await first;
     const late = await second;
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
@@ -90,16 +99,85 @@ describe('UkmRegisterPool', () => {
       return Promise.resolve({ status: 500, body: Buffer.from('') });
     });
     const slow = { ...failing, intervalMs: 200 };
-    const first = await pool.read('http://10.0.0.6:8080', urls, slow);
-    const again = await pool.read('http://10.0.0.6:8080', urls, slow);
+    const first = await pool.read(at('http://10.0.0.6:8080'), slow);
+    const again = await pool.read(at('http://10.0.0.6:8080'), slow);
     expect(asked).toBe(2); // paper and ofd once each
     expect(again).toBe(first);
 
     // Cut short: the second endpoint's slot came after the deadline, so the next scrape reads again.
-    const cut = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: Deadline.in(100) });
+    const cut = await pool.read(at('http://10.0.0.7:8080'), { ...slow, deadline: Deadline.in(100) });
     expect(cut.of('ofd')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
-    const reread = await pool.read('http://10.0.0.7:8080', urls, { ...slow, deadline: Deadline.in(1000) });
+    const reread = await pool.read(at('http://10.0.0.7:8080'), { ...slow, deadline: Deadline.in(1000) });
     expect(reread).not.toBe(cut);
     expect(asked).toBe(5);
+  });
+});
+
+describe('UkmRegisterPool: one gate per till, whatever it is called', () => {
+  const resolveLocal = async (host: string) => {
+    if (host === 'till.test') return { address: '127.0.0.1', family: 4 as const };
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+  };
+  const named = (url: string): ReadTarget => ({ urls, zone: 'Europe/Moscow', place: tillPlaceOf(url), adHoc: false });
+
+  it('a register named by host name and an ad-hoc target at its address share one gate: requests stay an interval apart', async () => {
+    const pool = new UkmRegisterPool(new HostAddresses(resolveLocal));
+    const sent: number[] = [];
+    const fetch: ReadRequest['fetch'] = () => {
+      sent.push(performance.now());
+      return answer('1');
+    };
+    const spaced = { ...request(fetch), intervalMs: 150 };
+    await Promise.all([
+      pool.read(named('http://till.test:8080'), { ...spaced, endpoints: ['paper'] }),
+      pool.read(at('http://127.0.0.1:8080', true), { ...spaced, endpoints: ['ofd'] }),
+      pool.read(named('http://till.test:8080/'), { ...spaced, endpoints: ['paper', 'ofd'] }),
+    ]);
+    expect(sent.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < sent.length; i++) expect((sent[i] as number) - (sent[i - 1] as number)).toBeGreaterThanOrEqual(145);
+    expect(pool.sizes).toMatchObject({ gates: 1, reads: 1, hosts: 1 });
+  });
+
+  it('a host name that does not resolve fails the read as a refused connection does, saying why, and sends nothing', async () => {
+    const pool = new UkmRegisterPool(new HostAddresses(resolveLocal));
+    let asked = 0;
+    const outcomes = await pool.read(named('http://gone.test:8080'), request(() => (asked++, answer('1'))));
+    expect(outcomes.of('paper')).toEqual({ ok: false, error: 'cannot resolve host "gone.test": ENOTFOUND' });
+    expect(outcomes.of('ofd')).toEqual({ ok: false, error: 'not read: the register did not answer an earlier endpoint' });
+    expect(asked).toBe(0);
+  });
+});
+
+describe('UkmRegisterPool: the state of ad-hoc targets is bounded', () => {
+  const refused = () => Promise.reject(new TransportError('refused', 'connection refused'));
+  const adHocTarget = (i: number) => at(`http://127.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:8080`, true);
+
+  it(`keeps ${MAX_AD_HOC_TARGETS} ad-hoc targets, however many are probed, and never drops a configured register`, async () => {
+    const pool = new UkmRegisterPool();
+    const configured = at('http://10.0.0.1:8080');
+    const once = { ...request(() => answer('1')), endpoints: ['paper' as const], intervalMs: 60_000 };
+    const kept = await pool.read(configured, once);
+    for (let i = 0; i < 3 * MAX_AD_HOC_TARGETS; i++) await pool.read(adHocTarget(i), { ...request(refused), intervalMs: 0 });
+    const sizes = pool.sizes;
+    expect(sizes.adHoc).toBeLessThanOrEqual(MAX_AD_HOC_TARGETS);
+    expect(sizes.reads).toBeLessThanOrEqual(MAX_AD_HOC_TARGETS + 1);
+    expect(sizes.gates).toBeLessThanOrEqual(MAX_AD_HOC_TARGETS + 1);
+    // The configured register's read is still there: asked again within its interval, it answers from it.
+    expect(await pool.read(configured, once) === kept).toBe(true);
+    expect(pool.gates.peek('http://10.0.0.1:8080')).toBeDefined();
+  });
+
+  it("never drops the gate of an ad-hoc target whose till was asked less than its interval ago", async () => {
+    const pool = new UkmRegisterPool();
+    const sent: number[] = [];
+    const first = adHocTarget(1_000_000);
+    const fetch: ReadRequest['fetch'] = () => (sent.push(performance.now()), answer('1'));
+    await pool.read(first, { ...request(fetch), endpoints: ['paper'], intervalMs: 400 });
+    const ended = performance.now();
+    for (let i = 0; i < 2 * MAX_AD_HOC_TARGETS; i++) await pool.read(adHocTarget(i), { ...request(refused), intervalMs: 0 });
+    // Other endpoints: not the read just made, a new one through the same gate.
+    await pool.read(first, { ...request(fetch), endpoints: ['paper', 'ofd'], intervalMs: 400 });
+    expect(sent).toHaveLength(3);
+    expect((sent[1] as number) - ended).toBeGreaterThanOrEqual(395);
   });
 });

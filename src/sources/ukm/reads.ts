@@ -2,8 +2,11 @@ import type { UkmEndpoint } from './config.js';
 import { SharedDeadline, type Deadline } from '../../http/deadline.js';
 import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
+import { HostAddresses, type Address } from '../../http/host-addresses.js';
 import { errorMessage } from '../../log.js';
 import type { Sample } from '../../readings/reading.js';
+import { MAX_AD_HOC_TARGETS } from '../source.js';
+import { tillKeysAt, type TillKeys, type TillPlace } from './till.js';
 
 /** What one endpoint gave: its samples, or why it gave none. */
 export type EndpointOutcome = { ok: true; samples: Sample[] } | { ok: false; error: string };
@@ -23,6 +26,14 @@ export interface ReadRequest {
 export interface ReadTarget {
   urls: ReadonlyMap<UkmEndpoint, string>;
   zone: string;
+  /** Where its URL points. */
+  place: TillPlace;
+  /** Its keys when they need no DNS (an IP address, or a host a proxy resolves); else the pool resolves `place.host`. */
+  keys?: TillKeys;
+  /** A `/probe` target not in the config: its state is among the MAX_AD_HOC_TARGETS kept. */
+  adHoc: boolean;
+  /** The pool's last resolution of `place.host`, and the keys it gave. */
+  resolved?: { address: Address; keys: TillKeys };
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
@@ -31,6 +42,8 @@ const CUT_OFF_OUTCOME: EndpointOutcome = { ok: false, error: CUT_OFF };
 export const SKIPPED = 'not read: the register did not answer an earlier endpoint';
 /** Finished reads are swept out of the pool after this many new ones. */
 const SWEEP_EVERY = 10_000;
+/** Ad-hoc targets still in use looked past, at most, per read, to find those whose state may go. */
+const EVICTION_TRIES = 8;
 
 /** After these, the register is not there: asking its other endpoints would only spend the budget. */
 function unreachable(err: unknown): boolean {
@@ -50,20 +63,23 @@ class TillRead implements GateUser {
   /** When the read finished (performance.now()), or undefined while it runs. */
   endedAt: number | undefined;
   readonly intervalMs: number;
-  /** The latest deadline among the scrapes sharing the read; its signal ends the request in flight. */
-  private readonly shared: SharedDeadline;
+  /**
+   * The latest deadline among the scrapes sharing the read, and the request of that scrape: its
+   * source's transport, open while the scrape waits (a reload closes the old one when its scrapes end).
+   */
+  private readonly shared: SharedDeadline<ReadRequest>;
+  /** A configured register made or shared this read: the ad-hoc bound never drops it. */
+  configured = false;
   private cutShort = false;
   private index = 0;
   private finished!: () => void;
 
   constructor(
-    /** The register's origin: its rate gate's key. */
-    readonly origin: string,
     private readonly gate: RateGate,
     private readonly target: ReadTarget,
     private readonly req: ReadRequest,
   ) {
-    this.shared = new SharedDeadline(req.deadline);
+    this.shared = new SharedDeadline(req.deadline, req);
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
     this.gate.acquire(this);
@@ -86,8 +102,8 @@ class TillRead implements GateUser {
   }
 
   /** A later scrape joined: the read, and the request in flight, go on until its deadline. */
-  extend(deadline: Deadline): void {
-    this.shared.extendTo(deadline);
+  extend(req: ReadRequest): void {
+    this.shared.extendTo(req.deadline, req);
   }
 
   deadline(): number {
@@ -107,7 +123,7 @@ class TillRead implements GateUser {
     let answer: Promise<HttpResponse>;
     try {
       const endpoint = this.endpoint;
-      answer = this.req.fetch(this.target.urls.get(endpoint) as string, endpoint, signal);
+      answer = this.shared.value.fetch(this.target.urls.get(endpoint) as string, endpoint, signal);
     } catch (err) {
       // A throw here would otherwise hold the register's gate for good.
       return this.onFailure(err);
@@ -176,16 +192,41 @@ export class ReadOutcomes {
   }
 }
 
+/** A read that never reached the till: the first endpoint says why, the others were skipped after it. */
+function failedBeforeSending(error: string, endpoints: readonly UkmEndpoint[]): ReadOutcomes {
+  const outcomes = new Map<UkmEndpoint, EndpointOutcome>(endpoints.map((e, i) => [e, { ok: false, error: i === 0 ? error : SKIPPED }]));
+  return new ReadOutcomes({ outcomes, endedAt: performance.now() });
+}
+
+/** What a scrape whose deadline came while the till's address was being looked up gets. */
+const NOT_READ = new ReadOutcomes({ outcomes: new Map(), endedAt: undefined });
+
 /**
- * The process-wide state of every UKM register the exporter reaches: one rate gate per register
- * (keyed by origin, i.e. the till) and the read in flight (keyed by base URL). Every source, config
- * generation, `/metrics` and `/probe` request goes through the same pool.
+ * The process-wide state of every UKM register the exporter reaches: one rate gate per till, keyed
+ * by where its requests go (scheme, resolved address, port), and the read in flight per till and
+ * base path; so a till has one gate and one read whatever its registers and `/probe` targets call
+ * it, across reloads. Every source, config generation, `/metrics` and `/probe` request goes
+ * through the same pool. The state of targets not in the config is bounded: the last
+ * MAX_AD_HOC_TARGETS of them, plus any whose gate still guards its till.
  */
 export class UkmRegisterPool {
   readonly gates = new GateRegistry();
-  /** The read in flight, or the last one, per register base URL. */
+  /** Host names of registers, resolved once per HOST_ADDRESS_TTL_MS; the transports connect through the same cache. */
+  readonly addresses: HostAddresses;
+  /** The read in flight, or the last one, per till and base path. */
   private readonly reads = new Map<string, TillRead>();
+  /** The keys read for ad-hoc targets, least recently read first. */
+  private readonly adHoc = new Map<string, TillKeys>();
   private createdSinceSweep = 0;
+
+  constructor(addresses = new HostAddresses()) {
+    this.addresses = addresses;
+  }
+
+  /** How much per-till state the pool holds, for tests and the soak. */
+  get sizes(): { gates: number; reads: number; adHoc: number; hosts: number } {
+    return { gates: this.gates.size, reads: this.reads.size, adHoc: this.adHoc.size, hosts: this.addresses.size };
+  }
 
   /**
    * What each of `req.endpoints` answered by `req.deadline`; the rest are reported as cut off.
@@ -193,23 +234,69 @@ export class UkmRegisterPool {
    * register may be asked again gets that read's answers, failures included (at most `intervalMs`
    * old), instead of queueing at the gate: asked faster than once per interval, requests would pile
    * up forever. Only a read the deadline cut short is read again, for the endpoints it did not reach.
+   * A till named by a host name waits for its address only the first time (and when it did not resolve).
    */
-  read(baseUrl: string, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
-    let read = this.reads.get(baseUrl);
+  read(target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
+    const keys = target.keys ?? this.resolvedKeys(target);
+    if (!(keys instanceof Promise)) return this.readAt(keys, target, req);
+    const read = keys.then(
+      (k) => (req.deadline.signal.aborted ? NOT_READ : this.readAt(k, target, req)),
+      (err: unknown) => failedBeforeSending(errorMessage(err), req.endpoints),
+    );
+    return Promise.race([read, req.deadline.reached.then(() => NOT_READ)]);
+  }
+
+  private resolvedKeys(target: ReadTarget): TillKeys | Promise<TillKeys> {
+    const address = this.addresses.addressOf(target.place.host);
+    if (address instanceof Promise) return address.then((a) => this.keysAt(target, a));
+    return this.keysAt(target, address);
+  }
+
+  private keysAt(target: ReadTarget, address: Address): TillKeys {
+    if (target.resolved?.address !== address) target.resolved = { address, keys: tillKeysAt(target.place, address.address) };
+    return target.resolved.keys;
+  }
+
+  private readAt(keys: TillKeys, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
+    let read = this.reads.get(keys.read);
     if (read?.joinable(req.endpoints)) {
-      read.extend(req.deadline);
+      read.extend(req);
     } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
-      const origin = read?.origin ?? new URL(baseUrl).origin;
-      read = new TillRead(origin, this.gates.get(origin), target, req);
-      this.reads.set(baseUrl, read);
+      read = new TillRead(this.gates.get(keys.gate), target, req);
+      this.reads.set(keys.read, read);
       if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
     }
+    if (target.adHoc) this.touchAdHoc(keys);
+    else read.configured = true;
     const { result } = read;
     if (result.complete) return Promise.resolve(result);
     return Promise.race([read.done, req.deadline.reached]).then(() => result);
   }
 
-  /** Forgets finished reads of registers nobody asked about for a minute (ad-hoc /probe targets). */
+  /** Marks `keys` the most recently read ad-hoc target, and lets the state of the least recent go. */
+  private touchAdHoc(keys: TillKeys): void {
+    this.adHoc.delete(keys.read);
+    this.adHoc.set(keys.read, keys);
+    for (let inUse = 0; this.adHoc.size > MAX_AD_HOC_TARGETS && inUse < EVICTION_TRIES; ) {
+      const [readKey, oldest] = this.adHoc.entries().next().value as [string, TillKeys];
+      this.adHoc.delete(readKey);
+      if (this.forget(oldest)) continue;
+      this.adHoc.set(readKey, oldest); // still in use: it counts as recent
+      inUse++;
+    }
+  }
+
+  /** Drops an ad-hoc target's read and gate unless they are in use; true when nothing of it is left to bound. */
+  private forget(keys: TillKeys): boolean {
+    const read = this.reads.get(keys.read);
+    if (read?.configured) return true; // a configured register's state now, not the ad-hoc target's
+    if (read && read.endedAt === undefined) return false;
+    if (!this.gates.dropQuiet(keys.gate)) return false;
+    this.reads.delete(keys.read);
+    return true;
+  }
+
+  /** Forgets finished reads of registers nobody asked about for a minute (registers a reload removed). */
   private sweep(): void {
     this.createdSinceSweep = 0;
     const before = performance.now() - 60_000;

@@ -137,6 +137,15 @@ describe('UkmSource through msw handlers', () => {
     expect(log).toHaveLength(2);
   });
 
+  it('closes the connection after each request to an ad-hoc target, and keeps it to a configured one', async () => {
+    const { source, log } = makeSource(HEALTHY, config({ endpoints: ['paper'] }));
+    const ctx = { deadline: Deadline.in(5000), log: silentLogger };
+    const adHoc = source.lookup('10.1.12.3:8081');
+    await source.probe(ctx, adHoc.ok ? adHoc.target : undefined);
+    await source.probe(ctx);
+    expect(log.map((r) => r.keepAlive)).toEqual([false, true]);
+  });
+
   it('shares the register gate across config generations (a reload mid-scrape)', async () => {
     const pool = new UkmRegisterPool();
     const log: HttpRequest[] = [];
@@ -185,6 +194,11 @@ describe('UkmSource.lookup (the /probe target)', () => {
   it('accepts a configured register by name or host:port', () => {
     expect(source.lookup('msk-012-pos03')).toMatchObject({ ok: true, target: { kkt: 'msk-012-pos03' } });
     expect(source.lookup('10.1.12.3:8080')).toMatchObject({ ok: true, target: { kkt: 'msk-012-pos03' } });
+  });
+  it('a configured register is found by its address in any spelling; an unconfigured target is marked ad hoc', () => {
+    const { source: other } = makeSource(HEALTHY, config({ registers: [{ name: 'plain', url: 'http://10.1.12.4', labels: {} }] }));
+    expect(other.lookup('10.1.12.4:80')).toEqual({ ok: true, target: { kkt: 'plain', ref: expect.anything() } });
+    expect(other.lookup('10.1.12.4:8080')).toMatchObject({ ok: true, target: { kkt: '10.1.12.4:8080', adHoc: true } });
   });
   it('accepts an unconfigured ip:port only inside allowed_targets', () => {
     expect(source.lookup('10.9.9.9:8080')).toMatchObject({ ok: true, target: { kkt: '10.9.9.9:8080' } });

@@ -1,4 +1,3 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import { blockListOf } from '../../config/schema.js';
 import { isTrading } from '../../config/trading-hours.js';
 import { type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from './config.js';
@@ -9,6 +8,7 @@ import type { ProbeContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source
 import type { ProbeResult, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
 import { SKIPPED, type ReadOutcomes, type ReadRequest, type ReadTarget, type UkmRegisterPool } from './reads.js';
+import { hostPortOf, parseHostPort, tillKeysAt, tillPlaceOf } from './till.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -19,10 +19,6 @@ export interface UkmSourceDeps {
   timezone: string;
   /** Which registers this process serves (`--shard`); default all. */
   shard?: SourceShard;
-}
-
-function hostPort(url: string): string {
-  return new URL(url).host;
 }
 
 export function ukmEndpointUrl(baseUrl: string, endpoint: UkmEndpoint): string {
@@ -38,6 +34,8 @@ export class UkmSource implements Source {
   private readonly targets = new WeakMap<UkmRegisterConfig, ReadTarget>();
   /** The configured registers this shard serves. */
   private readonly owned: UkmRegisterConfig[];
+  /** Configured registers by `host:port` as their URLs spell it (an IP address in one spelling), made at the first lookup. */
+  private byHostPort: Map<string, UkmRegisterConfig> | undefined;
 
   constructor(readonly config: UkmSourceConfig, private readonly deps: UkmSourceDeps) {
     this.allowed = blockListOf(config.allowed_targets);
@@ -78,8 +76,7 @@ export class UkmSource implements Source {
 
   private find(target: string): TargetLookup {
     const adHoc = parseHostPort(target);
-    const isAt = (url: string) => [target, adHoc?.host].includes(hostPort(url));
-    const known = this.config.registers.find((r) => r.name === target) ?? this.config.registers.find((r) => isAt(r.url));
+    const known = this.config.registers.find((r) => r.name === target) ?? this.registerAt(adHoc?.host ?? target.toLowerCase());
     if (known) return { ok: true, target: { kkt: known.name, ref: known } };
     if (!adHoc && /^[a-zA-Z0-9.-]+:\d{1,5}$/.test(target)) {
       return { ok: false, status: 403, message: `target "${target}" is not in the config, and unconfigured targets must be an IP address inside allowed_targets` };
@@ -89,14 +86,28 @@ export class UkmSource implements Source {
       return { ok: false, status: 403, message: `target "${target}" is not in the config and not in allowed_targets of source "${this.name}"` };
     }
     const register: UkmRegisterConfig = { name: target, url: `http://${adHoc.host}`, labels: {} };
-    return { ok: true, target: { kkt: register.name, ref: register } };
+    return { ok: true, target: { kkt: register.name, ref: register, adHoc: true } };
+  }
+
+  /** The first configured register whose URL spells `hostPort`. */
+  private registerAt(hostPort: string): UkmRegisterConfig | undefined {
+    if (!this.byHostPort) {
+      this.byHostPort = new Map();
+      for (const r of this.config.registers) {
+        const place = tillPlaceOf(r.url);
+        const key = hostPortOf(place.host, place.port);
+        if (!this.byHostPort.has(key)) this.byHostPort.set(key, r);
+      }
+    }
+    return this.byHostPort.get(hostPort);
   }
 
   async probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
     const started = performance.now();
     const registers = target ? [target.ref as UkmRegisterConfig] : this.owned;
-    const request = this.readRequest(ctx);
-    const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, ctx)));
+    const adHoc = target?.adHoc === true;
+    const request = this.readRequest(ctx, adHoc);
+    const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, ctx, adHoc)));
     return {
       source: this.name,
       success: readings.every((r) => r.up),
@@ -109,30 +120,39 @@ export class UkmSource implements Source {
     return this.deps.http.close();
   }
 
-  private readRequest(ctx: ProbeContext): ReadRequest {
+  /** An ad-hoc target's connection is closed after each request: its pool goes with it, so any number of targets holds none. */
+  private readRequest(ctx: ProbeContext, adHoc: boolean): ReadRequest {
     const { http } = this.deps;
     const timeoutMs = this.config.request_timeout;
+    const keepAlive = !adHoc;
     return {
       endpoints: this.config.endpoints,
       deadline: ctx.deadline,
       intervalMs: this.config.min_interval,
       onWait: (ms) => http.observer.rateLimitWait(this.name, ms / 1000),
-      fetch: (url, endpoint, signal) => http.send(endpoint, { method: 'GET', url, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs }),
+      fetch: (url, endpoint, signal) => http.send(endpoint, { method: 'GET', url, signal, maxBytes: UKM_MAX_BODY_BYTES, timeoutMs, keepAlive }),
       parse: parseUkmAnswer,
     };
   }
 
-  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext): Promise<RegisterReading> {
-    const outcomes = await this.deps.pool.read(register.url, this.targetOf(register), request);
+  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext, adHoc: boolean): Promise<RegisterReading> {
+    const outcomes = await this.deps.pool.read(this.targetOf(register, adHoc), request);
     return this.toReading(register, outcomes, ctx.log);
   }
 
-  /** A register's endpoint URLs and time zone (its own, else the source's: also that of its trading hours), built once per register. */
-  private targetOf(register: UkmRegisterConfig): ReadTarget {
+  /**
+   * A register's endpoint URLs, time zone (its own, else the source's: also that of its trading
+   * hours) and place, built once per register. Through a proxy, the proxy resolves the host: the
+   * till is keyed by its name as spelt.
+   */
+  private targetOf(register: UkmRegisterConfig, adHoc = false): ReadTarget {
     let target = this.targets.get(register);
     if (!target) {
       const urls = new Map(this.config.endpoints.map((e) => [e, ukmEndpointUrl(register.url, e)]));
-      this.targets.set(register, (target = { urls, zone: register.timezone ?? this.deps.timezone }));
+      const place = tillPlaceOf(register.url);
+      const keys = place.isIp || this.config.proxy_url ? tillKeysAt(place, place.host) : undefined;
+      target = { urls, zone: register.timezone ?? this.deps.timezone, place, adHoc, ...(keys ? { keys } : {}) };
+      this.targets.set(register, target);
     }
     return target;
   }
@@ -159,40 +179,6 @@ export class UkmSource implements Source {
     }
     return reading;
   }
-}
-
-interface HostPort {
-  ip: string;
-  family: 'ipv4' | 'ipv6';
-  /** `ip:port` or `[ipv6]:port` in the one spelling URLs use; an IPv4-mapped address as IPv4. */
-  host: string;
-}
-
-/** `ip:port` or `[ipv6]:port`, nothing else: no scheme, path, credentials or host names. */
-function parseHostPort(target: string): HostPort | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(target);
-  if (!m) return undefined;
-  const [, v6, v4 = '', portText] = m;
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return undefined;
-  // isIPv4 refuses octets over 255 and leading zeros (which a URL would read as octal).
-  const ip = v6 !== undefined ? canonicalIpv6(v6) : isIPv4(v4) ? v4 : undefined;
-  if (ip === undefined) return undefined;
-  const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
-  return { ip, family, host: family === 'ipv4' ? `${ip}:${port}` : `[${ip}]:${port}` };
-}
-
-/**
- * An IPv6 address as URLs spell it (`[::FFFF:A00:1]` is `::ffff:a00:1`); an IPv4-mapped one as
- * the IPv4 address it stands for (`10.0.0.1`), to be checked against IPv4 networks.
- */
-function canonicalIpv6(address: string): string | undefined {
-  if (!isIPv6(address)) return undefined;
-  const ip = new URL(`http://[${address}]`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
-  if (!mapped) return ip;
-  const [high, low] = [parseInt(mapped[1] as string, 16), parseInt(mapped[2] as string, 16)];
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
 /** Why no endpoint of a till answered: the one error when they all failed alike or were skipped after it. */
