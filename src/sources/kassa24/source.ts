@@ -50,14 +50,17 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
 
   /**
    * The exporter reads only the registers it is told to (an X-report is a fiscal document): those
-   * in `kkms`, else those of the last GET /kkms. Before this config has read its list, the registers
-   * of the source's last complete list (kept across reloads) stand in; before any list, none.
+   * in `kkms`, else those of the last GET /kkms (without `kkms` the source watches every register
+   * the account lists). Before this config has read its list, the registers of the source's last
+   * complete list (kept across reloads) stand in. Before any list, a target is taken as asked: a
+   * `/probe` job of single registers must work from its first scrape, and the service answers only
+   * for the account's own registers.
    */
   protected override unmonitored(kkt: string): string | undefined {
     if (this.configured) return this.configured.has(kkt) ? undefined : `register ${kkt} is not in the kkms of source "${this.name}": add it there to probe it`;
     if (this.listed ? this.listed.has(kkt) : this.roster.detail(kkt) !== undefined) return undefined;
     if (this.listed || this.registers().length > 0) return `register ${kkt} is not in the register list of source "${this.name}" (GET /kkms) at its last read`;
-    return `source "${this.name}" has not read its register list (GET /kkms) yet, so it cannot tell whether register ${kkt} is one of its: probe the source first (/probe?source=${this.name}), or list its registers in kkms`;
+    return undefined;
   }
 
   protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
