@@ -7,7 +7,7 @@
 #      which drive the exporter under load and with the real tools rather than Node's own APIs (the
 #      fault matrix, ~3.3 min; the end-to-end tests with Prometheus, Alertmanager and Chromium, ~2.2 min;
 #      250 reloads and 25,000 ad-hoc targets under a 128 MB heap, ~1.1 min). On the 2-core CI machine a
-#      full run took 589 s and the smaller ones about 200 s each (2026-12-02): ~16 min in all, where
+#      full run took 575 s and the smaller ones 172 s and 166 s (2026-12-02): ~15 min in all, where
 #      three full runs would take ~30.
 # Prints, per Node, test.sh's "tests: N passed, N failed" line and the seconds it took, and exits 1 when
 # any run failed. Each run's output is in .tmp/logs/test-node-VERSION.log as well.
