@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, type LoadedConfig } from './config/load.js';
 import { maskedYaml } from './config/mask.js';
-import { Deadline, probeTimeoutSeconds } from './http/deadline.js';
+import { probeTimeoutSeconds, type Deadline } from './deadline/deadline.js';
+import { ScrapeDeadlines } from './deadline/scrape-deadlines.js';
 import type { Transport, TransportOptions } from './http/transport.js';
 import { errorMessage, formatLogfmt, type Logger } from './log.js';
 import { IdleGc } from './idle-gc.js';
@@ -286,32 +287,6 @@ export class Exporter {
       if (!targets) return [group({ __param_source: source.name, source: source.name })];
       return targets.map((t) => group({ ...t.labels, __param_source: source.name, __param_target: t.kkt, source: source.name, kkt: t.kkt }));
     });
-  }
-}
-
-/** One scrape's deadlines: one object per distinct budget (a source's own `timeout` may cap it). */
-class ScrapeDeadlines {
-  private readonly start = performance.now();
-  private readonly bySeconds = new Map<number, Deadline>();
-  private cutFor: string | undefined;
-
-  after(seconds: number): Deadline {
-    let deadline = this.bySeconds.get(seconds);
-    if (!deadline) {
-      this.bySeconds.set(seconds, (deadline = new Deadline(this.start + seconds * 1000)));
-      if (this.cutFor !== undefined) deadline.cut(this.cutFor);
-    }
-    return deadline;
-  }
-
-  dispose(): void {
-    for (const d of this.bySeconds.values()) d.dispose();
-  }
-
-  /** The scrape was abandoned: every deadline of it is now, and any made later too. */
-  cut(why: string): void {
-    this.cutFor ??= why;
-    for (const d of this.bySeconds.values()) d.cut(why);
   }
 }
 

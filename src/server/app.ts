@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { CONTENT_TYPE, type Exporter, type ExporterAddress } from '../exporter.js';
-import { SCRAPE_TIMEOUT_HEADER } from '../http/deadline.js';
+import { SCRAPE_TIMEOUT_HEADER } from '../deadline/deadline.js';
 import { errorMessage } from '../log.js';
 import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
 import { landingPage, type PageThresholds } from './landing.js';

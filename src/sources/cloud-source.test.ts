@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { AtolSourceConfig } from './atol/config.js';
 import type { BusinessKassaSourceConfig } from './businesskassa/config.js';
 import type { Kassa24SourceConfig } from './kassa24/config.js';
-import { Deadline } from '../http/deadline.js';
+import { Deadline } from '../deadline/deadline.js';
 import { Logger, type LogRecord } from '../log.js';
 import type { BusinessKassaClient } from './businesskassa/client.js';
 import { BusinessKassaSource } from './businesskassa/source.js';

@@ -2,7 +2,7 @@ import type { CommonSourceConfig } from '../config/schema.js';
 import { isTrading } from '../config/trading-hours.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
 import { errorMessage, type Logger } from '../log.js';
-import { SharedDeadline, type Deadline } from '../http/deadline.js';
+import { SharedDeadline, type Deadline } from '../deadline/deadline.js';
 import type { SourceType } from '../readings/catalog.js';
 import { checkRegisterCount, FleetRoster, logTruncatedLabels, type KnownRegisters } from './records.js';
 import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';

@@ -1,5 +1,5 @@
 import type { CommonSourceConfig } from '../config/schema.js';
-import type { Deadline } from '../http/deadline.js';
+import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log.js';
 import type { SourceType } from '../readings/catalog.js';
 import type { ProbeResult } from '../readings/reading.js';

@@ -3,7 +3,7 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
-import { Deadline } from '../../http/deadline.js';
+import { Deadline } from '../../deadline/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { Logger, type LogRecord } from '../../log.js';
 import type { ProbeResult, RegisterReading } from '../../readings/reading.js';

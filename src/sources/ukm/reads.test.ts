@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Deadline } from '../../http/deadline.js';
+import { Deadline } from '../../deadline/deadline.js';
 import { HostAddresses } from '../../http/host-addresses.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { MAX_AD_HOC_TARGETS } from '../source.js';

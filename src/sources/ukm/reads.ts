@@ -1,6 +1,6 @@
 import type { UkmEndpoint } from './config.js';
-import { SharedDeadline, type Deadline } from '../../http/deadline.js';
-import { GateRegistry, type GateUser, type RateGate } from '../../http/rate-gate.js';
+import { SharedDeadline, type Deadline } from '../../deadline/deadline.js';
+import { GateRegistry, type GateUser, type RateGate } from './rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { HostAddresses, type Address } from '../../http/host-addresses.js';
 import { errorMessage } from '../../log.js';

@@ -5,7 +5,7 @@ import { mswTransport } from '../../../test/support/msw-transport.js';
 import { UKM_ENDPOINTS, type UkmSourceConfig } from './config.js';
 import { tradingHours } from '../../config/trading-hours.js';
 import { VendorHttp, type RequestObserver } from '../../http/client.js';
-import { Deadline } from '../../http/deadline.js';
+import { Deadline } from '../../deadline/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { silentLogger } from '../../log.js';
 import type { RegisterReading } from '../../readings/reading.js';
