@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
-import { EXPORTER_LABELS } from '../readings/catalog.js';
+import { CATALOG_LABELS } from '../readings/catalog.js';
 import { MAX_LABEL_VALUE_CHARS } from '../readings/reading.js';
 import { parseDuration } from './duration.js';
 import { tradingHours } from './trading-hours.js';
@@ -99,14 +99,57 @@ export type CommonSourceConfig = { type: string } & z.output<z.ZodObject<typeof 
 /** A static label's value: at most the exporter's bound on any label value, as a vendor's is. */
 const staticLabelValue = z.string().max(MAX_LABEL_VALUE_CHARS, `a label value may have at most ${MAX_LABEL_VALUE_CHARS} characters`);
 
+/**
+ * A register's static labels. A name the exporter sets itself is refused where the vendors are
+ * known, for a source's `registers[].labels` (configSchemaOf) and a registers file's (refusingExporterLabels).
+ */
 export const staticLabels = z.record(z.string(), staticLabelValue).superRefine((labels, ctx) => {
   for (const name of Object.keys(labels)) {
     if (!LABEL_NAME_RE.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `label name "${name}" must match [a-zA-Z_][a-zA-Z0-9_]*` });
-    else if (EXPORTER_LABELS.has(name) || name.startsWith('__')) {
-      ctx.addIssue({ code: 'custom', path: [name], message: `label "${name}" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it` });
-    }
   }
 });
+
+/**
+ * Every label name the exporter sets on some family, given the `kkt_info` labels of every vendor,
+ * and the names Prometheus reserves. A register's static label with one of these names would give
+ * a series a duplicate label, and Prometheus drops the whole scrape for it.
+ */
+export function exporterLabels(infoLabels: Iterable<string>): ReadonlySet<string> {
+  // `exporter`: the target label prometheus.yml.example gives every series of one exporter process (KktExporterDown).
+  return new Set([...CATALOG_LABELS, 'job', 'instance', '__name__', 'quantile', 'exporter', ...infoLabels]);
+}
+
+/** Run a check even when other parts failed, so one load reports every problem. */
+const ALWAYS = { when: () => true };
+
+/**
+ * An issue at each static label of `registers` (registers configured one by one, each with its
+ * `labels`, at `path`) that the exporter sets itself. The value may be half-parsed: anything else is
+ * passed over.
+ */
+function refuseReservedLabels(registers: unknown, reserved: ReadonlySet<string>, ctx: z.RefinementCtx, path: ReadonlyArray<string | number>): void {
+  if (!Array.isArray(registers)) return;
+  registers.forEach((register: unknown, i) => {
+    const labels = (register as { labels?: unknown } | null)?.labels;
+    if (labels === null || typeof labels !== 'object') return;
+    for (const name of Object.keys(labels)) {
+      if (!reserved.has(name) && !name.startsWith('__')) continue;
+      const message = `label "${name}" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it`;
+      ctx.addIssue({ code: 'custom', path: [...path, i, 'labels', name], message });
+    }
+  });
+}
+
+/**
+ * `schema` of a registers file (a list of registers, or `{registers: [...]}`) that also refuses a
+ * static label named like one in `reserved` (see exporterLabels).
+ */
+export function refusingExporterLabels<S extends z.ZodType>(schema: S, reserved: ReadonlySet<string>): S {
+  return schema.superRefine((file, ctx) => {
+    if (Array.isArray(file)) refuseReservedLabels(file, reserved, ctx, []);
+    else refuseReservedLabels((file as { registers?: unknown } | null)?.registers, reserved, ctx, ['registers']);
+  }, ALWAYS);
+}
 
 
 /**
@@ -150,12 +193,14 @@ export type GlobalConfig = z.infer<typeof globalSchema>;
 
 /**
  * The whole config file's schema, for the given source schemas (one per vendor, told apart by
- * `type`): the vendors are named by the vendor list, not here.
+ * `type`) and the label names a register's static labels may not take (see exporterLabels): the
+ * vendors are named by the vendor list, not here.
  */
-export function configSchemaOf<S extends z.ZodType<{ name: string; type: string }>>(sourceSchema: S) {
+export function configSchemaOf<S extends z.ZodType<{ name: string; type: string }>>(sourceSchema: S, reservedLabels: ReadonlySet<string>) {
   return z
     .strictObject({
-      global: globalSchema.default({ timezone: 'Europe/Moscow', scrape_timeout: 10_000 }),
+      // prefault: an absent `global` is parsed as {}, so its defaults are written once, above.
+      global: globalSchema.prefault({}),
       sources: z.array(sourceSchema).default([]),
     })
     .superRefine((cfg, ctx) => {
@@ -164,5 +209,10 @@ export function configSchemaOf<S extends z.ZodType<{ name: string; type: string 
         if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${s.name}"` });
         seen.add(s.name);
       });
-    });
+    })
+    .superRefine((cfg, ctx) => {
+      const sources: unknown = (cfg as { sources?: unknown } | null)?.sources;
+      if (!Array.isArray(sources)) return;
+      sources.forEach((s, i) => refuseReservedLabels((s as { registers?: unknown } | null)?.registers, reservedLabels, ctx, ['sources', i, 'registers']));
+    }, ALWAYS);
 }

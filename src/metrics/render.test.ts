@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../test/support/metrics.js';
 import { Logger, type LogRecord } from '../log.js';
-import { PROBE_METRICS, REGISTER_METRICS, type MetricDef } from '../readings/catalog.js';
+import { PROBE_METRICS, REGISTER_METRICS, type ScrapeMetricDef } from '../readings/catalog.js';
 import { MAX_KKT_CHARS, MAX_LABEL_VALUE_CHARS, TRUNCATED_MARKER, unreadReading, type ProbeResult, type RegisterReading } from '../readings/reading.js';
 import { generatedAtolFleet, generatedAtolRecord } from '../simulator/atol.js';
 import { parseAtolRegister } from '../sources/atol/parse.js';
@@ -83,15 +83,27 @@ describe('rendering a scrape', () => {
     expect(second).toContain('kkt_probe_success{source="stores"} 0');
   });
 
-  it("renders a register's new reading, and the same reading under another source, afresh", () => {
-    const a = reading('a', 1);
-    renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6, registers: [a] }]);
-    const next = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6, registers: [reading('a', 5)] }]);
-    expect(next).toContain('kkt_unsent_docs{source="stores",kkt="a"} 5');
-    expect(next).not.toContain('kkt_unsent_docs{source="stores",kkt="a"} 1');
-    const other = renderProbeResults([{ source: 'depot', success: true, durationSeconds: 6, registers: [a] }]);
-    expect(other).toContain('kkt_unsent_docs{source="depot",kkt="a"} 1');
-    expect(other).not.toContain('source="stores"');
+  it("writes a family of register scope once per register, with its kkt, and one of source scope once per source, after every register's", () => {
+    const withEverything = (kkt: string): RegisterReading => ({ ...reading(kkt, 1), endpoints: [{ endpoint: 'ofd', success: true }, { endpoint: 'paper', success: false }] });
+    const results: ProbeResult[] = [
+      { source: 'stores', success: true, durationSeconds: 6, registers: [withEverything('a'), withEverything('b')], clockOffsetSeconds: 0 },
+      { source: 'depot', success: false, durationSeconds: 2, registers: [withEverything('c')], sourceUp: false, clockOffsetSeconds: 3600 },
+    ];
+    const series = parseMetrics(renderProbeResults(results));
+    const scopes = { ...REGISTER_METRICS, ...PROBE_METRICS } as Record<string, ScrapeMetricDef>;
+    const scopeOf = (name: string) => scopes[name]?.scope;
+    const families = [...new Set(series.map((s) => s.name))];
+    expect(families.filter((name) => scopeOf(name) === 'source')).toEqual(['kkt_probe_success', 'kkt_probe_duration_seconds', 'kkt_source_up', 'kkt_source_clock_offset_seconds']);
+    expect(families.filter((name) => scopeOf(name) === 'register')).toEqual(['kkt_up', 'kkt_info', 'kkt_unsent_docs', 'kkt_probe_endpoint_success']);
+    // Every family of register scope comes before any of source scope.
+    const lastRegister = series.findLastIndex((s) => scopeOf(s.name) === 'register');
+    expect(series.findIndex((s) => scopeOf(s.name) === 'source')).toBe(lastRegister + 1);
+    for (const name of families) {
+      const kkts = series.filter((s) => s.name === name).map((s) => s.labels.kkt);
+      const perEndpoint = name === 'kkt_probe_endpoint_success' ? 2 : 1;
+      expect(kkts, name).toEqual(scopeOf(name) === 'register' ? ['a', 'b', 'c'].flatMap((k) => Array(perEndpoint).fill(k)) : [undefined, undefined]);
+    }
+    expect(series.filter((s) => s.name === 'kkt_probe_endpoint_success' && s.labels.kkt === 'c').map((s) => [s.labels.endpoint, s.value])).toEqual([['ofd', 1], ['paper', 0]]);
   });
 });
 
@@ -164,7 +176,7 @@ describe('the answer as chunks (issue 24)', () => {
   /** What one string of the text format holds for `results` (the single-string renderer's output). */
   function expectedText(results: ProbeResult[]): string {
     const family = (name: string, lines: string[]): string => {
-      const def = (REGISTER_METRICS as Record<string, MetricDef>)[name] ?? (PROBE_METRICS as Record<string, MetricDef>)[name];
+      const def = ({ ...REGISTER_METRICS, ...PROBE_METRICS } as Record<string, ScrapeMetricDef>)[name];
       return lines.length ? `# HELP ${name} ${escapeHelp(def!.help)}\n# TYPE ${name} ${def!.type}\n${lines.join('\n')}\n` : '';
     };
     const each = (line: (source: string, r: RegisterReading) => string) => results.flatMap((p) => p.registers.map((r) => line(p.source, r)));
@@ -177,9 +189,9 @@ describe('the answer as chunks (issue 24)', () => {
       kkt_probe_duration_seconds: results.map((p) => `kkt_probe_duration_seconds{source="${p.source}"} ${p.durationSeconds}`),
       kkt_source_up: results.map((p) => `kkt_source_up{source="${p.source}"} 1`),
     };
-    // Register families in the catalog's order, then each source's own probe families.
-    const probeFamilies = ['kkt_probe_success', 'kkt_probe_duration_seconds', 'kkt_source_up', 'kkt_source_clock_offset_seconds'];
-    const names = [...Object.keys({ ...REGISTER_METRICS, ...PROBE_METRICS }).filter((n) => !probeFamilies.includes(n)), ...probeFamilies];
+    // Families of register scope in the catalog's order, then those of source scope.
+    const families = Object.entries({ ...REGISTER_METRICS, ...PROBE_METRICS } as Record<string, ScrapeMetricDef>);
+    const names = [...families.filter(([, d]) => d.scope === 'register'), ...families.filter(([, d]) => d.scope === 'source')].map(([n]) => n);
     return names.map((name) => family(name, lines[name] ?? [])).join('');
   }
 

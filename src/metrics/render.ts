@@ -1,5 +1,5 @@
 import type { ProbeResult, RegisterReading } from '../readings/reading.js';
-import { PROBE_METRICS, REGISTER_METRICS, type MetricDef } from '../readings/catalog.js';
+import { PROBE_METRICS, REGISTER_METRICS, type ScrapeMetricDef } from '../readings/catalog.js';
 
 /*
  * Writes the Prometheus text format for one scrape's readings directly: a fresh output per scrape,
@@ -23,34 +23,38 @@ function labelPairs(labels: Record<string, string>): string {
   return out;
 }
 
-/** Metric families in exposition order: every register metric, then the probe meta. */
-const FAMILIES = Object.entries({ ...REGISTER_METRICS, ...PROBE_METRICS }) as [string, MetricDef][];
+/** Metric families in the catalog's order; their scope says whose lines they are. */
+const FAMILIES = Object.entries({ ...REGISTER_METRICS, ...PROBE_METRICS }) as [string, ScrapeMetricDef][];
 const FAMILY_INDEX = new Map(FAMILIES.map(([name], i) => [name, i]));
+const familiesOf = (scope: ScrapeMetricDef['scope']) => FAMILIES.flatMap(([, def], i) => (def.scope === scope ? [i] : []));
+/** Written first: each register's families, from its reading; then each source's own, once per source. */
+const REGISTER_FAMILIES = familiesOf('register');
+const SOURCE_FAMILIES = familiesOf('source');
 
-/** One register's (or one probe's meta) series lines, each family's lines joined, by family index. */
-type Block = (string | undefined)[];
+/** One register's (or one source's meta) series lines, each family's lines joined, by family index. */
+type LinesByFamily = (string | undefined)[];
 
-function addLine(block: Block, metric: string, labels: string, value: number): void {
+function addLine(byFamily: LinesByFamily, metric: string, labels: string, value: number): void {
   const i = FAMILY_INDEX.get(metric);
   if (i === undefined || !Number.isFinite(value)) return;
   const line = `${metric}{${labels}} ${value}`;
-  const prev = block[i];
-  block[i] = prev === undefined ? line : `${prev}\n${line}`;
+  const prev = byFamily[i];
+  byFamily[i] = prev === undefined ? line : `${prev}\n${line}`;
 }
 
-function formatRegister(source: string, r: RegisterReading): Block {
-  const block: Block = [];
+function registerLines(source: string, r: RegisterReading): LinesByFamily {
+  const byFamily: LinesByFamily = [];
   const base = labelPairs({ source, kkt: r.kkt, ...r.labels });
   const info = labelPairs(r.info);
-  addLine(block, 'kkt_up', base, r.up ? 1 : 0);
-  addLine(block, 'kkt_info', info ? `${base},${info}` : base, 1);
+  addLine(byFamily, 'kkt_up', base, r.up ? 1 : 0);
+  addLine(byFamily, 'kkt_info', info ? `${base},${info}` : base, 1);
   for (const s of r.samples) {
     const extra = s.labels ? labelPairs(s.labels) : '';
-    addLine(block, s.metric, extra ? `${base},${extra}` : base, s.value);
+    addLine(byFamily, s.metric, extra ? `${base},${extra}` : base, s.value);
   }
-  for (const e of r.endpoints) addLine(block, 'kkt_probe_endpoint_success', `${base},endpoint="${escapeLabelValue(e.endpoint)}"`, e.success ? 1 : 0);
-  flatten(block);
-  return block;
+  for (const e of r.endpoints) addLine(byFamily, 'kkt_probe_endpoint_success', `${base},endpoint="${escapeLabelValue(e.endpoint)}"`, e.success ? 1 : 0);
+  flatten(byFamily);
+  return byFamily;
 }
 
 /**
@@ -58,27 +62,22 @@ function formatRegister(source: string, r: RegisterReading): Block {
  * reads it. Reading one character flattens it in place, so each family's join is a plain copy
  * (figures in docs/benchmark.md).
  */
-function flatten(block: Block): void {
-  for (const lines of block) lines?.charCodeAt(0);
+function flatten(byFamily: LinesByFamily): void {
+  for (const lines of byFamily) lines?.charCodeAt(0);
 }
 
-function probeBlock(result: ProbeResult): Block {
-  const block: Block = [];
+function sourceLines(result: ProbeResult): LinesByFamily {
+  const byFamily: LinesByFamily = [];
   const source = labelPairs({ source: result.source });
-  addLine(block, 'kkt_probe_success', source, result.success ? 1 : 0);
-  addLine(block, 'kkt_probe_duration_seconds', source, result.durationSeconds);
-  addLine(block, 'kkt_source_up', source, result.sourceUp === false ? 0 : 1);
-  if (result.clockOffsetSeconds !== undefined) addLine(block, 'kkt_source_clock_offset_seconds', source, result.clockOffsetSeconds);
-  return block;
+  addLine(byFamily, 'kkt_probe_success', source, result.success ? 1 : 0);
+  addLine(byFamily, 'kkt_probe_duration_seconds', source, result.durationSeconds);
+  addLine(byFamily, 'kkt_source_up', source, result.sourceUp === false ? 0 : 1);
+  if (result.clockOffsetSeconds !== undefined) addLine(byFamily, 'kkt_source_clock_offset_seconds', source, result.clockOffsetSeconds);
+  return byFamily;
 }
 
 /** Each family's HELP and TYPE lines, written once before its first series. */
 const HEADERS = FAMILIES.map(([name, def]) => `# HELP ${name} ${escapeHelp(def.help)}\n# TYPE ${name} ${def.type}\n`);
-
-/** The families `probeBlock` writes, read off one it made; every other family comes from register blocks. */
-const SOME_PROBE_BLOCK = probeBlock({ source: '', success: true, durationSeconds: 0, registers: [], clockOffsetSeconds: 0 });
-const PROBE_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => SOME_PROBE_BLOCK[i] !== undefined);
-const REGISTER_FAMILIES = FAMILIES.map((_, i) => i).filter((i) => !PROBE_FAMILIES.includes(i));
 
 /**
  * An exposition text as chunks to be written one after another, never joined: a scrape's answer
@@ -89,10 +88,10 @@ export type Exposition = string[];
 /** One source's text of each family, by family index: its lines, each ending in a newline. */
 type FamilyTexts = (string | undefined)[];
 
-/** Lines of one family from `blocks` as one string; undefined when there are none. */
-function familyText(blocks: readonly Block[], i: number): string | undefined {
+/** Lines of one family from `registers` as one string; undefined when there are none. */
+function familyText(registers: readonly LinesByFamily[], i: number): string | undefined {
   const lines: string[] = [];
-  for (const block of blocks) if (block[i] !== undefined) lines.push(block[i] as string);
+  for (const byFamily of registers) if (byFamily[i] !== undefined) lines.push(byFamily[i] as string);
   if (lines.length === 0) return undefined;
   lines.push('');
   return lines.join('\n');
@@ -100,15 +99,15 @@ function familyText(blocks: readonly Block[], i: number): string | undefined {
 
 /** A source's register lines. Throws when they cannot be made (a RangeError past V8's longest string). */
 function registerTexts(result: ProbeResult): FamilyTexts {
-  const blocks = result.registers.map((r) => formatRegister(result.source, r));
+  const perRegister = result.registers.map((r) => registerLines(result.source, r));
   const texts: FamilyTexts = [];
-  for (const i of REGISTER_FAMILIES) texts[i] = familyText(blocks, i);
+  for (const i of REGISTER_FAMILIES) texts[i] = familyText(perRegister, i);
   return texts;
 }
 
-/** A source's probe meta lines. */
-function probeTexts(result: ProbeResult): FamilyTexts {
-  return probeBlock(result).map((line) => `${line}\n`);
+/** A source's own lines (probe meta). */
+function sourceTexts(result: ProbeResult): FamilyTexts {
+  return sourceLines(result).map((line) => `${line}\n`);
 }
 
 /** Pushes the sources' `texts` onto `out` family by family, each family under its HELP and TYPE. */
@@ -129,14 +128,14 @@ function writeFamilies(out: Exposition, texts: readonly FamilyTexts[], families:
 export type RenderFailure = (source: string, error: unknown) => void;
 
 /**
- * The exposition text of one scrape as chunks: register metrics, then the probes' own, grouped by
- * family, in results order; a chunk per family and source, so no size of one source's answer can
+ * The exposition text of one scrape as chunks: the families of register scope, then those of
+ * source scope, grouped by family, in results order; a chunk per family and source, so no size of one source's answer can
  * fail another's. A source whose lines cannot be made is told to `onFailure` and answered with
  * kkt_probe_success 0 and none of its registers. Joined, it ends with a newline.
  */
 export function renderProbeChunks(results: readonly ProbeResult[], onFailure: RenderFailure = () => {}): Exposition {
   const registers: FamilyTexts[] = [];
-  const probes: FamilyTexts[] = [];
+  const sources: FamilyTexts[] = [];
   for (const result of results) {
     let probe = result;
     try {
@@ -146,11 +145,11 @@ export function renderProbeChunks(results: readonly ProbeResult[], onFailure: Re
       registers.push([]);
       probe = { ...result, success: false };
     }
-    probes.push(probeTexts(probe));
+    sources.push(sourceTexts(probe));
   }
   const out: Exposition = [];
   writeFamilies(out, registers, REGISTER_FAMILIES);
-  writeFamilies(out, probes, PROBE_FAMILIES);
+  writeFamilies(out, sources, SOURCE_FAMILIES);
   return out;
 }
 

@@ -1,7 +1,6 @@
 import type { CommonSourceConfig } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log.js';
-import type { SourceType } from '../readings/catalog.js';
 import type { ProbeResult } from '../readings/reading.js';
 
 export interface ProbeContext {
@@ -42,7 +41,8 @@ export interface RegisterSummary {
 
 export interface Source {
   readonly name: string;
-  readonly type: SourceType;
+  /** Its vendor's `type`. */
+  readonly type: string;
   readonly config: CommonSourceConfig;
   /** The source's own timeout cap in seconds (0 = none). */
   readonly timeoutSeconds: number;

@@ -2,6 +2,7 @@ import type { LookupFunction } from 'node:net';
 import type { z } from 'zod';
 import type { GlobalConfig } from '../config/schema.js';
 import type { VendorHttp } from '../http/client.js';
+import type { RegisterMetric } from '../readings/catalog.js';
 import type { SourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
 import type { Source } from './source.js';
@@ -21,14 +22,23 @@ export interface BuildContext {
 }
 
 /**
+ * The catalog's register metrics a vendor's readings carry, each with the vendor field (or call) it
+ * is read from, as the README's metric table shows it. `kkt_info` is told by its info labels.
+ */
+export type VendorMetrics = { readonly [M in Exclude<RegisterMetric, 'kkt_info'>]?: string };
+
+/**
  * All the exporter knows of one vendor, in the manner of node_exporter's registerCollector: its
- * config schema, how to build a source of it, and the state that outlives a config reload. The
- * config, the exporter and the command line learn vendors from the list of these only.
+ * config schema, the metrics it fills, how to build a source of it, and the state that outlives a
+ * config reload. The config, the exporter and the command line learn vendors from the list of these only.
  */
 export interface Vendor<C extends { type: string; name: string } = { type: string; name: string }, S = unknown> {
   readonly type: C['type'];
   /** One source of this type in the config file; `type` tells the vendors apart. */
   readonly configSchema: z.ZodType<C>;
+  readonly metrics: VendorMetrics;
+  /** The labels of its `kkt_info`, each with the vendor field it is read from. */
+  readonly infoLabels: Readonly<Record<string, string>>;
   /**
    * How `--shard` splits it: `register`, each register read one by one belongs to a shard of its
    * own; `source`, the fleet is read as one list, so the whole source belongs to one shard.
