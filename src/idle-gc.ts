@@ -40,9 +40,10 @@ function eventLoopBusyShare(): () => number {
  * Collects garbage when the event loop is quiet and the heap has grown a lot since the last
  * collection. A large fleet's requests are in flight across V8's young-generation collections, so
  * most of a scrape's garbage is promoted, and V8 lets the old space grow to several times the live
- * heap before it looks. A UKM scrape is quiet most of each second (its requests wait for the
- * register's next slot), so a full collection fits there, between scrapes, and between bursts of
- * probes, and bounds the peak RSS (figures in docs/benchmark.md). Without --expose-gc it does nothing.
+ * heap before it looks. A scrape of rate-limited registers is quiet most of each second (its
+ * requests wait for the register's next slot), so a full collection fits there, between scrapes,
+ * and between bursts of probes, and bounds the peak RSS (figures in docs/benchmark.md). Without
+ * --expose-gc it does nothing.
  */
 export class IdleGc {
   private running = 0;

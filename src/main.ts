@@ -4,14 +4,14 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from './config/duration.js';
 import { loadConfig } from './config/load.js';
 import { startDemo, demoBanner, type Demo } from './demo.js';
-import { Exporter } from './exporter.js';
+import { Exporter } from './exporter/exporter.js';
 import { createLogger, errorMessage, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
 import { createApp } from './server/app.js';
 import type { PageThresholds } from './server/landing.js';
 import { listen, parseListenAddress, shutdown, SHUTDOWN_WRITE_GRACE_MS } from './server/listen.js';
 import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
 import { Shard } from './shard.js';
-import { SOURCE_TYPES } from './sources/vendors.js';
+import { CONFIG_RULES, SOURCE_TYPES } from './sources/vendors.js';
 import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from './status/thresholds.js';
 import { VERSION } from './version.js';
 
@@ -136,7 +136,7 @@ async function pageThresholds(file: string | undefined, log: Logger): Promise<Pa
 
 async function checkConfig(file: string): Promise<number> {
   try {
-    const { config } = await loadConfig(file);
+    const { config } = await loadConfig(file, CONFIG_RULES);
     const registers = config.sources.reduce((n, s) => n + ('registers' in s ? s.registers.length : 0), 0);
     process.stdout.write(`${file}: OK (${config.sources.length} sources, ${registers} configured registers)\n`);
     return 0;

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDuration } from './duration.js';
-import { ConfigError, loadConfig } from './load.js';
+import { ConfigError, loadConfig as loadWithRules } from './load.js';
 import { maskedYaml } from './mask.js';
-import { SOURCE_TYPES } from '../sources/vendors.js';
+import { CONFIG_RULES, SOURCE_TYPES } from '../sources/vendors.js';
+
+const loadConfig = (file: string, env: NodeJS.ProcessEnv) => loadWithRules(file, CONFIG_RULES, env);
 
 let dir: string;
 beforeAll(async () => {

@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, vendorOf, type Config, type SourceConfig } from '../sources/vendors.js';
 import { SECRET_KEYS } from './schema.js';
 
 /** One problem in a config file, located for a `file:line:col: message` report. */
@@ -30,9 +29,37 @@ function placeOf(p: ConfigProblem): string {
   return `${p.file}:${p.line}:${p.col}`;
 }
 
-export interface LoadedConfig {
+/** What loading needs to know of the sources a config lists; more is the schema's business. */
+export interface LoadableConfig {
+  sources: Array<{ name: string; type: string }>;
+}
+
+export interface LoadedConfig<C extends LoadableConfig> {
   file: string;
-  config: Config;
+  config: C;
+}
+
+/** A source type's registers file (a list, or `{registers: [...]}`). */
+type RegistersFileSchema = z.ZodType<Array<{ name: string }> | { registers: Array<{ name: string }> }>;
+
+/** What loading checks beyond the schema for the sources of one type. */
+export interface SourceKind {
+  /**
+   * The schema of its `registers_file`, for a type whose registers are configured one by one;
+   * its config then has `registers` and `registers_file`.
+   */
+  readonly registersFile?: RegistersFileSchema;
+  /** The device a configured register reaches, as its config spells it: one device under two names is refused. */
+  tillOf?(register: { name: string }): string;
+}
+
+/**
+ * What a config file is checked against, given by whoever knows the source types (the vendor
+ * list): config depends on nothing above it.
+ */
+export interface ConfigRules<C extends LoadableConfig> {
+  readonly schema: z.ZodType<C>;
+  kindOf(type: string): SourceKind;
 }
 
 type Path = ReadonlyArray<string | number>;
@@ -241,8 +268,6 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
   }
 }
 
-type RegistersFileSchema = NonNullable<ReturnType<typeof vendorOf>['registersFile']>;
-
 /** Registers as written in one file, with the path of their list in it. */
 interface RegisterList {
   registers: Array<{ name: string }>;
@@ -258,14 +283,17 @@ async function loadRegistersFile(file: string, schema: RegistersFileSchema, env:
   return { registers: parsed.data.registers, yaml, path: ['registers'] };
 }
 
-async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
+/** A source whose registers are configured one by one, as the schema left it. */
+type SourceWithRegisters = { name: string; type: string; registers: Array<{ name: string }>; registers_file?: string };
+
+async function mergeRegistersFiles(config: LoadableConfig, rules: Pick<ConfigRules<LoadableConfig>, 'kindOf'>, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
   const tills = new TillsSeen();
   for (const [i, sourceConfig] of config.sources.entries()) {
-    const schema = vendorOf(sourceConfig.type).registersFile;
+    const kind = rules.kindOf(sourceConfig.type);
+    const schema = kind.registersFile;
     if (!schema) continue;
-    // A vendor with a registers file configures its registers one by one: `registers`, `registers_file`.
-    const source = sourceConfig as SourceConfig & { registers: Array<{ name: string }>; registers_file?: string };
+    const source = sourceConfig as SourceWithRegisters;
     const lists: RegisterList[] = [{ registers: source.registers, yaml, path: ['sources', i, 'registers'] }];
     if (source.registers_file) {
       try {
@@ -276,7 +304,7 @@ async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: stri
       }
     }
     source.registers = lists.flatMap((l) => l.registers);
-    problems.push(...duplicateNames(source.name, lists), ...tills.duplicates(source, lists));
+    problems.push(...duplicateNames(source.name, lists), ...tills.duplicates(source, kind, lists));
   }
   return problems;
 }
@@ -290,8 +318,8 @@ async function mergeRegistersFiles(config: Config, yaml: YamlFile, baseDir: stri
 class TillsSeen {
   private readonly seen = new Map<string, { yaml: YamlFile; path: Path; name: string; source: string }>();
 
-  duplicates(source: SourceConfig, lists: RegisterList[]): ConfigProblem[] {
-    const tillOf = vendorOf(source.type).tillOf;
+  duplicates(source: SourceWithRegisters, kind: SourceKind, lists: RegisterList[]): ConfigProblem[] {
+    const tillOf = kind.tillOf;
     if (!tillOf) return [];
     const problems: ConfigProblem[] = [];
     for (const { registers, yaml, path } of lists) {
@@ -331,17 +359,15 @@ const CONFIG_MISSING = 'config file not found (ENOENT): name it with --config.fi
  * Reads, expands, validates and resolves a config file. Throws ConfigError listing every problem
  * found, each with the file, line and column it comes from.
  */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfig<C extends LoadableConfig>(file: string, rules: ConfigRules<C>, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig<C>> {
   const { yaml, value } = await readYaml(file, env, CONFIG_MISSING);
   const baseDir = dirname(resolve(file));
   const problems: ConfigProblem[] = [];
   await resolveSecretFiles(value, [], yaml, baseDir, problems);
-  const parsed = configSchema.safeParse(value);
+  const parsed = rules.schema.safeParse(value);
   if (!parsed.success) problems.push(...yaml.zodProblems(parsed.error));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const fileProblems = await mergeRegistersFiles(parsed.data, yaml, baseDir, env);
+  const fileProblems = await mergeRegistersFiles(parsed.data, rules, yaml, baseDir, env);
   if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   return { file, config: parsed.data };
 }
-
-export type { Config, SourceConfig };

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 
 /*
- * `trading_hours` of a source or a UKM register: weekday keys (`mon`, `mon-fri`, `fri-mon`,
+ * `trading_hours` of a source or of a register configured one by one: weekday keys (`mon`, `mon-fri`, `fri-mon`,
  * `mon,wed,fri`) to `"HH:MM-HH:MM"` or a list of them, on the register's own wall clock. Parsed
  * once at config load into the stretches of a week; a scrape only asks whether a moment is inside.
  */

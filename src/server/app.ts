@@ -1,9 +1,16 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { CONTENT_TYPE, type Exporter, type ExporterAddress } from '../exporter.js';
+import { Registry } from 'prom-client';
 import { SCRAPE_TIMEOUT_HEADER } from '../deadline/deadline.js';
+import type { Exporter } from '../exporter/exporter.js';
 import { errorMessage } from '../log.js';
 import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
 import { landingPage, type PageThresholds } from './landing.js';
+import { probeDebugText, probeLogAnswer } from './probe-text.js';
+import { addressOf, targetGroups } from './service-discovery.js';
+
+const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** The type of every text for a person: errors, `/probe?debug=true`, `/logs`. */
+const TEXT = 'text/plain; charset=utf-8';
 
 const PROBE_PARAMS = new Set(['source', 'target', 'debug']);
 
@@ -81,22 +88,19 @@ function probeHandler(exporter: Exporter) {
       res.status(400).type('text/plain').send('each parameter may be given once\n');
       return;
     }
+    if (!source) {
+      res.status(400).type(TEXT).send('source parameter is missing\n');
+      return;
+    }
     const abandoned = abandonedSignal(res);
-    const answer = await exporter.probe({ source, target, debug: debug === 'true' }, req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
+    const probe = await exporter.scrapes.probe(source, target, req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
     if (abandoned.aborted) return;
     // Only the metrics are compressed: the debug page and the error texts are for a person (curl
     // without --compressed), small or rare, and stay plain.
-    if ('metrics' in answer) await sendScrape(exporter, req, res, answer.status, answer.contentType, answer.metrics);
-    else res.status(answer.status).type(answer.contentType).send(answer.body);
+    if (!probe.read) res.status(probe.status).type(TEXT).send(`${probe.why}\n`);
+    else if (debug === 'true') res.status(200).type(TEXT).send(probeDebugText(probe.record, probe.metrics, probe.source));
+    else await sendScrape(exporter, req, res, 200, CONTENT_TYPE, probe.metrics);
   };
-}
-
-/** Where Prometheus reaches this exporter: `--web.external-url`, else the request's own Host. */
-function addressOf(req: Request, externalUrl: URL | undefined): ExporterAddress {
-  if (externalUrl) {
-    return { host: externalUrl.host, scheme: externalUrl.protocol === 'https:' ? 'https' : 'http', pathPrefix: externalUrl.pathname.replace(/\/+$/, '') };
-  }
-  return { host: req.get('host') ?? 'localhost', scheme: req.protocol === 'https' ? 'https' : 'http', pathPrefix: '' };
 }
 
 export interface AppOptions {
@@ -117,12 +121,12 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
 
   app.get('/metrics', async (req, res) => {
     const abandoned = abandonedSignal(res);
-    const body = await exporter.collectAll(req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
+    const body = await exporter.scrapes.metrics(req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
     if (!abandoned.aborted) await sendScrape(exporter, req, res, 200, CONTENT_TYPE, body);
   });
   app.get('/probe', probeHandler(exporter));
   app.get('/sd', (req, res) => {
-    res.type('application/json').send(JSON.stringify(exporter.serviceDiscovery(addressOf(req, opts.externalUrl))));
+    res.type('application/json').send(JSON.stringify(targetGroups(exporter.sources, addressOf(req, opts.externalUrl))));
   });
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS));
@@ -133,8 +137,8 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
       res.status(400).type('text/plain').send('id parameter missing or not a probe number\n');
       return;
     }
-    const answer = exporter.probeLog(Number(id));
-    res.status(answer.status).type(answer.contentType).send(answer.body);
+    const answer = probeLogAnswer(exporter.history, Number(id));
+    res.status(answer.status).type(TEXT).send(answer.body);
   });
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('Healthy\n');

@@ -1,4 +1,4 @@
-import type { Exporter } from '../exporter.js';
+import type { Exporter } from '../exporter/exporter.js';
 import type { Source } from '../sources/source.js';
 import type { RegisterStatus } from '../status/fleet-status.js';
 import type { ProbeRecord } from '../status/history.js';

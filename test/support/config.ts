@@ -2,12 +2,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { CONFIG_RULES, type Config } from '../../src/sources/vendors.js';
 
 /** Loads `yaml` as the config file `kkt-exporter.yml` of a fresh directory, with no environment. */
-export async function loadYaml(yaml: string): Promise<LoadedConfig> {
+export async function loadYaml(yaml: string): Promise<LoadedConfig<Config>> {
   const file = join(await mkdtemp(join(tmpdir(), 'kkt-config-test-')), 'kkt-exporter.yml');
   await writeFile(file, yaml);
-  return loadConfig(file, {});
+  return loadConfig(file, CONFIG_RULES, {});
 }
 
 /** The `line:col: message` problems loading `yaml` reports (none when it loads). */

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Exporter } from '../../src/exporter.js';
+import { Exporter } from '../../src/exporter/exporter.js';
 import { Logger, type LogRecord } from '../../src/log.js';
 import { createApp, type AppOptions } from '../../src/server/app.js';
 import { listen } from '../../src/server/listen.js';
