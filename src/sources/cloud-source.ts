@@ -2,8 +2,7 @@ import type { CommonSourceConfig } from '../config/schema.js';
 import { isTrading } from '../config/trading-hours.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
 import { errorMessage, type Logger } from '../log.js';
-import { SharedDeadline, type Deadline } from '../deadline/deadline.js';
-import type { SourceType } from '../readings/catalog.js';
+import { SharedRead, SharedReads } from './shared-read.js';
 import { checkRegisterCount, FleetRoster, logTruncatedLabels, type KnownRegisters } from './records.js';
 import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
 import { probeResult, type ProbeResult, type RegisterReading, type Sample } from '../readings/reading.js';
@@ -36,16 +35,16 @@ export interface FleetReadContext extends ProbeContext {
 }
 
 /**
- * One fleet read, shared by every scrape that asks for the fleet while it runs. It goes on until
- * the latest deadline among them: a later scrape with more time is not cut short by an earlier one.
- * Its log is the log of the scrape that started it.
+ * One fleet read, shared by every scrape that asks for the fleet while it runs, until the latest of
+ * their deadlines. Its log is the log of the scrape that started it. Once ended it may be given again
+ * (fleetForLookup), failures included, but not a read whose promise rejected.
  */
-class SharedFleetRead {
+class FleetRead extends SharedRead {
   readonly result: Promise<ProbeResult>;
-  private readonly shared: SharedDeadline;
 
-  constructor(ctx: ProbeContext, read: (ctx: FleetReadContext) => Promise<ProbeResult>, onEnd: () => void) {
-    const shared = (this.shared = new SharedDeadline(ctx.deadline));
+  constructor(ctx: ProbeContext, read: (ctx: FleetReadContext) => Promise<ProbeResult>, onEnd: (read: FleetRead) => void) {
+    super(ctx.deadline);
+    const shared = this.shared;
     const readCtx: FleetReadContext = {
       get deadline() {
         return shared.deadline;
@@ -53,17 +52,26 @@ class SharedFleetRead {
       log: ctx.log,
       signal: shared.signal,
     };
-    this.result = read(readCtx).finally(() => {
-      shared.end();
-      onEnd();
-    });
+    this.result = read(readCtx).then(
+      (result) => {
+        this.ended(true, onEnd);
+        return result;
+      },
+      (err: unknown) => {
+        this.ended(false, onEnd);
+        throw err;
+      },
+    );
   }
 
-  /** A scrape joined: the read goes on until its deadline if that is later. */
-  extendTo(deadline: Deadline): void {
-    this.shared.extendTo(deadline);
+  private ended(reusable: boolean, onEnd: (read: FleetRead) => void): void {
+    this.end(reusable);
+    onEnd(this);
   }
 }
+
+/** The one key of a source's fleet reads. */
+const FLEET = 'fleet';
 
 /**
  * What the cloud (fleet-API) sources have in common: a vendor client, the roster of registers the
@@ -72,12 +80,11 @@ class SharedFleetRead {
  * or one register.
  */
 export abstract class CloudSource<C extends CloudSourceConfig, T> implements Source {
-  abstract readonly type: SourceType;
+  abstract readonly type: string;
   protected roster: FleetRoster;
   private storesZone: string;
-  private fleetRead: SharedFleetRead | undefined;
-  /** The last fleet read's result and when it ended, kept for fleetForLookup by the sources that need it. */
-  private lastFleet: { result: ProbeResult; endedAt: number } | undefined;
+  /** The fleet read in flight; once ended, kept for fleetForLookup by the sources that need it. */
+  private readonly fleetReads = new SharedReads<typeof FLEET, undefined, FleetRead>();
   /** Whether a `/probe` target can need the whole fleet: then the last fleet read is kept for FLEET_LOOKUP_REUSE_MS. */
   protected readonly lookupsNeedFleet: boolean = false;
 
@@ -186,7 +193,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */
   private async probeShared(ctx: ProbeContext): Promise<ProbeResult> {
     const started = performance.now();
-    const result = await ctx.deadline.settle(this.joinFleetRead(ctx).result);
+    const result = await ctx.deadline.settle(this.fleetRead(ctx, 0).result);
     if (!result) {
       const error = 'the register list was still being read at the scrape deadline';
       ctx.log.error(error, { err: 'scrape deadline reached' });
@@ -201,21 +208,19 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
    * read is still going at this scrape's deadline.
    */
   protected fleetForLookup(ctx: ProbeContext): Promise<ProbeResult | undefined> {
-    const last = this.lastFleet;
-    if (!this.fleetRead && last && performance.now() - last.endedAt < FLEET_LOOKUP_REUSE_MS) return Promise.resolve(last.result);
-    return ctx.deadline.settle(this.joinFleetRead(ctx).result);
+    return ctx.deadline.settle(this.fleetRead(ctx, FLEET_LOOKUP_REUSE_MS).result);
   }
 
-  private joinFleetRead(ctx: ProbeContext): SharedFleetRead {
-    if (this.fleetRead) {
-      this.fleetRead.extendTo(ctx.deadline);
-      return this.fleetRead;
-    }
-    const read = new SharedFleetRead(ctx, (readCtx) => this.probeFleet(readCtx).then((r) => this.finished(r, readCtx.log)), () => {
-      if (this.fleetRead === read) this.fleetRead = undefined;
-    });
-    this.fleetRead = read;
-    if (this.lookupsNeedFleet) read.result.then((result) => (this.lastFleet = { result, endedAt: performance.now() }), () => undefined);
-    return read;
+  /** The fleet read in flight (joined), else one that ended less than `freshMs` ago, else a new one. */
+  private fleetRead(ctx: ProbeContext, freshMs: number): FleetRead {
+    const shared = this.fleetReads.share(FLEET, ctx.deadline, undefined, freshMs);
+    if (shared) return shared;
+    const read = (readCtx: FleetReadContext) => this.probeFleet(readCtx).then((r) => this.finished(r, readCtx.log));
+    return this.fleetReads.start(FLEET, new FleetRead(ctx, read, this.onFleetReadEnd));
   }
+
+  /** A source no `/probe` target needs the fleet of holds no fleet between reads. */
+  private readonly onFleetReadEnd = (read: FleetRead): void => {
+    if (!this.lookupsNeedFleet && this.fleetReads.get(FLEET) === read) this.fleetReads.delete(FLEET);
+  };
 }

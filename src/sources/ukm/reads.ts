@@ -1,10 +1,11 @@
 import type { UkmEndpoint } from './config.js';
-import { SharedDeadline, type Deadline } from '../../deadline/deadline.js';
+import type { Deadline } from '../../deadline/deadline.js';
 import { GateRegistry, type GateUser, type RateGate } from './rate-gate.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { HostAddresses, type Address } from '../../http/host-addresses.js';
 import { errorMessage } from '../../log.js';
 import type { Sample } from '../../readings/reading.js';
+import { SharedRead, SharedReads } from '../shared-read.js';
 import { MAX_AD_HOC_TARGETS } from '../source.js';
 import { tillKeysAt, type TillKeys, type TillPlace } from './till.js';
 
@@ -40,8 +41,6 @@ const CUT_OFF = 'not read: the scrape deadline came first';
 const CUT_OFF_OUTCOME: EndpointOutcome = { ok: false, error: CUT_OFF };
 /** The outcome of the endpoints after one that found the register gone. */
 export const SKIPPED = 'not read: the register did not answer an earlier endpoint';
-/** Finished reads are swept out of the pool after this many new ones. */
-const SWEEP_EVERY = 10_000;
 /** Ad-hoc targets still in use looked past, at most, per read, to find those whose state may go. */
 const EVICTION_TRIES = 8;
 
@@ -52,25 +51,20 @@ function unreachable(err: unknown): boolean {
 
 /**
  * One pass over a register's endpoints, in order, through its rate gate. Scrapes that arrive while
- * it runs join it instead of queueing their own; it keeps going while any of them still has time.
+ * it runs join it instead of queueing their own; it keeps going while any of them still has time,
+ * with the request of the latest: its source's transport, open while that scrape waits (a reload
+ * closes the old one when its scrapes end). It is given again while fresh only when every endpoint
+ * has the till's own answer, or the till's failure to give one: not when a deadline cut it short.
  * A small state machine driven by the gate's callbacks: nothing is held across the waits but this.
  */
-class TillRead implements GateUser {
+class TillRead extends SharedRead<ReadRequest> implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
   /** What every scrape that shares this read gets. */
   readonly result = new ReadOutcomes(this);
   readonly done: Promise<void>;
-  /** When the read finished (performance.now()), or undefined while it runs. */
-  endedAt: number | undefined;
   readonly intervalMs: number;
-  /**
-   * The latest deadline among the scrapes sharing the read, and the request of that scrape: its
-   * source's transport, open while the scrape waits (a reload closes the old one when its scrapes end).
-   */
-  private readonly shared: SharedDeadline<ReadRequest>;
   /** A configured register made or shared this read: the ad-hoc bound never drops it. */
   configured = false;
-  private cutShort = false;
   private index = 0;
   private finished!: () => void;
 
@@ -79,31 +73,15 @@ class TillRead implements GateUser {
     private readonly target: ReadTarget,
     private readonly req: ReadRequest,
   ) {
-    this.shared = new SharedDeadline(req.deadline, req);
+    super(req.deadline, req);
     this.intervalMs = req.intervalMs;
     this.done = new Promise<void>((resolve) => (this.finished = resolve));
     this.gate.acquire(this);
   }
 
-  covers(endpoints: readonly UkmEndpoint[]): boolean {
-    return endpoints.every((e) => this.req.endpoints.includes(e));
-  }
-
-  joinable(endpoints: readonly UkmEndpoint[]): boolean {
-    return this.endedAt === undefined && !this.shared.signal.aborted && this.covers(endpoints);
-  }
-
-  /**
-   * Finished so recently that the register may not be asked again yet, and not cut short by a
-   * deadline: every endpoint has the till's own answer, or the till's failure to give one.
-   */
-  freshFor(endpoints: readonly UkmEndpoint[], intervalMs: number): boolean {
-    return this.endedAt !== undefined && !this.cutShort && performance.now() - this.endedAt < intervalMs && this.covers(endpoints);
-  }
-
-  /** A later scrape joined: the read, and the request in flight, go on until its deadline. */
-  extend(req: ReadRequest): void {
-    this.shared.extendTo(req.deadline, req);
+  /** It reads every endpoint `req` asks for. */
+  override serves(req: ReadRequest): boolean {
+    return req.endpoints.every((e) => this.req.endpoints.includes(e));
   }
 
   deadline(): number {
@@ -166,14 +144,12 @@ class TillRead implements GateUser {
 
   /** Ends the read early: the endpoints not yet answered get `why`. */
   private stop(why: string): void {
-    if (why === CUT_OFF) this.cutShort = true;
     for (const e of this.req.endpoints) if (!this.outcomes.has(e)) this.outcomes.set(e, { ok: false, error: why });
-    this.finish();
+    this.finish(why !== CUT_OFF);
   }
 
-  private finish(): void {
-    this.shared.end();
-    this.endedAt = performance.now();
+  private finish(reusable = true): void {
+    this.end(reusable);
     this.finished();
   }
 }
@@ -214,10 +190,9 @@ export class UkmRegisterPool {
   /** Host names of registers, resolved once per HOST_ADDRESS_TTL_MS; the transports connect through the same cache. */
   readonly addresses: HostAddresses;
   /** The read in flight, or the last one, per till and base path. */
-  private readonly reads = new Map<string, TillRead>();
+  private readonly reads = new SharedReads<string, ReadRequest, TillRead>();
   /** The keys read for ad-hoc targets, least recently read first. */
   private readonly adHoc = new Map<string, TillKeys>();
-  private createdSinceSweep = 0;
 
   constructor(addresses = new HostAddresses()) {
     this.addresses = addresses;
@@ -258,14 +233,9 @@ export class UkmRegisterPool {
   }
 
   private readAt(keys: TillKeys, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
-    let read = this.reads.get(keys.read);
-    if (read?.joinable(req.endpoints)) {
-      read.extend(req);
-    } else if (!read?.freshFor(req.endpoints, req.intervalMs)) {
-      read = new TillRead(this.gates.get(keys.gate), target, req);
-      this.reads.set(keys.read, read);
-      if (++this.createdSinceSweep >= SWEEP_EVERY) this.sweep();
-    }
+    const read =
+      this.reads.share(keys.read, req.deadline, req, req.intervalMs) ??
+      this.reads.start(keys.read, new TillRead(this.gates.get(keys.gate), target, req));
     if (target.adHoc) this.touchAdHoc(keys);
     else read.configured = true;
     const { result } = read;
@@ -294,12 +264,5 @@ export class UkmRegisterPool {
     if (!this.gates.dropQuiet(keys.gate)) return false;
     this.reads.delete(keys.read);
     return true;
-  }
-
-  /** Forgets finished reads of registers nobody asked about for a minute (registers a reload removed). */
-  private sweep(): void {
-    this.createdSinceSweep = 0;
-    const before = performance.now() - 60_000;
-    for (const [url, read] of this.reads) if (read.endedAt !== undefined && read.endedAt < before) this.reads.delete(url);
   }
 }
