@@ -4,23 +4,23 @@
 // each request starting 1 s after the till's previous one ENDED (the exporter's rule), all tills in
 // parallel. No parsing, no metrics, no rendering, no HTTP server.
 //
-// usage: node bench/floor-loop.mjs CONFIG ROUNDS
+// usage: node bench/floor-loop.mjs CONFIG
 // CONFIG is the exporter config the simulator wrote (--config-out); the register URLs come from it.
-// Runs one unmeasured warm-up round (new connections, cold JIT), then ROUNDS rounds each starting
-// 10 s after the previous one started, as the exporter scenario's scrapes do. Prints one line,
-// {"floor":{...}}, with each round's wall time (first request out to last answer in) and the CPU
-// seconds this process used during it (from /proc, as for the exporter), then exits.
+// Prints {"ready":{...}} (the tills and requests per round), then runs one round for each line
+// `round` it reads on stdin and prints {"round":{...}}: the round's wall time (first request out to
+// last answer in), the CPU seconds this process used during it (from /proc, as for the exporter) and
+// the requests that failed. Exits when stdin ends. The caller paces the rounds (bench/ukm.mjs).
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Agent } from 'undici';
 import { parse } from 'yaml';
-import { cpuSeconds, peakRssMb } from './lib.mjs';
+import { cpuSeconds } from './lib.mjs';
 
 const ENDPOINTS = ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'];
 const INTERVAL_MS = 1000;
-const PERIOD_MS = 10_000;
 const TIMEOUT_MS = 10_000;
 
-const [configPath, roundsArg = '2'] = process.argv.slice(2);
+const [configPath] = process.argv.slice(2);
 const config = parse(readFileSync(configPath, 'utf8'));
 const tills = config.sources
   .filter((s) => s.type === 'ukm')
@@ -57,10 +57,8 @@ class Collect {
   }
 }
 
-let failures = 0;
-
 /** One full round: resolves with the wall seconds from the first request out to the last answer in. */
-function round() {
+function round(failed) {
   return new Promise((resolve) => {
     let left = tills.length;
     const t0 = performance.now();
@@ -68,7 +66,7 @@ function round() {
       agent.dispatch(
         { origin: till.origin, path: till.paths[i], method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS },
         new Collect((ok) => {
-          if (!ok) failures++;
+          if (!ok) failed();
           if (i + 1 < ENDPOINTS.length) setTimeout(atSlot, INTERVAL_MS, till, i + 1, performance.now() + INTERVAL_MS);
           else if (--left === 0) resolve((performance.now() - t0) / 1000);
         }),
@@ -84,18 +82,14 @@ function round() {
   });
 }
 
-const sleepUntil = (at) => new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
+const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-const rounds = [];
-let start = performance.now();
-const warmup = await round();
-for (let i = 0; i < Number(roundsArg); i++) {
-  await sleepUntil(start + PERIOD_MS);
-  start = performance.now();
+say({ ready: { tills: tills.length, requests_per_round: tills.length * ENDPOINTS.length } });
+for await (const command of createInterface({ input: process.stdin })) {
+  if (command !== 'round') throw new Error(`floor-loop: unknown command ${JSON.stringify(command)}`);
+  let failures = 0;
   const cpu0 = cpuSeconds(process.pid);
-  const wall = await round();
-  rounds.push({ wall_s: +wall.toFixed(3), cpu_s: +(cpuSeconds(process.pid) - cpu0).toFixed(2) });
+  const wall = await round(() => failures++);
+  say({ round: { wall_s: +wall.toFixed(3), cpu_s: +(cpuSeconds(process.pid) - cpu0).toFixed(2), failures } });
 }
-const result = { tills: tills.length, requests_per_round: tills.length * ENDPOINTS.length, warmup_s: +warmup.toFixed(3), rounds, failures, peak_rss_mb: Math.round(peakRssMb(process.pid)) };
-process.stdout.write(`${JSON.stringify({ floor: result })}\n`);
 await agent.close();

@@ -1,5 +1,6 @@
-// Shared helpers of the benchmark scripts: child processes on loopback, CPU time from /proc.
-import { spawn } from 'node:child_process';
+// Shared helpers of the benchmark scripts: child processes on loopback, CPU time from /proc, pinning
+// to cores, the statistics of paired measurements.
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,3 +77,46 @@ export function startExporter(args, ready = /"url":"([^"]+)"/) {
   const nodeArgs = process.env.EXPORTER_NODE_ARGS?.split(' ').filter(Boolean) ?? ['--expose-gc'];
   return startNode(join(ROOT, 'dist/cli.js'), args, ready, {}, nodeArgs);
 }
+
+/** The CPUs this process may run on, from its affinity list (`0-1`, `0,2-3`). */
+function allowedCpus() {
+  const m = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (!m) return [];
+  return m[1].split(',').flatMap((range) => {
+    const [from, to = from] = range.split('-').map(Number);
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  });
+}
+
+/**
+ * Where the UKM pairs run: the simulator on one core, the process under test (the floor's loop and
+ * the exporter, in turn) on another, so the two sides of the wire do not take each other's core.
+ * Off with BENCH_PIN=0, on a single CPU, or without `taskset` (util-linux); `why` says which.
+ */
+export function pinning() {
+  if (process.env.BENCH_PIN === '0') return { on: false, why: 'BENCH_PIN=0' };
+  const cpus = allowedCpus();
+  if (cpus.length < 2) return { on: false, why: `${cpus.length} CPU(s) available` };
+  if (spawnSync('taskset', ['-V']).error) return { on: false, why: 'no taskset' };
+  return { on: true, simulator_cpu: cpus[0], under_test_cpu: cpus[1] };
+}
+
+/** Binds every thread of a running process, and the threads it starts later, to one CPU. */
+export function pin(pid, cpu) {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`taskset -a -p -c ${cpu} ${pid}: ${r.stderr || r.error}`);
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** The median, spread and worst of a list of ratios (worst = largest), rounded as the table shows them. */
+export function ratioStats(ratios) {
+  const r3 = (x) => +x.toFixed(3);
+  return { median: r3(median(ratios)), min: r3(Math.min(...ratios)), max: r3(Math.max(...ratios)), each: ratios.map(r3) };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));

@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuSeconds, ROOT, startNode, stop, startExporter } from './lib.mjs';
+import { cpuSeconds, median, ROOT, sleep, startNode, stop, startExporter } from './lib.mjs';
 
 const REGISTERS = 1000;
 /** Rounds (1 s each) per trial and side: 20,000 probes, as the single measurement had before. */
@@ -31,7 +31,7 @@ async function waitReady(url) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {}
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`${url} never became ready`);
 }
@@ -42,7 +42,7 @@ async function waitReady(url) {
  */
 async function rounds(pid, urlOf) {
   await Promise.all(Array.from({ length: REGISTERS }, (_, i) => fetch(urlOf(i)).then((r) => r.text())));
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   const latencies = [];
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
@@ -66,8 +66,6 @@ async function rounds(pid, urlOf) {
 
 const pct = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)];
 const p99 = (xs) => pct(xs, 0.99);
-const median = (xs) => pct(xs, 0.5);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchProbe() {
   const dir = mkdtempSync(join(tmpdir(), 'kkt-bench-'));

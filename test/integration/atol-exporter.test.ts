@@ -13,11 +13,13 @@ describe('ATOL source against the simulated cloud: 1,000 registers over 10 pages
   let sim: AtolSimulator;
   let app: RunningExporter;
   let first: Series[];
+  let firstPageCalls: number;
 
   beforeAll(async () => {
     sim = await AtolSimulator.start({ registers: generatedAtolFleet(1000) });
     app = await startExporter(atolConfig(sim));
     first = await scrape(app);
+    firstPageCalls = sim.pageCalls;
   });
   afterAll(async () => {
     await app?.stop();
@@ -26,7 +28,7 @@ describe('ATOL source against the simulated cloud: 1,000 registers over 10 pages
 
   it('exposes all 1,000 registers with kkt_up 1 from 10 page calls', () => {
     expect(upCount(first, 1)).toBe(1000);
-    expect(sim.pageCalls).toBe(10);
+    expect(firstPageCalls).toBe(10);
     expect(valueOf(first, 'kkt_probe_success', { source: 'atol-cloud' })).toBe(1);
     const r = sim.registers[7] as AtolRecord;
     expect(valueOf(first, 'kkt_fn_usage_percent', { kkt: r.serialNumber })).toBe(r.fiscalStoragePercentageUse);
@@ -35,9 +37,16 @@ describe('ATOL source against the simulated cloud: 1,000 registers over 10 pages
   });
 
   it('makes exactly one auth call over 10 consecutive scrapes', async () => {
-    for (let i = 1; i < 10; i++) await scrape(app);
-    expect(sim.authCalls).toBe(1);
-    expect(sim.pageCalls).toBe(100);
+    const fresh = await startExporter(atolConfig(sim));
+    const auths = sim.authCalls;
+    const pages = sim.pageCalls;
+    try {
+      for (let i = 0; i < 10; i++) await scrape(fresh);
+    } finally {
+      await fresh.stop();
+    }
+    expect(sim.authCalls - auths).toBe(1);
+    expect(sim.pageCalls - pages).toBe(100);
   });
 
   it('renews a token that expires mid-scrape once, and the scrape still succeeds', async () => {
@@ -79,10 +88,11 @@ describe('ATOL source against the simulated cloud: 1,000 registers over 10 pages
 
   it('probes one register by serial number, and answers kkt_up 0 for an unknown one', async () => {
     const serial = (sim.registers[3] as AtolRecord).serialNumber;
+    const registerCalls = sim.registerCalls;
     const one = parseMetrics((await get(`${app.url}/probe?source=atol-cloud&target=${serial}`)).text);
     expect(valueOf(one, 'kkt_up', { kkt: serial })).toBe(1);
     expect(valueOf(one, 'kkt_probe_endpoint_success', { kkt: serial, endpoint: 'register' })).toBe(1);
-    expect(sim.registerCalls).toBe(1);
+    expect(sim.registerCalls - registerCalls).toBe(1);
     const res = await get(`${app.url}/probe?source=atol-cloud&target=00000000000000`);
     expect(res.status).toBe(200);
     const missing = parseMetrics(res.text);
@@ -138,9 +148,8 @@ describe('ATOL against a service that gets its paging wrong (issue 14): 250 regi
   const scrapeCounting = async () => {
     const pages = sim.pageCalls;
     const auths = sim.authCalls;
-    const t0 = performance.now();
     const s = await scrape(app);
-    return { s, pageCalls: sim.pageCalls - pages, authCalls: sim.authCalls - auths, seconds: (performance.now() - t0) / 1000 };
+    return { s, pageCalls: sim.pageCalls - pages, authCalls: sim.authCalls - auths };
   };
   const success = (s: Series[], source = 'atol-cloud') => valueOf(s, 'kkt_probe_success', { source });
   const knownUp = (s: Series[]) => known.map((kkt) => valueOf(s, 'kkt_up', { source: 'atol-cloud', kkt }));
@@ -171,14 +180,12 @@ describe('ATOL against a service that gets its paging wrong (issue 14): 250 regi
     await setPaging(null, { latency_ms: 0 });
   });
 
-  it('a total of a billion fails the source after one page call; memory stays small; the process and the other source are intact', async () => {
+  // What such a scrape costs in time and memory is measured by the benchmark (bench/atol.mjs).
+  it('a total of a billion fails the source after one page call; the process and the other source are intact', async () => {
     const logsBefore = app.logs.length;
     await setPaging('huge_total');
-    const heapBefore = process.memoryUsage().heapUsed;
-    const { s, pageCalls, seconds } = await scrapeCounting();
-    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    const { s, pageCalls } = await scrapeCounting();
     expect(pageCalls).toBe(1);
-    expect(seconds).toBeLessThan(2);
     expect(success(s)).toBe(0);
     expect(knownUp(s).every((v) => v === 0)).toBe(true);
     expect(errorsSince(logsBefore)).toEqual([`the list states a total of 1000000000 registers, more than max_registers (${MAX_REGISTERS})`]);
