@@ -51,7 +51,7 @@ export async function benchRender(registers = 5000, repeats = 7) {
   const times = [];
   let chunks = [];
   for (let i = 0; i < repeats; i++) {
-    // Fresh reading objects each time: the renderer keeps the lines of a reading it has formatted.
+    // Fresh reading objects each time, as each scrape has.
     const fresh = { ...result, registers: readings.map((r) => ({ ...r })) };
     const t0 = performance.now();
     chunks = renderProbeChunks([fresh]);

@@ -19,7 +19,7 @@ import { ROOT, rssMb, startNode, stop, table, startExporter } from './lib.mjs';
 
 const SCRAPES = Number(process.env.SOAK_SCRAPES ?? 2000);
 const PAGING = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless', 'lying_limit'];
-/** ATOL records with one field 39,014 characters long (issue 24): a serial is refused, an address truncated. */
+/** ATOL records with one field 39,014 characters long: a serial is refused, an address truncated. */
 const OVERSIZED = ['serialNumber', 'fiscalStoragePaymentAddress'];
 const FAULTS = ['latency', 'drip', 'reset', 'refused', 'http500', 'http503', 'auth401', 'http429', 'malformed_json', 'wrong_shape', 'huge_body', 'non_utf8', 'invalid_dates'];
 
@@ -73,7 +73,7 @@ let abuseErrors = 0;
 const UNLISTED_KZ = 99001;
 
 /**
- * What one hostile client can send (issue 24), one request after another: a scrape it hangs up on
+ * What one hostile client can send, one request after another: a scrape it hangs up on
  * after 200 ms, an ad-hoc /probe target never seen before (nothing listens there: refused at once),
  * 5 concurrent probes of BusinessKassa serials nobody has, a Kassa24 register outside the config,
  * and a config reload every 10th round.

@@ -78,9 +78,9 @@ function alert(name, severity, expr, forDuration, summary, description) {
 const held = (metric, window) =>
   `(min_over_time(${metric}[${window}]) > 0 and last_over_time(${metric}[${t.held_lookback}] offset ${window}) > 0)`;
 
-// The register kinds, told apart by their kkt_info labels (contract: only Kassa24 sets id_kkm, only
-// UKM sets url, and no static label may reuse either name). Over the window, not at this instant,
-// so that one failed read of kkt_info does not restart a held alert.
+// The register kinds, told apart by their kkt_info labels (only Kassa24 sets id_kkm, only UKM sets
+// url: README's metric table; and the config refuses a static label of either name). Over the
+// window, not at this instant, so that one failed read of kkt_info does not restart a held alert.
 const kassa24 = (window) => `${REGISTER} present_over_time(kkt_info{id_kkm!=""}[${window}])`;
 // UKM unsent receipts: selected positively by kkt_info{url!=""} rather than "kkt_unsent_docs unless
 // kkt_unsent_oldest_timestamp_seconds, minus Kassa24": that one would also page for every ATOL or

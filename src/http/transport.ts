@@ -50,7 +50,7 @@ export interface TransportOptions {
   connectionsPerOrigin: number;
   tls?: TlsConfig;
   proxyUrl?: string;
-  /** How host names are resolved when connecting (net.connect's `lookup`): the UKM source's is the cache its rate gates are keyed by. */
+  /** How host names are resolved when connecting (net.connect's `lookup`): a source may pass the cache it keys its rate gates by. */
   lookup?: LookupFunction;
 }
 
@@ -81,8 +81,8 @@ export function classifyError(err: unknown, signal: AbortSignal): TransportError
 
 /**
  * The requests in flight per abort signal, with one abort listener per signal rather than one per
- * request: a source sends many requests under one signal, and an EventTarget listener costs more
- * than the rest of a small request (figures in docs/benchmark.md).
+ * request: a source sends many requests under one signal (a till's read its 7), and an EventTarget
+ * listener added and removed per request costs twice as much (figures in docs/benchmark.md).
  */
 const inFlight = new WeakMap<AbortSignal, Set<CollectingHandler>>();
 
@@ -164,7 +164,10 @@ export class UndiciTransport implements Transport {
 
   constructor(opts: TransportOptions) {
     const connect = tlsConnectOptions(opts.tls);
-    const common = { connections: opts.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 };
+    // A till's idle connection outlives the pause between two scrapes (about 24 s at the 30 s
+    // interval of prometheus.yml.example) when the till sends no Keep-Alive hint, where undici's
+    // default 4 s would reconnect every till every scrape (docs/benchmark.md, performance devices).
+    const common = { connections: opts.connectionsPerOrigin, keepAliveTimeout: 30_000 };
     this.dispatcher = opts.proxyUrl
       ? new ProxyAgent({ uri: opts.proxyUrl, requestTls: connect, ...common })
       : new Agent({ connect: opts.lookup ? { ...connect, lookup: opts.lookup } : connect, ...common });

@@ -56,7 +56,7 @@ export interface ProbeResult {
 
 /**
  * The longest register id (`kkt`) a reading may carry, in UTF-16 code units: a vendor's serial of
- * kilobytes is refused, never written into every series of its register (issue 24).
+ * kilobytes is refused, never written into every series of its register.
  */
 export const MAX_KKT_CHARS = 128;
 /** The longest other label value (`kkt_info` identity, names, addresses) before it is truncated. */

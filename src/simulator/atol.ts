@@ -16,11 +16,11 @@ export interface AtolSimulatorOptions {
 }
 
 /**
- * How the simulated service can get its paging wrong (issue 14): `huge_total` states a total of a
+ * How the simulated service can get its paging wrong: `huge_total` states a total of a
  * billion; `negative_total` states -1; `inflated_total` states 50 more than it has; `capped_limit`
  * serves at most 10 per page whatever is asked (and says `limit: 10`); `self_next` answers every
  * offset with the first page, whose `next` points to itself; `endless` answers every offset with
- * fresh registers and a `next`. The last two state no total. `lying_limit` (issue 24) serves the
+ * fresh registers and a `next`. The last two state no total. `lying_limit` serves the
  * registers asked for but states `limit: 1`.
  */
 export const ATOL_PAGING_FAULTS = ['huge_total', 'negative_total', 'inflated_total', 'capped_limit', 'self_next', 'endless', 'lying_limit'] as const;
@@ -64,7 +64,7 @@ export function generatedAtolRecord(i: number, now = Math.floor(Date.now() / 100
   };
 }
 
-/** The register fields `oversizedAtolFleet` can blow up (issue 24): the id and identity labels. */
+/** The register fields `oversizedAtolFleet` can blow up: the id and identity labels. */
 export const ATOL_OVERSIZED_FIELDS = ['serialNumber', 'deviceNumber', 'fiscalStoragePaymentAddress', 'groupCode'] as const;
 export type AtolOversizedField = (typeof ATOL_OVERSIZED_FIELDS)[number];
 
@@ -78,7 +78,11 @@ export function oversizedAtolFleet(n: number, field: AtolOversizedField, length:
   return generatedAtolFleet(n).map((r) => ({ ...r, [field]: String(r[field] ?? '').padEnd(length, 'X') }));
 }
 
-/** The demo account: the cases operators must see (vendor-apis.md section 2, domain.md), one register each. */
+/**
+ * The demo account: one register for each case the alerts page on (docs/alerts.md): an FN 85 % and
+ * 95 % full, an FN expiring in 10 days, documents unsent for 5 days, an OFD network error, and a
+ * register that has not reported for 2 hours.
+ */
 export function demoAtolFleet(now = Math.floor(Date.now() / 1000)): AtolRecord[] {
   const fleet = generatedAtolFleet(6, now);
   const set = (i: number, fields: Partial<AtolRecord>) => Object.assign(fleet[i] as AtolRecord, fields);

@@ -109,7 +109,7 @@ export class BusinessKassaSimulator {
   circuitFault: number | undefined;
   /** `GET /frs` calls answered: whole-fleet reads. */
   fleetCalls = 0;
-  /** Every circuit lists each of its registers twice, the repeat with `is_active` flipped (issue 24). */
+  /** Every circuit lists each of its registers twice, the repeat with `is_active` flipped. */
   circuitRepeats = false;
   private readonly circuitRe: RegExp;
 

@@ -6,7 +6,7 @@ import { ATOL_OVERSIZED_FIELDS, ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet
 import { demoK24Fleet, Kassa24Simulator, type K24RegisterControl, type Kassa24SimulatorOptions } from './kassa24.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
 import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
-import { UkmSimulator, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
+import { FLEET_TIMEZONE, UkmSimulator, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
 
 export interface FleetSpec {
   timezone?: string;
@@ -103,11 +103,15 @@ export class SimulatedFleet {
   ) {}
 
   static async start(spec: FleetSpec): Promise<SimulatedFleet> {
-    const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? 'Europe/Moscow' });
+    const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? FLEET_TIMEZONE });
     const atol = spec.atol ? await AtolSimulator.start(spec.atol) : undefined;
     const bk = spec.businesskassa ? await BusinessKassaSimulator.start(spec.businesskassa) : undefined;
     const k24 = spec.kassa24 ? await Kassa24Simulator.start(spec.kassa24) : undefined;
     return new SimulatedFleet(spec, ukm, atol, bk, k24);
+  }
+
+  private get timezone(): string {
+    return this.spec.timezone ?? FLEET_TIMEZONE;
   }
 
   /** An exporter config (as YAML) that monitors this fleet. */
@@ -126,7 +130,7 @@ export class SimulatedFleet {
           name: r.name,
           url: r.url,
           ...(Object.keys(r.labels).length ? { labels: r.labels } : {}),
-          ...(r.timezone !== (this.spec.timezone ?? 'Europe/Moscow') ? { timezone: r.timezone } : {}),
+          ...(r.timezone !== this.timezone ? { timezone: r.timezone } : {}),
           ...(hours?.registers?.[r.name] ? { trading_hours: hours.registers[r.name] } : {}),
         })),
       }));
@@ -141,7 +145,7 @@ export class SimulatedFleet {
     if (this.kassa24) {
       sources.push(withHours({ name: 'kz', type: 'kassa24', url: this.kassa24.url, login: this.kassa24.login, password: this.kassa24.password }));
     }
-    return stringify({ global: { timezone: this.spec.timezone ?? 'Europe/Moscow', scrape_timeout: '10s' }, sources });
+    return stringify({ global: { timezone: this.timezone, scrape_timeout: '10s' }, sources });
   }
 
   stats(): object {

@@ -19,7 +19,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, typ
   res.writeHead(status, { 'content-type': type }).end(JSON.stringify(body));
 }
 
-/** What a simulated vendor can do instead of answering well: the fault matrix of issue 8. */
+/** What a simulated vendor can do instead of answering well: the faults test/integration's fault matrix switches on. */
 export const SIM_FAULTS = [
   'latency', // answers after 30 s, past any scrape deadline
   'drip', // a 200 whose body drips forever

@@ -151,6 +151,9 @@ export class SimulatedUkmRegister {
   }
 }
 
+/** The zone of the simulated registers' offset-less times when the fleet names none. */
+export const FLEET_TIMEZONE = 'Europe/Moscow';
+
 export interface UkmSimulatorOptions {
   timezone?: string;
   host?: string;
@@ -167,7 +170,7 @@ export class UkmSimulator {
   static async start(specs: readonly UkmRegisterSpec[], opts: UkmSimulatorOptions = {}): Promise<UkmSimulator> {
     const sim = new UkmSimulator();
     for (const spec of specs) {
-      const reg = new SimulatedUkmRegister(spec.name, spec, opts.timezone ?? 'Europe/Moscow', opts.minIntervalMs ?? 1000);
+      const reg = new SimulatedUkmRegister(spec.name, spec, opts.timezone ?? FLEET_TIMEZONE, opts.minIntervalMs ?? 1000);
       sim.registers.push(reg);
       sim.byName.set(spec.name, reg);
     }

@@ -17,7 +17,7 @@ function parse(raw: unknown) {
 const DOC_RECORD = (fixture('page-example.json') as { _embedded: Array<{ data: Record<string, unknown> }> })._embedded[0]?.data as Record<string, unknown>;
 
 describe('ATOL payloads from the API document', () => {
-  it('reads the page example (section 2.2): paging fields and the record', () => {
+  it('reads the page example of the ATOL API document (its section 2.2): paging fields and the record', () => {
     const page = atolPageSchema.parse(fixture('page-example.json'));
     expect(page.total).toBe(345);
     expect(page.limit).toBe(1);
@@ -94,7 +94,7 @@ describe('ATOL payloads from the API document', () => {
     }
   });
 
-  it('does not choke on the duplicated serialNumber key of the one-register example (section 2.3)', () => {
+  it('does not choke on the duplicated serialNumber key of the one-register example (section 2.3 of the ATOL API document)', () => {
     const answer = atolOneSchema.parse(fixture('one-example.json'));
     const r = parse(answer.data);
     expect(r.kkt).toBe('00107703864827'); // JSON: the last of duplicated keys wins

@@ -11,7 +11,7 @@ import { parseAtolRegister } from './parse.js';
 
 const SERIAL_RE = /^[0-9A-Za-z_-]{1,64}$/;
 
-/** ATOL Online's cloud monitoring: the whole fleet in a paged list (vendor-apis.md section 2). */
+/** ATOL Online's cloud monitoring: the whole fleet in a paged list (README, "How the ATOL Online fleet is read"). */
 export class AtolSource extends CloudSource<AtolSourceConfig, string> {
   readonly type = 'atol' as const;
   protected readonly targetHelp = 'an ATOL serial number';

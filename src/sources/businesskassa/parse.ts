@@ -5,7 +5,11 @@ import { parseRecord, type RecordResult } from '../records.js';
 import { readingOf } from '../../readings/reading.js';
 import { fieldSeconds } from '../time.js';
 
-/** The FN block of a register (vendor-apis.md section 3; field meanings follow the FN protocol). */
+/**
+ * The FN block of a register. The vendor's document names the fields but not all their meanings;
+ * these follow the FN protocol: `ofd.number` documents not yet sent to the OFD, `ofd.fd_first*` the
+ * first of them, `phase` the FN's life phase (3 fiscal mode), `flags` its warning bits.
+ */
 const fsSchema = z.looseObject({
   inn: opt(str),
   rnm: opt(str),

@@ -53,7 +53,7 @@ class CircuitActivity {
   }
 }
 
-/** BusinessKassa's cloud register service: `GET /frs` for the fleet (vendor-apis.md section 3). */
+/** BusinessKassa's cloud register service: `GET /frs` for the fleet (README, "How BusinessKassa is read"). */
 export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, BkTarget> {
   readonly type = 'businesskassa' as const;
   protected readonly targetHelp = 'a register eip (ip:port) or serial number';

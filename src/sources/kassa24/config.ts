@@ -29,7 +29,8 @@ export const kassa24Source = z.strictObject({
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }).default('/shifts/{shift}/x'),
     })
-    .default({ enabled: true, min_interval: 15 * 60_000, method: 'POST', path: '/shifts/{shift}/x' }),
+    // prefault: an absent `xreport` is parsed as {}, so its defaults are written once, above.
+    .prefault({}),
 });
 export type Kassa24SourceConfig = z.infer<typeof kassa24Source>;
 

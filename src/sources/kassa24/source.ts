@@ -13,8 +13,9 @@ import type { XReportCache } from './xreport-cache.js';
 const XREPORT_TIMEOUT_MS = 30_000;
 
 /**
- * Kassa24 shift-ops prober (vendor-apis.md section 4): per register the current shift, and the
- * totals of an X-report taken at most once per `xreport.min_interval` while the shift is open.
+ * Kassa24 shift-ops prober (README, "How Kassa24 shifts are probed"): per register the current
+ * shift, and the totals of an X-report taken at most once per `xreport.min_interval` while the
+ * shift is open.
  */
 export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   readonly type = 'kassa24' as const;

@@ -5,7 +5,7 @@ const MSK = 'Europe/Moscow';
 const values = (endpoint: Parameters<typeof parseUkmAnswer>[0], status: number, body = '') =>
   Object.fromEntries(parseUkmAnswer(endpoint, status, body, MSK).map((s) => [s.metric, s.value]));
 
-describe('UKM answers (vendor-apis.md section 1: 200 and 204 both mean something)', () => {
+describe('UKM answers (200 and 204 both mean something)', () => {
   it('paper: 200 present, 204 no paper', () => {
     expect(values('paper', 200)).toEqual({ kkt_paper_present: 1 });
     expect(values('paper', 204)).toEqual({ kkt_paper_present: 0 });

@@ -115,8 +115,8 @@ function withTime(samples: Sample[], metric: Sample['metric'], seconds: number |
 }
 
 /**
- * The samples one UKM endpoint's answer gives (vendor-apis.md section 1): 204 is a normal answer,
- * not an error. Throws UkmParseError for a status or body the endpoint does not send.
+ * The samples one UKM endpoint's answer gives: 204 is a normal answer, not an error (no paper, no
+ * open receipt, Vision down: the README's metric table). Throws UkmParseError for a status or body the endpoint does not send.
  */
 export function parseUkmAnswer(endpoint: UkmEndpoint, status: number, body: string, zone: string): Sample[] {
   if (status !== 200 && status !== 204) throw new UkmParseError(`unexpected HTTP status ${status}`);

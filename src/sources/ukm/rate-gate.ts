@@ -82,14 +82,14 @@ export class RateGate {
     this.holder = user;
     if (wait <= 0) return user.onSlot();
     user.onWait?.(wait);
-    setTimeout(fireAtSlot, wait, user, slot);
+    setTimeout(() => fireAtSlot(user, slot), wait);
   }
 }
 
 /** Timers may fire a little early; never start before the slot. */
 function fireAtSlot(user: GateUser, slot: number): void {
   const early = slot - performance.now();
-  if (early > 0) setTimeout(fireAtSlot, early, user, slot);
+  if (early > 0) setTimeout(() => fireAtSlot(user, slot), early);
   else user.onSlot();
 }
 

@@ -26,7 +26,7 @@ export function ukmEndpointUrl(baseUrl: string, endpoint: UkmEndpoint): string {
   return new URL(`api/v1/status/${endpoint}`, base).href;
 }
 
-/** UKM 5 registers, each polled directly over its monitoring plugin's API (vendor-apis.md section 1). */
+/** UKM 5 registers, each polled directly over its monitoring plugin's API (README, "How UKM registers are read"). */
 export class UkmSource implements Source {
   readonly type = 'ukm' as const;
   private readonly allowed;
