@@ -22,10 +22,10 @@ import { DateTime, IANAZone } from 'luxon';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Agent, request } from 'undici';
 import { Deadline } from '../dist/deadline/deadline.js';
-import { VendorHttp } from '../dist/http/client.js';
+import { SourceHttp } from '../dist/http/client.js';
 import { splitUrl, TransportError, UndiciTransport } from '../dist/http/transport.js';
-import { PlainCounter, PlainHistogram } from '../dist/metrics/plain-metrics.js';
-import { escapeLabelValue, renderProbeChunks } from '../dist/metrics/render.js';
+import { RequestCounter, RequestHistogram } from '../dist/metrics/request-metrics.js';
+import { escapeLabelValue, renderSourceChunks } from '../dist/metrics/render.js';
 import { createBasicAuth } from '../dist/server/basic-auth.js';
 import { GZIP_LEVEL, gzipAnswer } from '../dist/server/compress.js';
 import { SharedRead, SharedReads } from '../dist/sources/shared-read.js';
@@ -276,7 +276,7 @@ function registerPath(flatten) {
 // ---------------------------------------------------------------------------------------------
 // The plain alternatives of exported code.
 
-/** client.ts's VendorHttp.send as it was, its accounting in `then` callbacks (the code is now an async function). */
+/** client.ts's SourceHttp.send as it was, its accounting in `then` callbacks (the code is now an async function). */
 class ThenVendorHttp {
   constructor(source, transport, observer) {
     Object.assign(this, { source, transport, observer });
@@ -477,10 +477,10 @@ function devices(ctx) {
       run: abortListeners(true), base: abortListeners(false),
     },
     {
-      name: 'send-callbacks', where: 'src/http/client.ts (`VendorHttp.send`)',
+      name: 'send-callbacks', where: 'src/http/client.ts (`SourceHttp.send`)',
       device: 'the accounting in `then` callbacks', plain: 'an async function (the code now)',
       unit: scrape, per: REQUESTS, n: TILLS,
-      run: sends(ThenVendorHttp), base: sends(VendorHttp), removed: true,
+      run: sends(ThenVendorHttp), base: sends(SourceHttp), removed: true,
     },
     {
       name: 'one-chunk-body', where: 'src/http/transport.ts (`onResponseEnd`)',
@@ -495,8 +495,8 @@ function devices(ctx) {
       unit: scrape, per: REQUESTS, n: REQUESTS,
       run: (n) => {
         const registry = new Registry();
-        const count = new PlainCounter('kkt_exporter_requests_total', registry);
-        const seconds = new PlainHistogram('kkt_exporter_request_duration_seconds', registry, ctx.buckets);
+        const count = new RequestCounter('kkt_exporter_requests_total', registry);
+        const seconds = new RequestHistogram('kkt_exporter_request_duration_seconds', registry, ctx.buckets);
         for (let i = 0; i < n; i++) { const e = UKM_ENDPOINTS[i % 7]; count.inc(1, 'stores', e, '200'); seconds.observe(0.002, 'stores', e); }
       },
       base: (n) => {
@@ -510,7 +510,7 @@ function devices(ctx) {
       name: 'own-writer', where: 'src/metrics/render.ts',
       device: 'the exposition text written directly', plain: 'prom-client Gauges in a fresh Registry',
       unit: scrape, per: 1, n: 1,
-      run: () => renderProbeChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(TILLS) }]), base: () => promClientRender(readingsOf(TILLS)),
+      run: () => renderSourceChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(TILLS) }]), base: () => promClientRender(readingsOf(TILLS)),
     },
     {
       name: 'flatten', where: 'src/metrics/render.ts (`flatten`)',
@@ -590,7 +590,7 @@ async function main() {
   const auth = createBasicAuth({ prometheus: hash }, { comparer });
   const authorization = `Basic ${Buffer.from('prometheus:secret').toString('base64')}`;
   if ((await auth.check(authorization, '127.0.0.1')) !== 'ok') throw new Error('basic auth refused the password');
-  const probeAnswer = renderProbeChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(1) }]).join('');
+  const probeAnswer = renderSourceChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(1) }]).join('');
   const ctx = {
     till, transports, agent, auth, authorization, comparer, hash, probeAnswer,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],

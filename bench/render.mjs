@@ -2,7 +2,7 @@
 // writer, in this process), with every endpoint's samples as a full read gives them; then gzipping
 // that answer as a scrape with `Accept-Encoding: gzip` gets it, at the exporter's level and at 6.
 // The answer is the list of chunks the server writes one after another (never one string).
-import { renderProbeChunks } from '../dist/metrics/render.js';
+import { renderSourceChunks } from '../dist/metrics/render.js';
 import { GZIP_LEVEL, gzipAnswer } from '../dist/server/compress.js';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -54,7 +54,7 @@ export async function benchRender(registers = 5000, repeats = 7) {
     // Fresh reading objects each time, as each scrape has.
     const fresh = { ...result, registers: readings.map((r) => ({ ...r })) };
     const t0 = performance.now();
-    chunks = renderProbeChunks([fresh]);
+    chunks = renderSourceChunks([fresh]);
     times.push(performance.now() - t0);
   }
   const levels = [...new Set([GZIP_LEVEL, 1, 6])].sort((a, b) => a - b);

@@ -72,7 +72,7 @@ export class Deadline {
   }
 
   /** `promise`'s value if it settles by the deadline, else undefined; the work itself goes on. */
-  settle<T>(promise: Promise<T>): Promise<T | undefined> {
+  valueBy<T>(promise: Promise<T>): Promise<T | undefined> {
     return Promise.race([promise, this.reached.then(() => undefined)]);
   }
 

@@ -8,7 +8,7 @@ import { KnownRegistersBySource } from '../sources/records.js';
 import type { Source } from '../sources/source.js';
 import { CONFIG_RULES } from '../sources/vendors.js';
 import { FleetStatus } from '../status/fleet-status.js';
-import { ProbeHistory } from '../status/history.js';
+import { ReadHistory } from '../status/history.js';
 import { VERSION } from '../version.js';
 import { Generations } from './generations.js';
 import { Scrapes } from './scrape.js';
@@ -33,7 +33,7 @@ export class Exporter {
   /** The last reading of every register and source, for the landing page. */
   readonly status = new FleetStatus();
   /** The last probes and their logs (`/logs`). */
-  readonly history = new ProbeHistory();
+  readonly history = new ReadHistory();
   readonly startedAt = new Date();
   readonly generations: Generations;
   readonly scrapes: Scrapes;

@@ -2,14 +2,14 @@ import { probeTimeoutSeconds, type Deadline } from '../deadline/deadline.js';
 import { ScrapeDeadlines } from '../deadline/scrape-deadlines.js';
 import { IdleGc } from '../idle-gc.js';
 import { errorMessage, type Logger } from '../log.js';
-import { renderProbeChunks, type Exposition } from '../metrics/render.js';
+import { renderSourceChunks, type Exposition } from '../metrics/render.js';
 import type { SelfMetrics } from '../metrics/self.js';
-import { probeResult, type ProbeResult } from '../readings/reading.js';
+import { sourceReading, type SourceReading } from '../readings/reading.js';
 import type { Shard } from '../shard.js';
 import { ownerOfSource } from '../sources/build.js';
-import type { ProbeContext, ResolvedTarget, Source } from '../sources/source.js';
+import type { ReadContext, ResolvedTarget, Source } from '../sources/source.js';
 import type { FleetStatus } from '../status/fleet-status.js';
-import type { ProbeHistory, ProbeRecord } from '../status/history.js';
+import type { ReadHistory, ReadRecord } from '../status/history.js';
 import type { Generation, Generations } from './generations.js';
 
 export interface ScrapesOptions {
@@ -18,7 +18,7 @@ export interface ScrapesOptions {
   /** Every read's last reading, for the landing page. */
   status: FleetStatus;
   /** Every read's logs, for `/logs` and `/probe?debug=true`. */
-  history: ProbeHistory;
+  history: ReadHistory;
   log: Logger;
   shard: Shard;
   /** `--timeout-offset`: subtracted from Prometheus's scrape timeout. */
@@ -27,7 +27,7 @@ export interface ScrapesOptions {
 
 /** A `/probe`: the source read and what it answered, or why it was not read. */
 export type ProbeOutcome =
-  | { read: true; source: Source; record: ProbeRecord; metrics: Exposition }
+  | { read: true; source: Source; record: ReadRecord; metrics: Exposition }
   | { read: false; status: number; why: string };
 
 /**
@@ -49,7 +49,7 @@ export class Scrapes {
       const gen = this.opts.generations.current;
       const reads = gen ? await this.readScraped(gen, timeoutHeader, abandoned) : [];
       if (abandoned?.aborted) return [];
-      return [await this.opts.self.registry.metrics(), ...renderProbeChunks(reads.map((r) => r.result), this.renderFailed)];
+      return [await this.opts.self.registry.metrics(), ...renderSourceChunks(reads.map((r) => r.result), this.renderFailed)];
     });
   }
 
@@ -71,7 +71,7 @@ export class Scrapes {
       target = lookup.target;
     }
     const { result, record } = await this.idleGc.around(() => this.withDeadlines(gen, (deadlineOf) => this.readSource(source, deadlineOf(source), 'probe', target), timeoutHeader, abandoned));
-    return { read: true, source, record, metrics: renderProbeChunks([result], this.renderFailed) };
+    return { read: true, source, record, metrics: renderSourceChunks([result], this.renderFailed) };
   }
 
   /**
@@ -102,7 +102,7 @@ export class Scrapes {
   }
 
   /** Reads a source (or one register of it), keeping its logs in the history and its readings in the status. */
-  private async readSource(source: Source, deadline: Deadline, via: ProbeRecord['via'], target?: ResolvedTarget): Promise<{ result: ProbeResult; record: ProbeRecord }> {
+  private async readSource(source: Source, deadline: Deadline, via: ReadRecord['via'], target?: ResolvedTarget): Promise<{ result: SourceReading; record: ReadRecord }> {
     const entry = this.opts.history.begin(source.name, via, target?.kkt, target?.adHoc);
     const log = this.opts.log.tee(entry.capture).child({ source: source.name });
     const result = await readSafely(source, { deadline, log }, target);
@@ -135,12 +135,12 @@ const CLIENT_GONE = 'the scrape was abandoned: its client went away';
  * The result of a source's read; a source that throws, despite its promise not to, is down for the
  * error and logs it once, as node_exporter's collectors do: it never fails another source or the scrape.
  */
-async function readSafely(source: Source, ctx: ProbeContext, target: ResolvedTarget | undefined): Promise<ProbeResult> {
+async function readSafely(source: Source, ctx: ReadContext, target: ResolvedTarget | undefined): Promise<SourceReading> {
   const started = performance.now();
   try {
-    return await source.probe(ctx, target);
+    return await source.read(ctx, target);
   } catch (err) {
     ctx.log.error('the source failed', { err: errorMessage(err) });
-    return { ...probeResult(source.name, started, false, [], `the source failed: ${errorMessage(err)}`), sourceUp: false };
+    return { ...sourceReading(source.name, started, false, [], `the source failed: ${errorMessage(err)}`), sourceUp: false };
   }
 }

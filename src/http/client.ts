@@ -8,7 +8,7 @@ export interface RequestObserver {
 }
 
 /** One source's way to the network: its transport plus the request accounting every source shares. */
-export class VendorHttp {
+export class SourceHttp {
   constructor(
     readonly source: string,
     private readonly transport: Transport,

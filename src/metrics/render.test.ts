@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../test/support/metrics.js';
 import { Logger, type LogRecord } from '../log.js';
 import { PROBE_METRICS, REGISTER_METRICS, type ScrapeMetricDef } from '../readings/catalog.js';
-import { MAX_KKT_CHARS, MAX_LABEL_VALUE_CHARS, TRUNCATED_MARKER, unreadReading, type ProbeResult, type RegisterReading } from '../readings/reading.js';
+import { MAX_KKT_CHARS, MAX_LABEL_VALUE_CHARS, TRUNCATED_MARKER, unreadReading, type SourceReading, type RegisterReading } from '../readings/reading.js';
 import { generatedAtolFleet, generatedAtolRecord } from '../simulator/atol.js';
 import { parseAtolRegister } from '../sources/atol/parse.js';
 import { parseBkRegister } from '../sources/businesskassa/parse.js';
 import { logTruncatedLabels, recordReading } from '../sources/records.js';
 import { ukmRegister } from '../sources/ukm/config.js';
-import { escapeHelp, renderProbeChunks, renderProbeResults } from './render.js';
+import { escapeHelp, renderSourceChunks, renderSourceReadings } from './render.js';
 
-describe('renderProbeResults', () => {
-  const text = renderProbeResults([
+describe('renderSourceReadings', () => {
+  const text = renderSourceReadings([
     {
       source: 'stores',
       success: true,
@@ -65,7 +65,7 @@ describe('rendering a scrape', () => {
 
   it('writes the registers in the order of the results, each family once', () => {
     const registers = [reading('a', 1), reading('b', 2), reading('c', 3)];
-    const text = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6.2, registers }]);
+    const text = renderSourceReadings([{ source: 'stores', success: true, durationSeconds: 6.2, registers }]);
     const unsent = text.split('\n').filter((l) => l.startsWith('kkt_unsent_docs{'));
     expect(unsent).toEqual(['kkt_unsent_docs{source="stores",kkt="a"} 1', 'kkt_unsent_docs{source="stores",kkt="b"} 2', 'kkt_unsent_docs{source="stores",kkt="c"} 3']);
     expect(text.match(/# HELP kkt_unsent_docs /g)).toHaveLength(1);
@@ -73,8 +73,8 @@ describe('rendering a scrape', () => {
 
   it('gives scrapes that end on the same readings (an HA pair) the same register lines and each its own probe metrics', () => {
     const registers = [reading('a', 1), reading('b', 2)];
-    const first = renderProbeResults([{ source: 'stores', success: true, durationSeconds: 6.4, registers }]);
-    const second = renderProbeResults([{ source: 'stores', success: false, durationSeconds: 4.4, registers: [...registers] }]);
+    const first = renderSourceReadings([{ source: 'stores', success: true, durationSeconds: 6.4, registers }]);
+    const second = renderSourceReadings([{ source: 'stores', success: false, durationSeconds: 4.4, registers: [...registers] }]);
     const registerLines = (text: string) => text.split('\n').filter((l) => l.startsWith('kkt_') && !/^kkt_probe_(success|duration_seconds)\{/.test(l));
     expect(registerLines(second)).toEqual(registerLines(first));
     expect(first).toContain('kkt_probe_duration_seconds{source="stores"} 6.4');
@@ -85,11 +85,11 @@ describe('rendering a scrape', () => {
 
   it("writes a family of register scope once per register, with its kkt, and one of source scope once per source, after every register's", () => {
     const withEverything = (kkt: string): RegisterReading => ({ ...reading(kkt, 1), endpoints: [{ endpoint: 'ofd', success: true }, { endpoint: 'paper', success: false }] });
-    const results: ProbeResult[] = [
+    const results: SourceReading[] = [
       { source: 'stores', success: true, durationSeconds: 6, registers: [withEverything('a'), withEverything('b')], clockOffsetSeconds: 0 },
       { source: 'depot', success: false, durationSeconds: 2, registers: [withEverything('c')], sourceUp: false, clockOffsetSeconds: 3600 },
     ];
-    const series = parseMetrics(renderProbeResults(results));
+    const series = parseMetrics(renderSourceReadings(results));
     const scopes = { ...REGISTER_METRICS, ...PROBE_METRICS } as Record<string, ScrapeMetricDef>;
     const scopeOf = (name: string) => scopes[name]?.scope;
     const families = [...new Set(series.map((s) => s.name))];
@@ -137,7 +137,7 @@ describe('bounds on identities and label values (issue 24)', () => {
     // The emoji's surrogate pair would straddle the cut: it goes whole.
     expect(info.group_code).toBe(`${'g'.repeat(MAX_LABEL_VALUE_CHARS - TRUNCATED_MARKER.length - 1)}${TRUNCATED_MARKER}`);
     expect(truncated).toEqual(['payment_address', 'group_code']);
-    const text = renderProbeResults([{ source: 'atol-cloud', success: true, durationSeconds: 1, registers: [result.reading] }]);
+    const text = renderSourceReadings([{ source: 'atol-cloud', success: true, durationSeconds: 1, registers: [result.reading] }]);
     expect(parseMetrics(text).find((s) => s.name === 'kkt_info')?.labels.payment_address).toBe(info.payment_address);
   });
 
@@ -166,7 +166,7 @@ describe('the answer as chunks (issue 24)', () => {
     samples: [{ metric: 'kkt_unsent_docs', value: unsent }],
     endpoints: [{ endpoint: 'list', success: true }],
   });
-  const sourceOf = (source: string, n: number): ProbeResult => ({
+  const sourceOf = (source: string, n: number): SourceReading => ({
     source,
     success: true,
     durationSeconds: 1.25,
@@ -174,7 +174,7 @@ describe('the answer as chunks (issue 24)', () => {
   });
 
   /** What one string of the text format holds for `results` (the single-string renderer's output). */
-  function expectedText(results: ProbeResult[]): string {
+  function expectedText(results: SourceReading[]): string {
     const family = (name: string, lines: string[]): string => {
       const def = ({ ...REGISTER_METRICS, ...PROBE_METRICS } as Record<string, ScrapeMetricDef>)[name];
       return lines.length ? `# HELP ${name} ${escapeHelp(def!.help)}\n# TYPE ${name} ${def!.type}\n${lines.join('\n')}\n` : '';
@@ -197,7 +197,7 @@ describe('the answer as chunks (issue 24)', () => {
 
   it('writes one chunk per family and source, which joined make exactly the single-string text', () => {
     const results = [sourceOf('stores', 5000), sourceOf('atol-cloud', 5000), sourceOf('bk', 5000)];
-    const chunks = renderProbeChunks(results);
+    const chunks = renderSourceChunks(results);
     expect(chunks.join('')).toBe(expectedText(results));
     // 4 register families and 3 probe families, each a header and then one chunk per source.
     expect(chunks).toHaveLength(7 * 4);
@@ -214,7 +214,7 @@ describe('the answer as chunks (issue 24)', () => {
     Object.defineProperty(info, 'rnm', { enumerable: true, get: () => { throw new RangeError('Invalid string length'); } });
     const failures: Array<[string, unknown]> = [];
     const stores = sourceOf('stores', 2);
-    const text = renderProbeChunks([stores, broken, sourceOf('bk', 2)], (source, err) => failures.push([source, err])).join('');
+    const text = renderSourceChunks([stores, broken, sourceOf('bk', 2)], (source, err) => failures.push([source, err])).join('');
     expect(failures).toEqual([['atol-cloud', new RangeError('Invalid string length')]]);
     const series = parseMetrics(text);
     expect(series.filter((s) => s.labels.source === 'atol-cloud').map((s) => `${s.name} ${s.value}`)).toEqual(['kkt_probe_success 0', 'kkt_probe_duration_seconds 1.25', 'kkt_source_up 1']);

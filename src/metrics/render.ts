@@ -1,4 +1,4 @@
-import type { ProbeResult, RegisterReading } from '../readings/reading.js';
+import type { SourceReading, RegisterReading } from '../readings/reading.js';
 import { PROBE_METRICS, REGISTER_METRICS, type ScrapeMetricDef } from '../readings/catalog.js';
 
 /*
@@ -66,7 +66,7 @@ function flatten(byFamily: LinesByFamily): void {
   for (const lines of byFamily) lines?.charCodeAt(0);
 }
 
-function sourceLines(result: ProbeResult): LinesByFamily {
+function sourceLines(result: SourceReading): LinesByFamily {
   const byFamily: LinesByFamily = [];
   const source = labelPairs({ source: result.source });
   addLine(byFamily, 'kkt_probe_success', source, result.success ? 1 : 0);
@@ -98,7 +98,7 @@ function familyText(registers: readonly LinesByFamily[], i: number): string | un
 }
 
 /** A source's register lines. Throws when they cannot be made (a RangeError past V8's longest string). */
-function registerTexts(result: ProbeResult): FamilyTexts {
+function registerTexts(result: SourceReading): FamilyTexts {
   const perRegister = result.registers.map((r) => registerLines(result.source, r));
   const texts: FamilyTexts = [];
   for (const i of REGISTER_FAMILIES) texts[i] = familyText(perRegister, i);
@@ -106,7 +106,7 @@ function registerTexts(result: ProbeResult): FamilyTexts {
 }
 
 /** A source's own lines (probe meta). */
-function sourceTexts(result: ProbeResult): FamilyTexts {
+function sourceTexts(result: SourceReading): FamilyTexts {
   return sourceLines(result).map((line) => `${line}\n`);
 }
 
@@ -133,7 +133,7 @@ export type RenderFailure = (source: string, error: unknown) => void;
  * fail another's. A source whose lines cannot be made is told to `onFailure` and answered with
  * kkt_probe_success 0 and none of its registers. Joined, it ends with a newline.
  */
-export function renderProbeChunks(results: readonly ProbeResult[], onFailure: RenderFailure = () => {}): Exposition {
+export function renderSourceChunks(results: readonly SourceReading[], onFailure: RenderFailure = () => {}): Exposition {
   const registers: FamilyTexts[] = [];
   const sources: FamilyTexts[] = [];
   for (const result of results) {
@@ -153,7 +153,7 @@ export function renderProbeChunks(results: readonly ProbeResult[], onFailure: Re
   return out;
 }
 
-/** renderProbeChunks joined: one string, for a small answer (`/probe?debug=true`, tests). */
-export function renderProbeResults(results: readonly ProbeResult[], onFailure?: RenderFailure): string {
-  return renderProbeChunks(results, onFailure).join('');
+/** renderSourceChunks joined: one string, for a small answer (`/probe?debug=true`, tests). */
+export function renderSourceReadings(results: readonly SourceReading[], onFailure?: RenderFailure): string {
+  return renderSourceChunks(results, onFailure).join('');
 }

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { RequestObserver } from '../http/client.js';
 import { SELF_METRICS } from '../readings/catalog.js';
-import { PlainCounter, PlainHistogram } from './plain-metrics.js';
+import { RequestCounter, RequestHistogram } from './request-metrics.js';
 
 function def<K extends keyof typeof SELF_METRICS>(name: K, registry: Registry) {
   const d = SELF_METRICS[name];
@@ -23,9 +23,9 @@ export class SelfMetrics implements RequestObserver {
   readonly registry = new Registry();
   private readonly reloadOk = new Gauge(def('kkt_exporter_config_last_reload_successful', this.registry));
   private readonly reloadTime = new Gauge(def('kkt_exporter_config_last_reload_success_timestamp_seconds', this.registry));
-  private readonly requests = new PlainCounter('kkt_exporter_requests_total', this.registry);
-  private readonly requestDuration = new PlainHistogram('kkt_exporter_request_duration_seconds', this.registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-  private readonly rateWait = new PlainCounter('kkt_exporter_rate_limit_wait_seconds_total', this.registry);
+  private readonly requests = new RequestCounter('kkt_exporter_requests_total', this.registry);
+  private readonly requestDuration = new RequestHistogram('kkt_exporter_request_duration_seconds', this.registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  private readonly rateWait = new RequestCounter('kkt_exporter_rate_limit_wait_seconds_total', this.registry);
   private readonly auths = new Counter(def('kkt_exporter_auth_requests_total', this.registry));
 
   constructor(version: string) {

@@ -36,7 +36,7 @@ export interface RegisterReading {
   truncated?: string[];
 }
 
-export interface ProbeResult {
+export interface SourceReading {
   source: string;
   success: boolean;
   durationSeconds: number;
@@ -110,8 +110,8 @@ export function unreadReading(kkt: string, endpoint: string, error: string): Reg
   return { kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [{ endpoint, success: false }], error };
 }
 
-export function probeResult(source: string, startedAt: number, success: boolean, registers: RegisterReading[], error?: string): ProbeResult {
-  const result: ProbeResult = { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
+export function sourceReading(source: string, startedAt: number, success: boolean, registers: RegisterReading[], error?: string): SourceReading {
+  const result: SourceReading = { source, success, durationSeconds: (performance.now() - startedAt) / 1000, registers };
   if (error !== undefined) result.error = error;
   return result;
 }

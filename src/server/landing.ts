@@ -1,7 +1,7 @@
 import type { Exporter } from '../exporter/exporter.js';
 import type { Source } from '../sources/source.js';
 import type { RegisterStatus } from '../status/fleet-status.js';
-import type { ProbeRecord } from '../status/history.js';
+import type { ReadRecord } from '../status/history.js';
 import { blockTimeOf, blockTimeText, type BlockTime } from '../status/block-time.js';
 import { notReadProblems, outsideTradingHours, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
 import type { Thresholds } from '../status/thresholds.js';
@@ -138,7 +138,7 @@ function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], 
 ${table(['register', 'state', 'problems', 'blocks', 'reading', ''], rows.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, false)))}${more}</section>`;
 }
 
-function recentSection(history: ProbeRecord[], now: number): string {
+function recentSection(history: ReadRecord[], now: number): string {
   if (history.length === 0) return '<section id="recent"><h2>Recent probes</h2><p class="muted">None yet.</p></section>';
   const rows = history.slice(0, RECENT_SHOWN).map((r) =>
     `<tr><td class="nowrap">${ago(r.at, now)}</td><td>${esc(r.source)}</td><td>${r.target === undefined ? '<i>all</i>' : esc(r.target)}</td><td>${r.via === 'metrics' ? '/metrics' : '/probe'}</td>` +

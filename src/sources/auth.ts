@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { VendorHttp } from '../http/client.js';
+import type { SourceHttp } from '../http/client.js';
 import type { Logger } from '../log.js';
 import { VendorError } from './vendor-json.js';
 
@@ -147,7 +147,7 @@ export function jwtExpiry(token: string): number | undefined {
  * Runs a vendor login, counts it in `kkt_exporter_auth_requests_total`, and turns a refusal (401 or
  * 403) into AuthError('wrong_credentials') so the session backs off instead of asking again.
  */
-export async function countedLogin(http: VendorHttp, vendor: string, login: () => Promise<IssuedToken>): Promise<IssuedToken> {
+export async function countedLogin(http: SourceHttp, vendor: string, login: () => Promise<IssuedToken>): Promise<IssuedToken> {
   try {
     const token = await login();
     http.observer.auth(http.source, 'success');

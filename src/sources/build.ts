@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import { VendorHttp, type RequestObserver } from '../http/client.js';
+import { SourceHttp, type RequestObserver } from '../http/client.js';
 import { UndiciTransport, type Transport, type TransportOptions } from '../http/transport.js';
 import { OWNS_ALL, Shard, sourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
@@ -35,7 +35,7 @@ export function buildSource(config: SourceConfig, global: Config['global'], deps
   const http = (connectionsPerOrigin: number, lookup?: LookupFunction) => {
     const opts: TransportOptions = { connectionsPerOrigin, tls: config.tls, proxyUrl: config.proxy_url, ...(lookup ? { lookup } : {}) };
     const transport = deps.transportFactory ? deps.transportFactory(opts) : new UndiciTransport(opts);
-    return new VendorHttp(config.name, transport, deps.observer);
+    return new SourceHttp(config.name, transport, deps.observer);
   };
   const vendor = vendorOf(config.type);
   const shard = vendor.sharding === 'register' ? sourceShard(deps.shard, config.name) : OWNS_ALL;

@@ -11,8 +11,8 @@ import { CloudSource, FLEET_LOOKUP_REUSE_MS, type FleetReadContext } from './clo
 import type { Kassa24Client } from './kassa24/client.js';
 import { Kassa24Source } from './kassa24/source.js';
 import { XReportCache } from './kassa24/xreport-cache.js';
-import { type ProbeContext } from './source.js';
-import { probeResult, readingOf, type ProbeResult, type RegisterReading } from '../readings/reading.js';
+import { type ReadContext } from './source.js';
+import { sourceReading, readingOf, type SourceReading, type RegisterReading } from '../readings/reading.js';
 import { tradingHours } from '../config/trading-hours.js';
 import { KnownRegistersBySource } from './records.js';
 
@@ -36,7 +36,7 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
   protected readonly fleetEndpoint = 'list';
   reads: FleetReadContext[] = [];
 
-  constructor(public readFleet: (ctx: FleetReadContext) => Promise<string[]>, config: Partial<AtolSourceConfig> = {}) {
+  constructor(public listFleet: (ctx: FleetReadContext) => Promise<string[]>, config: Partial<AtolSourceConfig> = {}) {
     super({ name: 'fake', type: 'atol', url: 'http://127.0.0.1', login: 'l', password: 'p', page_size: 100, page_concurrency: 4, max_registers: 100, probe_only: false, ...config }, noClient, 'UTC', () => '');
   }
 
@@ -44,29 +44,29 @@ class FakeFleetSource extends CloudSource<AtolSourceConfig, string> {
     return target;
   }
 
-  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
+  protected async readFleet(ctx: FleetReadContext): Promise<SourceReading> {
     const started = performance.now();
     this.reads.push(ctx);
     try {
-      const readings = (await this.readFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
-      return probeResult(this.name, started, true, this.roster.account(readings, true, 'list'));
+      const readings = (await this.listFleet(ctx)).map((kkt) => readingOf(kkt, 'list', {}, {}));
+      return sourceReading(this.name, started, true, this.roster.account(readings, true, 'list'));
     } catch (err) {
-      return this.listFailed(ctx, started, err);
+      return this.failedListReading(ctx, started, err);
     }
   }
 
-  protected probeOne(): Promise<ProbeResult> {
+  protected readOne(): Promise<SourceReading> {
     throw new Error('not used');
   }
 }
 
-function scrape(source: { probe(ctx: ProbeContext): Promise<ProbeResult> }, deadlineMs = 2000) {
+function scrape(source: { read(ctx: ReadContext): Promise<SourceReading> }, deadlineMs = 2000) {
   const logs: LogRecord[] = [];
-  const ctx: ProbeContext = { deadline: Deadline.in(deadlineMs), log: new Logger((r) => logs.push(r), 'debug') };
-  return { result: source.probe(ctx), logs };
+  const ctx: ReadContext = { deadline: Deadline.in(deadlineMs), log: new Logger((r) => logs.push(r), 'debug') };
+  return { result: source.read(ctx), logs };
 }
 
-const upOf = (result: ProbeResult) => Object.fromEntries(result.registers.map((r) => [r.kkt, r.up]));
+const upOf = (result: SourceReading) => Object.fromEntries(result.registers.map((r) => [r.kkt, r.up]));
 
 describe('CloudSource: concurrent scrapes share one fleet read', () => {
   it('50 concurrent scrapes cost one fleet read; each gets every reading', async () => {
@@ -86,7 +86,7 @@ describe('CloudSource: concurrent scrapes share one fleet read', () => {
   it('a later scrape keeps the read going past the first scrape\'s deadline; the first stops waiting at its own', async () => {
     const source = new FakeFleetSource(async () => ['a', 'b']);
     await scrape(source).result;
-    source.readFleet = async (ctx) => {
+    source.listFleet = async (ctx) => {
       await vendorCall(400, ctx.signal);
       return ['a', 'b'];
     };
@@ -128,7 +128,7 @@ describe('CloudSource: concurrent scrapes share one fleet read', () => {
 class LookupSource extends FakeFleetSource {
   protected override readonly lookupsNeedFleet = true;
 
-  lookupInFleet(): Promise<ProbeResult | undefined> {
+  lookupInFleet(): Promise<SourceReading | undefined> {
     return this.fleetForLookup({ deadline: Deadline.in(2000), log: new Logger(() => {}, 'debug') });
   }
 }

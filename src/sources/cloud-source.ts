@@ -4,8 +4,8 @@ import { OWNS_ALL, type SourceShard } from '../shard.js';
 import { errorMessage, type Logger } from '../log.js';
 import { SharedRead, SharedReads } from './shared-read.js';
 import { checkRegisterCount, FleetRoster, logTruncatedLabels, type KnownRegisters } from './records.js';
-import { type ProbeContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
-import { probeResult, type ProbeResult, type RegisterReading, type Sample } from '../readings/reading.js';
+import { type ReadContext, type ProbeTarget, type RegisterSummary, type ResolvedTarget, type Source, type TargetLookup } from './source.js';
+import { sourceReading, type SourceReading, type RegisterReading, type Sample } from '../readings/reading.js';
 
 /**
  * How long a fleet read also answers `/probe` of registers the roster does not hold (a BusinessKassa
@@ -29,7 +29,7 @@ export interface CloudSourceSetting {
 }
 
 /** What a fleet read works with: it may be shared by several scrapes, so its deadline can move later. */
-export interface FleetReadContext extends ProbeContext {
+export interface FleetReadContext extends ReadContext {
   /** Aborted when the latest deadline among the scrapes sharing the read has passed. */
   readonly signal: AbortSignal;
 }
@@ -40,9 +40,9 @@ export interface FleetReadContext extends ProbeContext {
  * (fleetForLookup), failures included, but not a read whose promise rejected.
  */
 class FleetRead extends SharedRead {
-  readonly result: Promise<ProbeResult>;
+  readonly result: Promise<SourceReading>;
 
-  constructor(ctx: ProbeContext, read: (ctx: FleetReadContext) => Promise<ProbeResult>, onEnd: (read: FleetRead) => void) {
+  constructor(ctx: ReadContext, read: (ctx: FleetReadContext) => Promise<SourceReading>, onEnd: (read: FleetRead) => void) {
     super(ctx.deadline);
     const shared = this.shared;
     const readCtx: FleetReadContext = {
@@ -130,8 +130,8 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   /** The endpoint of the fleet read: what a register known but not read reports as failed. */
   protected abstract readonly fleetEndpoint: string;
   /** Reads the whole fleet; requests go out under `ctx.signal`, never a deadline of their own. */
-  protected abstract probeFleet(ctx: FleetReadContext): Promise<ProbeResult>;
-  protected abstract probeOne(ctx: ProbeContext, ref: T, kkt: string): Promise<ProbeResult>;
+  protected abstract readFleet(ctx: FleetReadContext): Promise<SourceReading>;
+  protected abstract readOne(ctx: ReadContext, ref: T, kkt: string): Promise<SourceReading>;
 
   lookup(target: string): TargetLookup {
     const ref = this.targetRef(target);
@@ -154,8 +154,8 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     return undefined;
   }
 
-  probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
-    return target ? this.probeOne(ctx, target.ref as T, target.kkt).then((r) => this.finished(r, ctx.log)) : this.probeShared(ctx);
+  read(ctx: ReadContext, target?: ResolvedTarget): Promise<SourceReading> {
+    return target ? this.readOne(ctx, target.ref as T, target.kkt).then((r) => this.finished(r, ctx.log)) : this.readShared(ctx);
   }
 
   /** Throws a RegisterCountError when the vendor lists more registers than `max_registers`. */
@@ -164,18 +164,18 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   }
 
   /** The register list could not be read: the source is down, and so is every register known from the last list, for `err`. */
-  protected listFailed(ctx: FleetReadContext, started: number, err: unknown): ProbeResult {
+  protected failedListReading(ctx: FleetReadContext, started: number, err: unknown): SourceReading {
     const error = `cannot read the register list: ${errorMessage(err)}`;
     ctx.log.error('cannot read the register list', { err: errorMessage(err) });
     return this.sourceDown(started, error);
   }
 
-  private sourceDown(started: number, error: string): ProbeResult {
-    return { ...probeResult(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error), sourceUp: false };
+  private sourceDown(started: number, error: string): SourceReading {
+    return { ...sourceReading(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error), sourceUp: false };
   }
 
   /** A result as made for one read: its truncated labels logged once, kkt_trading added. */
-  private finished(result: ProbeResult, log: Logger): ProbeResult {
+  private finished(result: SourceReading, log: Logger): SourceReading {
     logTruncatedLabels(result.registers, log);
     return this.withTradingHours(result);
   }
@@ -184,16 +184,16 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
    * Adds kkt_trading, from the source's hours at this moment, to every reading of a result
    * made for one read (a result shared by several scrapes is given it once, where it is made).
    */
-  private withTradingHours(result: ProbeResult): ProbeResult {
+  private withTradingHours(result: SourceReading): SourceReading {
     const sample: Sample = { metric: 'kkt_trading', value: isTrading(this.config.trading_hours, this.storesZone, new Date()) ? 1 : 0 };
     for (const r of result.registers) r.samples.push(sample);
     return result;
   }
 
   /** Joins the fleet read in flight, or starts one, and waits for it until this scrape's deadline. */
-  private async probeShared(ctx: ProbeContext): Promise<ProbeResult> {
+  private async readShared(ctx: ReadContext): Promise<SourceReading> {
     const started = performance.now();
-    const result = await ctx.deadline.settle(this.fleetRead(ctx, 0).result);
+    const result = await ctx.deadline.valueBy(this.fleetRead(ctx, 0).result);
     if (!result) {
       const error = 'the register list was still being read at the scrape deadline';
       ctx.log.error(error, { err: 'scrape deadline reached' });
@@ -207,15 +207,15 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
    * tell: the read in flight (joined), else the last one, else a new shared one. Undefined when the
    * read is still going at this scrape's deadline.
    */
-  protected fleetForLookup(ctx: ProbeContext): Promise<ProbeResult | undefined> {
-    return ctx.deadline.settle(this.fleetRead(ctx, FLEET_LOOKUP_REUSE_MS).result);
+  protected fleetForLookup(ctx: ReadContext): Promise<SourceReading | undefined> {
+    return ctx.deadline.valueBy(this.fleetRead(ctx, FLEET_LOOKUP_REUSE_MS).result);
   }
 
   /** The fleet read in flight (joined), else one that ended less than `freshMs` ago, else a new one. */
-  private fleetRead(ctx: ProbeContext, freshMs: number): FleetRead {
+  private fleetRead(ctx: ReadContext, freshMs: number): FleetRead {
     const shared = this.fleetReads.share(FLEET, ctx.deadline, undefined, freshMs);
     if (shared) return shared;
-    const read = (readCtx: FleetReadContext) => this.probeFleet(readCtx).then((r) => this.finished(r, readCtx.log));
+    const read = (readCtx: FleetReadContext) => this.readFleet(readCtx).then((r) => this.finished(r, readCtx.log));
     return this.fleetReads.start(FLEET, new FleetRead(ctx, read, this.onFleetReadEnd));
   }
 

@@ -4,8 +4,8 @@ import { exporterLabels } from '../config/schema.js';
 import { Deadline } from '../deadline/deadline.js';
 import { Logger } from '../log.js';
 import { CATALOG_LABELS, PROBE_METRICS, REGISTER_METRICS, type ScrapeMetricDef } from '../readings/catalog.js';
-import type { ProbeResult } from '../readings/reading.js';
-import { renderProbeResults } from '../metrics/render.js';
+import type { SourceReading } from '../readings/reading.js';
+import { renderSourceReadings } from '../metrics/render.js';
 import { Shard } from '../shard.js';
 import { demoFleet, SimulatedFleet } from '../simulator/fleet.js';
 import { SessionRegistry } from './auth.js';
@@ -28,7 +28,7 @@ const RENDERED_FOR_EVERY_REGISTER = ['kkt_info', 'kkt_probe_endpoint_success'];
 interface ReadSource {
   vendor: AnyVendor;
   config: Config['sources'][number];
-  result: ProbeResult;
+  result: SourceReading;
 }
 
 let fleet: SimulatedFleet;
@@ -44,7 +44,7 @@ beforeAll(async () => {
   read = await Promise.all(
     config.sources.map(async (c) => {
       const source = sources.get(c.name)!;
-      const result = await source.probe({ deadline: Deadline.in(20_000), log });
+      const result = await source.read({ deadline: Deadline.in(20_000), log });
       await source.close();
       return { vendor: vendorOf(c.type), config: c, result };
     }),
@@ -91,7 +91,7 @@ describe('the labels every vendor emits', () => {
     const problems: string[] = [];
     for (const { vendor, config, result } of read) {
       const statics = staticLabelNames(config);
-      for (const { name, labels } of seriesOf(renderProbeResults([result]))) {
+      for (const { name, labels } of seriesOf(renderSourceReadings([result]))) {
         const declared = declaredLabels(name, vendor, statics);
         const undeclared = labels.filter((l) => !declared.has(l));
         const repeated = labels.filter((l, i) => labels.indexOf(l) !== i);
@@ -105,7 +105,7 @@ describe('the labels every vendor emits', () => {
 
   it("emits, for each vendor, exactly the register metrics it declares it fills", () => {
     for (const vendor of VENDORS) {
-      const texts = read.filter((s) => s.vendor === vendor).map((s) => renderProbeResults([s.result]));
+      const texts = read.filter((s) => s.vendor === vendor).map((s) => renderSourceReadings([s.result]));
       const emitted = new Set(texts.flatMap(seriesOf).map((s) => s.name).filter((name) => FAMILIES[name]?.scope === 'register'));
       const declared = new Set([...Object.keys(vendor.metrics), ...RENDERED_FOR_EVERY_REGISTER]);
       expect([...emitted].filter((name) => !declared.has(name)), `${vendor.type} emits undeclared`).toEqual([]);

@@ -1,9 +1,9 @@
 import type { CommonSourceConfig } from '../config/schema.js';
 import type { Deadline } from '../deadline/deadline.js';
 import type { Logger } from '../log.js';
-import type { ProbeResult } from '../readings/reading.js';
+import type { SourceReading } from '../readings/reading.js';
 
-export interface ProbeContext {
+export interface ReadContext {
   deadline: Deadline;
   log: Logger;
 }
@@ -53,7 +53,7 @@ export interface Source {
    */
   probeTargets(): ProbeTarget[] | undefined;
   /** Reads the whole source, or one target of it. Never throws: failures are in the result. */
-  probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult>;
+  read(ctx: ReadContext, target?: ResolvedTarget): Promise<SourceReading>;
   /** The registers the config names (cloud sources: those seen in the last scrape). */
   registers(): RegisterSummary[];
   close(): Promise<void>;

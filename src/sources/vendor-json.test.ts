@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { VendorHttp } from '../http/client.js';
+import { SourceHttp } from '../http/client.js';
 import type { HttpResponse, Transport } from '../http/transport.js';
 import { atolPageSchema, readAtolProblem } from './atol/parse.js';
 import { requestJson, VendorError } from './vendor-json.js';
 
-function answering(status: number, body: string): VendorHttp {
+function answering(status: number, body: string): SourceHttp {
   const res = { status, body: Buffer.from(body) } as HttpResponse;
   const transport: Transport = { send: () => Promise.resolve(res), close: () => Promise.resolve() };
-  return new VendorHttp('cloud', transport, { request() {}, rateLimitWait() {}, auth() {} });
+  return new SourceHttp('cloud', transport, { request() {}, rateLimitWait() {}, auth() {} });
 }
 
 describe('requestJson', () => {

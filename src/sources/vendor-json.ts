@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { VendorHttp } from '../http/client.js';
+import type { SourceHttp } from '../http/client.js';
 import type { HttpRequest, HttpResponse } from '../http/transport.js';
 import { describeZodError } from './fields.js';
 
@@ -32,7 +32,7 @@ export function parseJsonBody(res: HttpResponse): unknown {
  * VendorError carrying the vendor's own message and code.
  */
 export async function requestJson<S extends z.ZodType>(
-  http: VendorHttp,
+  http: SourceHttp,
   endpoint: string,
   req: HttpRequest,
   schema: S,

@@ -1,7 +1,7 @@
 import type { LookupFunction } from 'node:net';
 import type { z } from 'zod';
 import type { GlobalConfig } from '../config/schema.js';
-import type { VendorHttp } from '../http/client.js';
+import type { SourceHttp } from '../http/client.js';
 import type { RegisterMetric } from '../readings/catalog.js';
 import type { SourceShard } from '../shard.js';
 import type { SessionRegistry } from './auth.js';
@@ -14,7 +14,7 @@ export interface BuildContext {
    * The source's own way to the network: its transport, with this many connections per origin,
    * resolving host names through `lookup` when given.
    */
-  http(connectionsPerOrigin: number, lookup?: LookupFunction): VendorHttp;
+  http(connectionsPerOrigin: number, lookup?: LookupFunction): SourceHttp;
   /** Vendor logins, shared across config generations by credentials. */
   sessions: SessionRegistry;
   /** Which of its registers this process serves (`--shard`), for a vendor whose registers are read one by one. */

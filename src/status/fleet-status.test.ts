@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { RegisterReading } from '../readings/reading.js';
 import { MAX_AD_HOC_TARGETS } from '../sources/source.js';
 import { FleetStatus } from './fleet-status.js';
-import { ProbeHistory } from './history.js';
+import { ReadHistory } from './history.js';
 
 const reading = (kkt: string): RegisterReading => ({ kkt, labels: {}, up: false, info: {}, samples: [], endpoints: [] });
 
 /** One `/probe` of `kkt` alone, as the exporter files it. */
-function probeAlone(status: FleetStatus, history: ProbeHistory, kkt: string, adHoc: boolean): void {
+function probeAlone(status: FleetStatus, history: ReadHistory, kkt: string, adHoc: boolean): void {
   const record = history.begin('stores', 'probe', kkt, adHoc).finish({ success: false, durationSeconds: 0 });
   status.record({ source: 'stores', success: false, durationSeconds: 0, registers: [reading(kkt)] }, record);
 }
@@ -15,7 +15,7 @@ function probeAlone(status: FleetStatus, history: ProbeHistory, kkt: string, adH
 describe('FleetStatus', () => {
   it(`keeps the last ${MAX_AD_HOC_TARGETS} targets not in the config, however many are probed, and every configured register probed alone`, () => {
     const status = new FleetStatus();
-    const history = new ProbeHistory();
+    const history = new ReadHistory();
     for (let i = 0; i < 1500; i++) probeAlone(status, history, `pos${i}`, false);
     for (let i = 0; i < 3 * MAX_AD_HOC_TARGETS; i++) probeAlone(status, history, `127.0.${i >> 8}.${i & 255}:8080`, true);
     expect(status.adHocCount('stores')).toBe(MAX_AD_HOC_TARGETS);

@@ -1,5 +1,5 @@
-import type { ProbeResult, RegisterReading } from '../readings/reading.js';
-import type { ProbeRecord } from './history.js';
+import type { SourceReading, RegisterReading } from '../readings/reading.js';
+import type { ReadRecord } from './history.js';
 import { MAX_AD_HOC_TARGETS } from '../sources/source.js';
 
 /** A register's last reading, from a `/metrics` scrape or a `/probe`, and the probe that made it. */
@@ -15,7 +15,7 @@ export interface SourceStatus {
   success: boolean;
   durationSeconds: number;
   error?: string;
-  /** What the source said that is not a failure (ProbeResult.warnings). */
+  /** What the source said that is not a failure (SourceReading.warnings). */
   warnings?: string[];
   probeId: number;
 }
@@ -36,7 +36,7 @@ interface SourceEntry {
 export class FleetStatus {
   private readonly sources = new Map<string, SourceEntry>();
 
-  record(result: ProbeResult, probe: ProbeRecord): void {
+  record(result: SourceReading, probe: ReadRecord): void {
     const entry = this.entryOf(result.source);
     const status = (reading: RegisterReading): RegisterStatus => ({ reading, at: probe.at, probeId: probe.id });
     if (probe.target === undefined) {

@@ -1,7 +1,7 @@
 import type { LogRecord } from '../log.js';
 
 /** One read of a source (a `/metrics` scrape's part, or a `/probe`) and what it logged. */
-export interface ProbeRecord {
+export interface ReadRecord {
   id: number;
   at: Date;
   source: string;
@@ -26,16 +26,16 @@ export const MAX_LOGS_PER_PROBE = 500;
  * last `limit` probes, plus the last `limit` failed ones, so that a failure is still there after a
  * busy `/probe` job has pushed it out of the recent ones.
  */
-export class ProbeHistory {
+export class ReadHistory {
   private nextId = 0;
-  private recent: ProbeRecord[] = [];
-  private failed: ProbeRecord[] = [];
+  private recent: ReadRecord[] = [];
+  private failed: ReadRecord[] = [];
 
   constructor(readonly limit = 100) {}
 
   /** Starts a record; the probe's log records go to `capture`, and `finish` files it. */
-  begin(source: string, via: ProbeRecord['via'], target?: string, adHoc = false): { capture: (r: LogRecord) => void; finish: (r: Pick<ProbeRecord, 'success' | 'durationSeconds' | 'error'>) => ProbeRecord } {
-    const record: ProbeRecord = { id: 0, at: new Date(), source, via, success: false, durationSeconds: 0, logs: [], logsOmitted: 0 };
+  begin(source: string, via: ReadRecord['via'], target?: string, adHoc = false): { capture: (r: LogRecord) => void; finish: (r: Pick<ReadRecord, 'success' | 'durationSeconds' | 'error'>) => ReadRecord } {
+    const record: ReadRecord = { id: 0, at: new Date(), source, via, success: false, durationSeconds: 0, logs: [], logsOmitted: 0 };
     if (target !== undefined) record.target = target;
     if (adHoc) record.adHoc = true;
     return {
@@ -52,18 +52,18 @@ export class ProbeHistory {
     };
   }
 
-  private push(list: ProbeRecord[], record: ProbeRecord): void {
+  private push(list: ReadRecord[], record: ReadRecord): void {
     list.push(record);
     if (list.length > this.limit) list.shift();
   }
 
-  get(id: number): ProbeRecord | undefined {
+  get(id: number): ReadRecord | undefined {
     return this.recent.find((r) => r.id === id) ?? this.failed.find((r) => r.id === id);
   }
 
   /** Newest first, the kept failures included once. */
-  list(): ProbeRecord[] {
-    const byId = new Map<number, ProbeRecord>();
+  list(): ReadRecord[] {
+    const byId = new Map<number, ReadRecord>();
     for (const r of [...this.recent, ...this.failed]) byId.set(r.id, r);
     return [...byId.values()].sort((a, b) => b.id - a.id);
   }

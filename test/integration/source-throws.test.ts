@@ -35,10 +35,10 @@ function atolSource(): Source {
 }
 
 const BREAKS = {
-  synchronously: (source: Source) => vi.spyOn(source, 'probe').mockImplementation(() => {
+  synchronously: (source: Source) => vi.spyOn(source, 'read').mockImplementation(() => {
     throw new TypeError('cannot read properties of undefined (reading "serialNumber")');
   }),
-  'by rejecting': (source: Source) => vi.spyOn(source, 'probe').mockRejectedValue(new TypeError('cannot read properties of undefined (reading "serialNumber")')),
+  'by rejecting': (source: Source) => vi.spyOn(source, 'read').mockRejectedValue(new TypeError('cannot read properties of undefined (reading "serialNumber")')),
 };
 
 describe.each(Object.entries(BREAKS))('a source that throws %s', (_how, breakSource) => {

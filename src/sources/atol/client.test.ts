@@ -5,7 +5,7 @@ import { http, HttpResponse } from 'msw';
 import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import type { AtolSourceConfig } from './config.js';
-import { VendorHttp, type RequestObserver } from '../../http/client.js';
+import { SourceHttp, type RequestObserver } from '../../http/client.js';
 import { UndiciTransport, type HttpRequest } from '../../http/transport.js';
 import { AuthError, TokenSession } from '../auth.js';
 import { AtolClient } from './client.js';
@@ -36,7 +36,7 @@ function setup(opts: { expireFirstToken?: boolean; wrongPassword?: boolean } = {
   const log: HttpRequest[] = [];
   const auths: string[] = [];
   const observer: RequestObserver = { request() {}, rateLimitWait() {}, auth: (_s, result) => auths.push(result) };
-  const client = new AtolClient(config, new VendorHttp('atol-cloud', mswTransport(handlers, log), observer), new TokenSession());
+  const client = new AtolClient(config, new SourceHttp('atol-cloud', mswTransport(handlers, log), observer), new TokenSession());
   return { client, log, auths };
 }
 
@@ -88,7 +88,7 @@ describe('AtolClient through msw handlers', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const observer: RequestObserver = { request() {}, rateLimitWait() {}, auth() {} };
-    const client = new AtolClient({ ...config, url }, new VendorHttp('atol-cloud', new UndiciTransport({ connectionsPerOrigin: 1 }), observer), new TokenSession());
+    const client = new AtolClient({ ...config, url }, new SourceHttp('atol-cloud', new UndiciTransport({ connectionsPerOrigin: 1 }), observer), new TokenSession());
     try {
       const t0 = performance.now();
       await expect(client.page(0, AbortSignal.timeout(150))).rejects.toThrow(/login failed/);

@@ -1,5 +1,5 @@
 import type { AtolSourceConfig } from './config.js';
-import type { VendorHttp } from '../../http/client.js';
+import type { SourceHttp } from '../../http/client.js';
 import { parseVendorTime } from '../time.js';
 import { countedLogin, type IssuedToken, type TokenSession } from '../auth.js';
 import type { Page } from '../paging.js';
@@ -13,7 +13,7 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export class AtolClient {
   constructor(
     private readonly config: AtolSourceConfig,
-    private readonly http: VendorHttp,
+    private readonly http: SourceHttp,
     private readonly session: TokenSession,
   ) {}
 

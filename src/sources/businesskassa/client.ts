@@ -1,5 +1,5 @@
 import type { BusinessKassaSourceConfig, StaticAuthConfig } from './config.js';
-import type { VendorHttp } from '../../http/client.js';
+import type { SourceHttp } from '../../http/client.js';
 import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
 import { bkCircuitSchema, bkFleetSchema, readBkError, type BkCircuit } from './parse.js';
 
@@ -22,7 +22,7 @@ export class BusinessKassaClient {
 
   constructor(
     private readonly config: BusinessKassaSourceConfig,
-    private readonly http: VendorHttp,
+    private readonly http: SourceHttp,
   ) {
     this.headers = { ...authHeaders(config.auth), accept: 'application/json' };
   }

@@ -2,8 +2,8 @@ import type { BusinessKassaSourceConfig } from './config.js';
 import { errorMessage, type Logger } from '../../log.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import { MALFORMED_RECORDS, recordReading } from '../records.js';
-import { type ProbeContext } from '../source.js';
-import { probeResult, unreadReading, type ProbeResult, type RegisterReading, type Sample } from '../../readings/reading.js';
+import { type ReadContext } from '../source.js';
+import { sourceReading, unreadReading, type SourceReading, type RegisterReading, type Sample } from '../../readings/reading.js';
 import type { BusinessKassaClient } from './client.js';
 import { ClockWatch, type RegisterTime } from './clock.js';
 import { parseBkRegister } from './parse.js';
@@ -80,14 +80,14 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     return recordReading(parseBkRegister(raw, this.timezone, endpoint), endpoint, log);
   }
 
-  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
+  protected async readFleet(ctx: FleetReadContext): Promise<SourceReading> {
     const started = performance.now();
     let items: unknown[];
     try {
       items = await this.client.fleet(ctx.signal);
       this.checkListed(items.length, 'GET /frs lists');
     } catch (err) {
-      return this.withClock(this.listFailed(ctx, started, err));
+      return this.withClock(this.failedListReading(ctx, started, err));
     }
     const mapped = items.map((raw) => this.map(raw, 'frs', ctx.log));
     // A malformed record leaves the list incomplete: registers it may have been stay reported down.
@@ -95,7 +95,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     const readings = this.roster.account(mapped, complete, this.fleetEndpoint);
     this.checkClock(readings, ctx.log);
     const circuitsOk = await this.addCircuits(readings, ctx.signal, ctx.log);
-    return this.withClock(probeResult(this.name, started, complete && circuitsOk, readings, !circuitsOk ? 'cannot read a fiscal circuit' : complete ? undefined : MALFORMED_RECORDS));
+    return this.withClock(sourceReading(this.name, started, complete && circuitsOk, readings, !circuitsOk ? 'cannot read a fiscal circuit' : complete ? undefined : MALFORMED_RECORDS));
   }
 
   /** Checks the fleet's offset-less times against the exporter's clock; logs once per change. */
@@ -112,7 +112,7 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
   }
 
   /** Every BusinessKassa result carries the clock offset (0 when the times look right) and its warning. */
-  private withClock(result: ProbeResult): ProbeResult {
+  private withClock(result: SourceReading): SourceReading {
     const { offsetSeconds, warning } = this.clock.current;
     return { ...result, clockOffsetSeconds: offsetSeconds, ...(warning ? { warnings: [...(result.warnings ?? []), warning] } : {}) };
   }
@@ -162,19 +162,19 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     });
   }
 
-  protected async probeOne(ctx: ProbeContext, target: BkTarget, kkt: string): Promise<ProbeResult> {
+  protected async readOne(ctx: ReadContext, target: BkTarget, kkt: string): Promise<SourceReading> {
     const started = performance.now();
     const eip = 'eip' in target ? target.eip : this.roster.detail(target.sn);
-    if (!eip) return this.withClock(await this.probeInFleet(ctx, started, kkt));
+    if (!eip) return this.withClock(await this.readInFleet(ctx, started, kkt));
     try {
       const reading = this.map(await this.client.one(eip, ctx.deadline.signal), 'fr', ctx.log);
       if (!reading) ctx.log.warn('register not found', { kkt });
       const result = reading ?? unreadReading(kkt, 'fr', 'register not found');
-      return this.withClock(probeResult(this.name, started, result.up, [result], result.error));
+      return this.withClock(sourceReading(this.name, started, result.up, [result], result.error));
     } catch (err) {
       const error = `cannot read the register: ${errorMessage(err)}`;
       ctx.log.warn('cannot read the register', { kkt, err: errorMessage(err) });
-      return this.withClock(probeResult(this.name, started, false, [unreadReading(kkt, 'fr', error)], error));
+      return this.withClock(sourceReading(this.name, started, false, [unreadReading(kkt, 'fr', error)], error));
     }
   }
 
@@ -182,15 +182,15 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
    * A serial the roster does not hold has no eip to ask for: it is looked for in a recent fleet read
    * (fleetForLookup), which every such target shares, never in a list call of its own.
    */
-  private async probeInFleet(ctx: ProbeContext, started: number, kkt: string): Promise<ProbeResult> {
+  private async readInFleet(ctx: ReadContext, started: number, kkt: string): Promise<SourceReading> {
     const fleet = await this.fleetForLookup(ctx);
     const found = fleet?.registers.find((r) => r.kkt === kkt);
     if (found) {
       // The fleet's reading is shared with the scrapes that read it: this probe gets its own copy.
       const reading = { ...found, samples: found.samples.filter((x) => x.metric !== 'kkt_trading'), endpoints: [...found.endpoints] };
-      return probeResult(this.name, started, reading.up, [reading], reading.error);
+      return sourceReading(this.name, started, reading.up, [reading], reading.error);
     }
-    const unread = (error: string) => probeResult(this.name, started, false, [unreadReading(kkt, this.fleetEndpoint, error)], error);
+    const unread = (error: string) => sourceReading(this.name, started, false, [unreadReading(kkt, this.fleetEndpoint, error)], error);
     if (fleet && fleet.sourceUp !== false) {
       ctx.log.warn('register not found', { kkt });
       return unread('register not found');

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Kassa24SourceConfig } from './config.js';
-import type { VendorHttp } from '../../http/client.js';
+import type { SourceHttp } from '../../http/client.js';
 import { describeZodError } from '../fields.js';
 import { countedLogin, jwtExpiry, type IssuedToken, type TokenSession } from '../auth.js';
 import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
@@ -15,7 +15,7 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export class Kassa24Client {
   constructor(
     private readonly config: Kassa24SourceConfig,
-    private readonly http: VendorHttp,
+    private readonly http: SourceHttp,
     private readonly session: TokenSession,
   ) {}
 

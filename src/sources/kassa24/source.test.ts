@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { http, HttpResponse } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
-import { VendorHttp, type RequestObserver } from '../../http/client.js';
+import { SourceHttp, type RequestObserver } from '../../http/client.js';
 import { Deadline } from '../../deadline/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { Logger, type LogRecord } from '../../log.js';
-import type { ProbeResult, RegisterReading } from '../../readings/reading.js';
+import type { SourceReading, RegisterReading } from '../../readings/reading.js';
 import { TokenSession } from '../auth.js';
 import { Kassa24Client } from './client.js';
 import type { Kassa24SourceConfig } from './config.js';
@@ -61,19 +61,19 @@ function setup(service: Service = {}, overrides: Partial<Kassa24SourceConfig> = 
     probe_only: false, blocked_from_lock: false, xreport: { enabled: true, min_interval: 900_000, method: 'POST', path: '/shifts/{shift}/x' },
     ...overrides,
   };
-  const client = new Kassa24Client(config, new VendorHttp('kz', mswTransport(handlers, requests), observer), new TokenSession());
+  const client = new Kassa24Client(config, new SourceHttp('kz', mswTransport(handlers, requests), observer), new TokenSession());
   const source = new Kassa24Source(config, client, 'Asia/Almaty', new XReportCache());
   const logs: LogRecord[] = [];
-  const probe = (target?: string): Promise<ProbeResult> => {
+  const probe = (target?: string): Promise<SourceReading> => {
     const ctx = { deadline: Deadline.in(5000), log: new Logger((r) => logs.push(r), 'debug') };
     const found = target === undefined ? undefined : source.lookup(target);
-    return source.probe(ctx, found?.ok ? found.target : undefined);
+    return source.read(ctx, found?.ok ? found.target : undefined);
   };
   const calls = (pattern: RegExp) => requests.filter((r) => pattern.test(`${r.method} ${r.url.replace(BASE, '')}`)).length;
   return { service, probe, calls, logs };
 }
 
-const only = (result: ProbeResult): RegisterReading => {
+const only = (result: SourceReading): RegisterReading => {
   expect(result.registers).toHaveLength(1);
   return result.registers[0] as RegisterReading;
 };

@@ -3,8 +3,8 @@ import type { Kassa24SourceConfig } from './config.js';
 import { errorMessage, type Logger } from '../../log.js';
 import type { SourceShard } from '../../shard.js';
 import { CloudSource, type FleetReadContext } from '../cloud-source.js';
-import type { ProbeContext, ProbeTarget } from '../source.js';
-import { probeResult, readingOf, unreadReading, type EndpointResult, type ProbeResult, type RegisterReading, type Sample } from '../../readings/reading.js';
+import type { ReadContext, ProbeTarget } from '../source.js';
+import { sourceReading, readingOf, unreadReading, type EndpointResult, type SourceReading, type RegisterReading, type Sample } from '../../readings/reading.js';
 import type { Kassa24Client } from './client.js';
 import { k24Refusal, kkmBlocked, kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm, type K24Shift } from './parse.js';
 import type { XReportCache } from './xreport-cache.js';
@@ -64,7 +64,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     return undefined;
   }
 
-  protected async probeFleet(ctx: FleetReadContext): Promise<ProbeResult> {
+  protected async readFleet(ctx: FleetReadContext): Promise<SourceReading> {
     const started = performance.now();
     const signal = ctx.signal;
     try {
@@ -76,13 +76,13 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       ids = this.ownedKkms() ?? (await this.listedKkms(signal)).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
-      return this.listFailed(ctx, started, err);
+      return this.failedListReading(ctx, started, err);
     }
     const limit = pLimit(this.config.concurrency);
     const readings = await Promise.all(ids.map((id) => limit(() => this.readRegister(id, ctx, signal))));
     const settled = this.roster.account(readings, true, this.fleetEndpoint);
     const down = settled.filter((r) => !r.up).length;
-    return probeResult(this.name, started, down === 0, settled, down > 0 ? `${down} of ${settled.length} registers could not be read` : undefined);
+    return sourceReading(this.name, started, down === 0, settled, down > 0 ? `${down} of ${settled.length} registers could not be read` : undefined);
   }
 
   /** The configured registers (`kkms`) this shard owns; undefined when the vendor's list says which. */
@@ -103,19 +103,19 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
    * The source's own call, the login, failed: kkt_source_up 0 and every register down. Without
    * `kkms` the login is the first step of reading the list, and fails as the list does.
    */
-  private loginFailed(ctx: FleetReadContext, started: number, err: unknown): ProbeResult {
+  private loginFailed(ctx: FleetReadContext, started: number, err: unknown): SourceReading {
     const kkms = this.ownedKkms();
-    return kkms ? this.loggedOut(ctx, started, err, kkms) : { ...this.listFailed(ctx, started, err), sourceUp: false };
+    return kkms ? this.loggedOut(ctx, started, err, kkms) : { ...this.failedListReading(ctx, started, err), sourceUp: false };
   }
 
   /** The login failed: kkt_source_up 0, and each of `ids` down without being asked. */
-  private loggedOut(ctx: ProbeContext, started: number, err: unknown, ids: number[]): ProbeResult {
+  private loggedOut(ctx: ReadContext, started: number, err: unknown, ids: number[]): SourceReading {
     const error = errorMessage(err);
     ctx.log.error('cannot log in', { err: error });
-    return { ...probeResult(this.name, started, false, ids.map((id) => unreadReading(String(id), this.fleetEndpoint, error)), error), sourceUp: false };
+    return { ...sourceReading(this.name, started, false, ids.map((id) => unreadReading(String(id), this.fleetEndpoint, error)), error), sourceUp: false };
   }
 
-  protected async probeOne(ctx: ProbeContext, id: number): Promise<ProbeResult> {
+  protected async readOne(ctx: ReadContext, id: number): Promise<SourceReading> {
     const started = performance.now();
     try {
       await this.client.signIn(ctx.deadline.signal);
@@ -123,10 +123,10 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
       return this.loggedOut(ctx, started, err, [id]);
     }
     const reading = await this.readRegister(id, ctx, ctx.deadline.signal);
-    return probeResult(this.name, started, reading.up, [reading], reading.error);
+    return sourceReading(this.name, started, reading.up, [reading], reading.error);
   }
 
-  private async readRegister(id: number, ctx: ProbeContext, signal: AbortSignal): Promise<RegisterReading> {
+  private async readRegister(id: number, ctx: ReadContext, signal: AbortSignal): Promise<RegisterReading> {
     const kkt = String(id);
     const log = ctx.log.child({ kkt });
     let kkm: K24Kkm;
@@ -147,7 +147,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   }
 
   /** The register's shift; a failed call leaves the register up and partly read (`reading.error`). */
-  private async addShift(reading: RegisterReading, kkm: K24Kkm, shiftId: number, ctx: ProbeContext, signal: AbortSignal, log: Logger): Promise<void> {
+  private async addShift(reading: RegisterReading, kkm: K24Kkm, shiftId: number, ctx: ReadContext, signal: AbortSignal, log: Logger): Promise<void> {
     let shift: K24Shift;
     try {
       shift = await this.client.shift(shiftId, signal);
@@ -183,9 +183,9 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     log.debug('X-report not taken', { shift: shiftId, why });
   }
 
-  private async addXReport(reading: RegisterReading, cacheKey: string, shiftId: number, ctx: ProbeContext, log: Logger): Promise<void> {
+  private async addXReport(reading: RegisterReading, cacheKey: string, shiftId: number, ctx: ReadContext, log: Logger): Promise<void> {
     const take = () => this.client.xreport(shiftId, AbortSignal.timeout(XREPORT_TIMEOUT_MS)).then(xreportSamples);
-    const entry = await ctx.deadline.settle(this.xreports.get(cacheKey, shiftId, this.config.xreport.min_interval, take));
+    const entry = await ctx.deadline.valueBy(this.xreports.get(cacheKey, shiftId, this.config.xreport.min_interval, take));
     if (entry?.samples) {
       reading.samples.push(...totalsOf(entry.samples, entry.takenAt));
       addEndpoint(reading, 'xreport', true);

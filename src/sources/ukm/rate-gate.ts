@@ -48,8 +48,8 @@ export class RateGate {
     return this.queued > 0 || performance.now() < this.quietAt;
   }
 
-  /** True when the gate guards nothing and has not for `ms`. */
-  idleFor(ms: number): boolean {
+  /** No request is queued or in flight, the last one's interval is over, and none ended in the last `ms`: the gate may be dropped. */
+  unusedFor(ms: number): boolean {
     return this.queued === 0 && performance.now() >= Math.max(this.quietAt, this.lastEnd + ms);
   }
 
@@ -96,14 +96,14 @@ function fireAtSlot(user: GateUser, slot: number): void {
 /**
  * One gate per till for the whole process, shared by every source, scrape, probe and config
  * generation that reaches it: keyed by where the requests go (scheme, address, port), never by
- * how a register's URL is spelt. Gates idle for `idleMs` are dropped as new ones come; a gate that
+ * how a register's URL is spelt. Gates unused for `unusedMs` are dropped as new ones come; a gate that
  * still guards its till (`guarding`) is never dropped.
  */
 export class GateRegistry {
   private readonly gates = new Map<string, RateGate>();
   private createdSinceSweep = 0;
 
-  constructor(private readonly sweepEvery = 1000, private readonly idleMs = 60_000) {}
+  constructor(private readonly sweepEvery = 1000, private readonly unusedMs = 60_000) {}
 
   get size(): number {
     return this.gates.size;
@@ -134,6 +134,6 @@ export class GateRegistry {
 
   private sweep(): void {
     this.createdSinceSweep = 0;
-    for (const [key, gate] of this.gates) if (gate.idleFor(this.idleMs)) this.gates.delete(key);
+    for (const [key, gate] of this.gates) if (gate.unusedFor(this.unusedMs)) this.gates.delete(key);
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mswTransport } from '../../../test/support/msw-transport.js';
 import { UKM_ENDPOINTS, type UkmSourceConfig } from './config.js';
 import { tradingHours } from '../../config/trading-hours.js';
-import { VendorHttp, type RequestObserver } from '../../http/client.js';
+import { SourceHttp, type RequestObserver } from '../../http/client.js';
 import { Deadline } from '../../deadline/deadline.js';
 import type { HttpRequest } from '../../http/transport.js';
 import { silentLogger } from '../../log.js';
@@ -41,7 +41,7 @@ const config = (overrides: Partial<UkmSourceConfig> = {}): UkmSourceConfig => ({
 function makeSource(answers: Answers, cfg = config(), log: HttpRequest[] = [], pool = new UkmRegisterPool()) {
   const codes: string[] = [];
   const observer: RequestObserver = { request: (_s, e, c) => codes.push(`${e}=${c}`), rateLimitWait() {}, auth() {} };
-  const http = new VendorHttp(cfg.name, mswTransport(handlersFor(BASE, answers), log), observer);
+  const http = new SourceHttp(cfg.name, mswTransport(handlersFor(BASE, answers), log), observer);
   return { source: new UkmSource(cfg, { http, pool, timezone: 'Europe/Moscow' }), codes, log };
 }
 
@@ -63,7 +63,7 @@ const HEALTHY: Answers = {
 describe('UkmSource through msw handlers', () => {
   it('maps all seven endpoints of a healthy register', async () => {
     const { source, codes } = makeSource(HEALTHY);
-    const result = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
+    const result = await source.read({ deadline: Deadline.in(5000), log: silentLogger });
     expect(result.success).toBe(true);
     const [r] = result.registers as [RegisterReading];
     expect(r).toMatchObject({ kkt: 'msk-012-pos03', up: true, labels: { store: '012' }, info: { url: BASE } });
@@ -82,14 +82,14 @@ describe('UkmSource through msw handlers', () => {
 
   it('reads only the configured endpoints, in priority order', async () => {
     const { source, log } = makeSource(HEALTHY, config({ endpoints: ['weight', 'paper'] }));
-    await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
+    await source.read({ deadline: Deadline.in(5000), log: silentLogger });
     expect(log.map((r) => r.url.split('/').pop())).toEqual(['weight', 'paper']);
     expect(log.every((r) => r.method === 'GET')).toBe(true);
   });
 
   it('fails one endpoint on a bad body and keeps the others', async () => {
     const { source } = makeSource({ ...HEALTHY, ofd: { status: 200, body: '<html>Service Unavailable</html>' }, vision: { status: 500 } });
-    const [r] = (await source.probe({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
+    const [r] = (await source.read({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
     expect(r.up).toBe(true);
     expect(failed(r)).toEqual(['ofd', 'vision']);
     expect(values(r)).not.toHaveProperty('kkt_unsent_docs');
@@ -99,7 +99,7 @@ describe('UkmSource through msw handlers', () => {
   it('gives up on a register that refuses the connection instead of asking every endpoint', async () => {
     const unreachable = config({ registers: [{ name: 'dead', url: 'http://10.9.9.9:8080', labels: {} }] });
     const { source, log } = makeSource(HEALTHY, unreachable);
-    const { registers, success } = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
+    const { registers, success } = await source.read({ deadline: Deadline.in(5000), log: silentLogger });
     const r = registers[0] as RegisterReading;
     expect(success).toBe(false);
     expect(r.up).toBe(false);
@@ -111,7 +111,7 @@ describe('UkmSource through msw handlers', () => {
 
   it('reports what the deadline cut off as failed, having read paper and ofd first', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 150 }));
-    const [r] = (await source.probe({ deadline: Deadline.in(250), log: silentLogger })).registers as [RegisterReading];
+    const [r] = (await source.read({ deadline: Deadline.in(250), log: silentLogger })).registers as [RegisterReading];
     expect(log.map((x) => x.url.split('/').pop())).toEqual(['paper', 'ofd']);
     expect(failed(r)).toEqual(['last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight']);
     expect(values(r)).toEqual({ kkt_paper_present: 1, kkt_unsent_docs: 3 });
@@ -120,7 +120,7 @@ describe('UkmSource through msw handlers', () => {
   it('lets concurrent scrapes share the read in flight: each endpoint is asked once', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 20 }));
     const ctx = { deadline: Deadline.in(5000), log: silentLogger };
-    const [a, b] = await Promise.all([source.probe(ctx), source.probe(ctx)]);
+    const [a, b] = await Promise.all([source.read(ctx), source.read(ctx)]);
     expect(log).toHaveLength(7);
     expect(values(a?.registers[0] as RegisterReading)).toEqual(values(b?.registers[0] as RegisterReading));
   });
@@ -128,12 +128,12 @@ describe('UkmSource through msw handlers', () => {
   it('answers a scrape that comes sooner than the register may be asked again from the last complete read', async () => {
     const { source, log } = makeSource(HEALTHY, config({ min_interval: 300, endpoints: ['paper'] }));
     const ctx = () => ({ deadline: Deadline.in(5000), log: silentLogger });
-    await source.probe(ctx());
-    const reused = await source.probe(ctx());
+    await source.read(ctx());
+    const reused = await source.read(ctx());
     expect(log).toHaveLength(1);
     expect(values(reused.registers[0] as RegisterReading)).toEqual({ kkt_paper_present: 1 });
     await new Promise((r) => setTimeout(r, 320));
-    await source.probe(ctx());
+    await source.read(ctx());
     expect(log).toHaveLength(2);
   });
 
@@ -141,8 +141,8 @@ describe('UkmSource through msw handlers', () => {
     const { source, log } = makeSource(HEALTHY, config({ endpoints: ['paper'] }));
     const ctx = { deadline: Deadline.in(5000), log: silentLogger };
     const adHoc = source.lookup('10.1.12.3:8081');
-    await source.probe(ctx, adHoc.ok ? adHoc.target : undefined);
-    await source.probe(ctx);
+    await source.read(ctx, adHoc.ok ? adHoc.target : undefined);
+    await source.read(ctx);
     expect(log.map((r) => r.keepAlive)).toEqual([false, true]);
   });
 
@@ -158,7 +158,7 @@ describe('UkmSource through msw handlers', () => {
       return original(...items);
     };
     const ctx = { deadline: Deadline.in(5000), log: silentLogger };
-    await Promise.all([old.probe(ctx), reloaded.probe(ctx)]);
+    await Promise.all([old.read(ctx), reloaded.read(ctx)]);
     expect(log).toHaveLength(4);
     for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(59);
   });
@@ -179,12 +179,12 @@ describe('UkmSource: kkt_trading', () => {
       ],
     });
     const { source } = makeSource(HEALTHY, cfg);
-    const { registers } = await source.probe({ deadline: Deadline.in(5000), log: silentLogger });
+    const { registers } = await source.read({ deadline: Deadline.in(5000), log: silentLogger });
     expect(Object.fromEntries(registers.map((r) => [r.kkt, [r.up, tradingOf(r)]]))).toEqual({ own: [true, 1], inherits: [true, 0], dead: [false, 1] });
   });
 
   it('is 1 when no hours are set', async () => {
-    const [r] = (await makeSource(HEALTHY).source.probe({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
+    const [r] = (await makeSource(HEALTHY).source.read({ deadline: Deadline.in(5000), log: silentLogger })).registers as [RegisterReading];
     expect(tradingOf(r)).toBe(1);
   });
 });

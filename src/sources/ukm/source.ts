@@ -1,11 +1,11 @@
 import { blockListOf } from '../../config/schema.js';
 import { isTrading } from '../../config/trading-hours.js';
 import { type UkmEndpoint, type UkmRegisterConfig, type UkmSourceConfig } from './config.js';
-import type { VendorHttp } from '../../http/client.js';
+import type { SourceHttp } from '../../http/client.js';
 import { OWNS_ALL, type SourceShard } from '../../shard.js';
 import type { Logger } from '../../log.js';
-import type { ProbeContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
-import type { ProbeResult, RegisterReading, Sample } from '../../readings/reading.js';
+import type { ReadContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source, TargetLookup } from '../source.js';
+import type { SourceReading, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
 import { SKIPPED, type ReadOutcomes, type ReadRequest, type ReadTarget, type UkmRegisterPool } from './reads.js';
 import { hostPortOf, parseHostPort, tillKeysAt, tillPlaceOf } from './till.js';
@@ -14,7 +14,7 @@ import { hostPortOf, parseHostPort, tillKeysAt, tillPlaceOf } from './till.js';
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
 
 export interface UkmSourceDeps {
-  http: VendorHttp;
+  http: SourceHttp;
   pool: UkmRegisterPool;
   timezone: string;
   /** Which registers this process serves (`--shard`); default all. */
@@ -102,7 +102,7 @@ export class UkmSource implements Source {
     return this.byHostPort.get(hostPort);
   }
 
-  async probe(ctx: ProbeContext, target?: ResolvedTarget): Promise<ProbeResult> {
+  async read(ctx: ReadContext, target?: ResolvedTarget): Promise<SourceReading> {
     const started = performance.now();
     const registers = target ? [target.ref as UkmRegisterConfig] : this.owned;
     const adHoc = target?.adHoc === true;
@@ -121,7 +121,7 @@ export class UkmSource implements Source {
   }
 
   /** An ad-hoc target's connection is closed after each request: its pool goes with it, so any number of targets holds none. */
-  private readRequest(ctx: ProbeContext, adHoc: boolean): ReadRequest {
+  private readRequest(ctx: ReadContext, adHoc: boolean): ReadRequest {
     const { http } = this.deps;
     const timeoutMs = this.config.request_timeout;
     const keepAlive = !adHoc;
@@ -135,7 +135,7 @@ export class UkmSource implements Source {
     };
   }
 
-  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ProbeContext, adHoc: boolean): Promise<RegisterReading> {
+  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ReadContext, adHoc: boolean): Promise<RegisterReading> {
     const outcomes = await this.deps.pool.read(this.targetOf(register, adHoc), request);
     return this.toReading(register, outcomes, ctx.log);
   }

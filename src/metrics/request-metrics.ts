@@ -1,7 +1,7 @@
 import type { Metric, Registry } from 'prom-client';
 import { SELF_METRICS } from '../readings/catalog.js';
 
-type PlainMetricName = 'kkt_exporter_requests_total' | 'kkt_exporter_request_duration_seconds' | 'kkt_exporter_rate_limit_wait_seconds_total';
+type RequestMetricName = 'kkt_exporter_requests_total' | 'kkt_exporter_request_duration_seconds' | 'kkt_exporter_rate_limit_wait_seconds_total';
 type Labels = Record<string, string>;
 interface Value {
   metricName?: string;
@@ -15,7 +15,7 @@ interface Value {
  * than the exporter's own handling of a request (figures in docs/benchmark.md). prom-client reads
  * these through `get()` like its own metrics, so they render in the same registry.
  */
-abstract class PlainMetric<T> {
+abstract class RequestMetric<T> {
   readonly help: string;
   readonly aggregator = 'sum';
   private readonly labelNames: readonly string[];
@@ -23,7 +23,7 @@ abstract class PlainMetric<T> {
   private readonly root = new Map<string, unknown>();
   protected readonly entries: { labels: Labels; data: T }[] = [];
 
-  constructor(readonly name: PlainMetricName, registry: Registry) {
+  constructor(readonly name: RequestMetricName, registry: Registry) {
     this.help = SELF_METRICS[name].help;
     this.labelNames = SELF_METRICS[name].labels;
     registry.registerMetric(this as unknown as Metric);
@@ -61,7 +61,7 @@ abstract class PlainMetric<T> {
   }
 }
 
-export class PlainCounter extends PlainMetric<{ value: number }> {
+export class RequestCounter extends RequestMetric<{ value: number }> {
   protected readonly type = 'counter';
 
   inc(by: number, ...labelValues: string[]): void {
@@ -73,10 +73,10 @@ export class PlainCounter extends PlainMetric<{ value: number }> {
   }
 }
 
-export class PlainHistogram extends PlainMetric<{ counts: number[]; sum: number; count: number }> {
+export class RequestHistogram extends RequestMetric<{ counts: number[]; sum: number; count: number }> {
   protected readonly type = 'histogram';
 
-  constructor(name: PlainMetricName, registry: Registry, private readonly buckets: readonly number[]) {
+  constructor(name: RequestMetricName, registry: Registry, private readonly buckets: readonly number[]) {
     super(name, registry);
   }
 

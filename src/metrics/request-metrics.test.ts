@@ -1,16 +1,16 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { SELF_METRICS } from '../readings/catalog.js';
-import { PlainCounter, PlainHistogram } from './plain-metrics.js';
+import { RequestCounter, RequestHistogram } from './request-metrics.js';
 
 const BUCKETS = [0.005, 0.01, 0.1, 1];
 const help = (name: keyof typeof SELF_METRICS) => SELF_METRICS[name].help;
 
-describe('PlainCounter and PlainHistogram', () => {
+describe('RequestCounter and RequestHistogram', () => {
   it('render exactly what prom-client renders for the same observations', async () => {
     const ours = new Registry();
-    const counter = new PlainCounter('kkt_exporter_requests_total', ours);
-    const histogram = new PlainHistogram('kkt_exporter_request_duration_seconds', ours, BUCKETS);
+    const counter = new RequestCounter('kkt_exporter_requests_total', ours);
+    const histogram = new RequestHistogram('kkt_exporter_request_duration_seconds', ours, BUCKETS);
     const reference = new Registry();
     const refCounter = new Counter({ name: 'kkt_exporter_requests_total', help: help('kkt_exporter_requests_total'), labelNames: ['source', 'endpoint', 'code'], registers: [reference] });
     const refHistogram = new Histogram({
