@@ -32,11 +32,11 @@ import { SharedRead, SharedReads } from '../dist/sources/shared-read.js';
 import { parseVendorTime } from '../dist/sources/time.js';
 import { UKM_ENDPOINTS } from '../dist/sources/ukm/config.js';
 import { ukmEndpointUrl } from '../dist/sources/ukm/source.js';
-import { hostPortOf, tillKeysAt, tillPlaceOf } from '../dist/sources/ukm/till.js';
+import { addressKeysAt, hostPortOf, registerPlaceOf } from '../dist/sources/ukm/address.js';
 
 const REPS = Number(process.env.DEVICE_REPS ?? 7);
-const TILLS = 5000;
-const REQUESTS = TILLS * UKM_ENDPOINTS.length;
+const FLEET = 5000;
+const REQUESTS = FLEET * UKM_ENDPOINTS.length;
 const ZONE = 'Europe/Moscow';
 
 // A full collection before each measurement, so that one variant's garbage is not collected in the other's time.
@@ -65,7 +65,7 @@ async function nsPerOp(run, n, clock) {
 // ---------------------------------------------------------------------------------------------
 // Workloads shaped like a 5,000-till UKM fleet.
 
-const registers = Array.from({ length: TILLS }, (_, i) => ({
+const registers = Array.from({ length: FLEET }, (_, i) => ({
   name: `pos${String(i).padStart(5, '0')}`,
   url: `http://10.${(i >> 8) & 255}.${i & 255}.3:8080`,
   labels: { store: String(i % 400).padStart(3, '0'), city: i % 2 ? 'msk' : 'spb' },
@@ -73,7 +73,7 @@ const registers = Array.from({ length: TILLS }, (_, i) => ({
 const endpointUrls = registers.flatMap((r) => UKM_ENDPOINTS.map((e) => ukmEndpointUrl(r.url, e)));
 /** Receipt times over the last day, as UKM's last_receipt_time or downtime gives one per till (no offset). */
 const dayAgo = Date.now() - 86_400_000;
-const localTimes = Array.from({ length: 2 * TILLS }, (_, i) => DateTime.fromMillis(dayAgo + ((i * 7919_000) % 86_400_000), { zone: ZONE }).toFormat('yyyy-MM-dd HH:mm:ss'));
+const localTimes = Array.from({ length: 2 * FLEET }, (_, i) => DateTime.fromMillis(dayAgo + ((i * 7919_000) % 86_400_000), { zone: ZONE }).toFormat('yyyy-MM-dd HH:mm:ss'));
 /** ATOL's and Kassa24's times: ISO 8601 with an offset. */
 const offsetTimes = localTimes.map((t) => `${t.replace(' ', 'T')}+03:00`);
 /** The label values a register's lines escape: source, kkt, static labels, url, endpoints. */
@@ -323,7 +323,7 @@ class EndedRead extends SharedRead {
 
 /** One scrape's 5,000 new reads into a map holding the last scrape's, swept every `sweepEvery` starts. */
 function readStarts(sweepEvery) {
-  const keys = registers.map((r) => tillKeysAt(tillPlaceOf(r.url), tillPlaceOf(r.url).host).read);
+  const keys = registers.map((r) => addressKeysAt(registerPlaceOf(r.url), registerPlaceOf(r.url).host).read);
   return (n) => {
     const deadline = Deadline.in(60_000);
     const reads = new SharedReads(sweepEvery);
@@ -339,8 +339,8 @@ function readStarts(sweepEvery) {
 /** ukm/source.ts's targetOf, built anew for every read. */
 function buildTarget(register) {
   const urls = new Map(UKM_ENDPOINTS.map((e) => [e, ukmEndpointUrl(register.url, e)]));
-  const place = tillPlaceOf(register.url);
-  const keys = place.isIp ? tillKeysAt(place, place.host) : undefined;
+  const place = registerPlaceOf(register.url);
+  const keys = place.isIp ? addressKeysAt(place, place.host) : undefined;
   return { urls, zone: ZONE, place, adHoc: false, ...(keys ? { keys } : {}) };
 }
 
@@ -348,7 +348,7 @@ function buildTarget(register) {
 function hostPortMap() {
   const map = new Map();
   for (const r of registers) {
-    const place = tillPlaceOf(r.url);
+    const place = registerPlaceOf(r.url);
     const key = hostPortOf(place.host, place.port);
     if (!map.has(key)) map.set(key, r);
   }
@@ -358,7 +358,7 @@ function hostPortMap() {
 const LABEL_ESCAPES = { '\\': '\\\\', '"': '\\"', '\n': '\\n' };
 
 /** A UKM till's answer server in a child process (its CPU is not this one's), sending no Keep-Alive hint. */
-async function startTill() {
+async function startRegisterServer() {
   const code = "const s=require('http').createServer((q,r)=>r.end('1'));s.keepAliveTimeout=0;s.listen(0,'127.0.0.1',()=>console.log(s.address().port))";
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
@@ -413,19 +413,19 @@ async function promClientRender(readings) {
 function devices(ctx) {
   const lateTarget = new WeakMap(registers.map((r) => [r, buildTarget(r)]));
   const byHostPort = hostPortMap();
-  const hostPorts = registers.map((r) => hostPortOf(tillPlaceOf(r.url).host, tillPlaceOf(r.url).port));
-  const scrape = `a ${TILLS.toLocaleString('en')}-till scrape`;
+  const hostPorts = registers.map((r) => hostPortOf(registerPlaceOf(r.url).host, registerPlaceOf(r.url).port));
+  const scrape = `a ${FLEET.toLocaleString('en')}-till scrape`;
   return [
     {
       name: 'offset-cache', where: 'src/sources/time.ts (`offsetMinutes`)',
       device: "a zone's UTC offset kept per quarter hour", plain: "luxon's `IANAZone.offset` for every time",
-      unit: scrape, per: TILLS, n: 20_000,
+      unit: scrape, per: FLEET, n: 20_000,
       run: parseAll(parseVendorTime, localTimes), base: parseAll(parsers.noOffsetCache, localTimes),
     },
     {
       name: 'local-parser', where: 'src/sources/time.ts (`localTimeSeconds`)',
       device: 'the offset-less forms read by two regular expressions', plain: "luxon's `DateTime.fromISO` in the zone",
-      unit: scrape, per: TILLS, n: 20_000,
+      unit: scrape, per: FLEET, n: 20_000,
       run: parseAll(parseVendorTime, localTimes), base: parseAll(parsers.luxonLocal, localTimes),
     },
     {
@@ -443,26 +443,26 @@ function devices(ctx) {
     {
       name: 'amortised-sweep', where: 'src/sources/shared-read.ts (`SharedReads`; `GateRegistry` likewise)',
       device: 'ended reads swept out once every 10,000 new ones', plain: 'the sweep at every new read',
-      unit: scrape, per: TILLS, n: TILLS,
+      unit: scrape, per: FLEET, n: FLEET,
       run: readStarts(10_000), base: readStarts(1),
     },
     {
       name: 'keep-alive', where: 'src/http/transport.ts (`keepAliveTimeout: 30_000`)', clock: 'cpu',
       device: 'an idle connection kept 30 s when the till sends no Keep-Alive hint', plain: "undici's 4 s: a new connection for each till's first request of a scrape 30 s after the last",
-      unit: scrape, per: TILLS, n: 1000,
-      run: requests(ctx.transports[0], ctx.till.url, true), base: requests(ctx.transports[1], ctx.till.url, false),
+      unit: scrape, per: FLEET, n: 1000,
+      run: requests(ctx.transports[0], ctx.registerServer.url, true), base: requests(ctx.transports[1], ctx.registerServer.url, false),
     },
     {
       name: 'dispatch-handler', where: 'src/http/transport.ts (`UndiciTransport`, `CollectingHandler`)', clock: 'cpu',
       device: "undici's `dispatch()` with a handler that collects the body", plain: "undici's `request()` and a body stream per answer",
       unit: scrape, per: REQUESTS, n: 1000,
-      run: requests(ctx.transports[0], ctx.till.url, true), base: streamedRequests(ctx.agent, ctx.till.url),
+      run: requests(ctx.transports[0], ctx.registerServer.url, true), base: streamedRequests(ctx.agent, ctx.registerServer.url),
     },
     {
       name: 'url-weakmap', where: 'src/sources/ukm/source.ts (`targets`)',
       device: "a register's endpoint URLs and place built once, kept in a WeakMap", plain: 'built for every read (8 URL parses)',
-      unit: scrape, per: TILLS, n: TILLS,
-      run: (n) => { for (let i = 0; i < n; i++) lateTarget.get(registers[i % TILLS]); }, base: (n) => { for (let i = 0; i < n; i++) buildTarget(registers[i % TILLS]); },
+      unit: scrape, per: FLEET, n: FLEET,
+      run: (n) => { for (let i = 0; i < n; i++) lateTarget.get(registers[i % FLEET]); }, base: (n) => { for (let i = 0; i < n; i++) buildTarget(registers[i % FLEET]); },
     },
     {
       name: 'split-url', where: 'src/http/transport.ts (`splitUrl`)',
@@ -473,13 +473,13 @@ function devices(ctx) {
     {
       name: 'abort-per-signal', where: 'src/http/transport.ts (`inFlight`, `track`)',
       device: 'one abort listener per signal, the requests under it in a set', plain: 'an abort listener added and removed per request',
-      unit: scrape, per: TILLS, n: TILLS,
+      unit: scrape, per: FLEET, n: FLEET,
       run: abortListeners(true), base: abortListeners(false),
     },
     {
       name: 'send-callbacks', where: 'src/http/client.ts (`SourceHttp.send`)',
       device: 'the accounting in `then` callbacks', plain: 'an async function (the code now)',
-      unit: scrape, per: REQUESTS, n: TILLS,
+      unit: scrape, per: REQUESTS, n: FLEET,
       run: sends(ThenVendorHttp), base: sends(SourceHttp), removed: true,
     },
     {
@@ -510,7 +510,7 @@ function devices(ctx) {
       name: 'own-writer', where: 'src/metrics/render.ts',
       device: 'the exposition text written directly', plain: 'prom-client Gauges in a fresh Registry',
       unit: scrape, per: 1, n: 1,
-      run: () => renderSourceChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(TILLS) }]), base: () => promClientRender(readingsOf(TILLS)),
+      run: () => renderSourceChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(FLEET) }]), base: () => promClientRender(readingsOf(FLEET)),
     },
     {
       name: 'flatten', where: 'src/metrics/render.ts (`flatten`)',
@@ -527,9 +527,9 @@ function devices(ctx) {
     {
       name: 'host-port-map', where: 'src/sources/ukm/source.ts (`registerAt`)',
       device: 'configured registers by host:port, a map made at the first lookup', plain: "a search of the source's registers, each URL read",
-      unit: `a /probe by host:port of a ${TILLS.toLocaleString('en')}-register source`, per: 1, n: 20,
-      run: (n) => { for (let i = 0; i < n; i++) byHostPort.get(hostPorts[(i * 997) % TILLS]); },
-      base: (n) => { for (let i = 0; i < n; i++) { const k = hostPorts[(i * 997) % TILLS]; registers.find((r) => { const p = tillPlaceOf(r.url); return hostPortOf(p.host, p.port) === k; }); } },
+      unit: `a /probe by host:port of a ${FLEET.toLocaleString('en')}-register source`, per: 1, n: 20,
+      run: (n) => { for (let i = 0; i < n; i++) byHostPort.get(hostPorts[(i * 997) % FLEET]); },
+      base: (n) => { for (let i = 0; i < n; i++) { const k = hostPorts[(i * 997) % FLEET]; registers.find((r) => { const p = registerPlaceOf(r.url); return hostPortOf(p.host, p.port) === k; }); } },
     },
     {
       name: 'sync-gzip', where: 'src/server/compress.ts (`SYNC_GZIP_BELOW`)', clock: 'cpu',
@@ -581,7 +581,7 @@ const fmtMs = (ms) => (Math.abs(ms) >= 10 ? ms.toFixed(0) : Math.abs(ms) >= 0.1 
 
 async function main() {
   const only = process.argv.slice(2);
-  const till = await startTill();
+  const registerServer = await startRegisterServer();
   // One each: a variant's connections and pools are not the other's.
   const transports = [new UndiciTransport({ connectionsPerOrigin: 1 }), new UndiciTransport({ connectionsPerOrigin: 1 })];
   const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
@@ -592,9 +592,9 @@ async function main() {
   if ((await auth.check(authorization, '127.0.0.1')) !== 'ok') throw new Error('basic auth refused the password');
   const probeAnswer = renderSourceChunks([{ source: 'stores', success: true, durationSeconds: 6, registers: readingsOf(1) }]).join('');
   const ctx = {
-    till, transports, agent, auth, authorization, comparer, hash, probeAnswer,
+    registerServer, transports, agent, auth, authorization, comparer, hash, probeAnswer,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    readings: readingsOf(TILLS), flat: registerPath(true), unflat: registerPath(false),
+    readings: readingsOf(FLEET), flat: registerPath(true), unflat: registerPath(false),
     gzip: promisify(gzipCallback),
   };
   // The plain copies must give what the code gives.
@@ -609,7 +609,7 @@ async function main() {
     for (const d of list) rows.push(await compare(d));
   } finally {
     await Promise.all([...transports.map((t) => t.close()), agent.close()]);
-    till.child.kill();
+    registerServer.child.kill();
   }
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   console.log(`kkt-exporter performance devices, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load ${load}, Node ${process.version}, ${REPS} repetitions\n`);

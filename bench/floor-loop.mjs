@@ -22,7 +22,7 @@ const TIMEOUT_MS = 10_000;
 
 const [configPath] = process.argv.slice(2);
 const config = parse(readFileSync(configPath, 'utf8'));
-const tills = config.sources
+const registers = config.sources
   .filter((s) => s.type === 'ukm')
   .flatMap((s) => s.registers)
   .map((r) => {
@@ -60,31 +60,31 @@ class Collect {
 /** One full round: resolves with the wall seconds from the first request out to the last answer in. */
 function round(failed) {
   return new Promise((resolve) => {
-    let left = tills.length;
+    let left = registers.length;
     const t0 = performance.now();
-    const step = (till, i) => {
+    const step = (register, i) => {
       agent.dispatch(
-        { origin: till.origin, path: till.paths[i], method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS },
+        { origin: register.origin, path: register.paths[i], method: 'GET', headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS },
         new Collect((ok) => {
           if (!ok) failed();
-          if (i + 1 < ENDPOINTS.length) setTimeout(atSlot, INTERVAL_MS, till, i + 1, performance.now() + INTERVAL_MS);
+          if (i + 1 < ENDPOINTS.length) setTimeout(atSlot, INTERVAL_MS, register, i + 1, performance.now() + INTERVAL_MS);
           else if (--left === 0) resolve((performance.now() - t0) / 1000);
         }),
       );
     };
     // Timers may fire a little early (the exporter's rate gate checks the same way): never before the slot.
-    const atSlot = (till, i, slot) => {
+    const atSlot = (register, i, slot) => {
       const early = slot - performance.now();
-      if (early > 0) setTimeout(atSlot, early, till, i, slot);
-      else step(till, i);
+      if (early > 0) setTimeout(atSlot, early, register, i, slot);
+      else step(register, i);
     };
-    for (const till of tills) step(till, 0);
+    for (const register of registers) step(register, 0);
   });
 }
 
 const say = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-say({ ready: { tills: tills.length, requests_per_round: tills.length * ENDPOINTS.length } });
+say({ ready: { registers: registers.length, requests_per_round: registers.length * ENDPOINTS.length } });
 for await (const command of createInterface({ input: process.stdin })) {
   if (command !== 'round') throw new Error(`floor-loop: unknown command ${JSON.stringify(command)}`);
   let failures = 0;

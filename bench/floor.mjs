@@ -25,9 +25,9 @@ export async function startFloorLoop(config, registers) {
     return message;
   };
   const ready = await next('ready');
-  if (ready.tills !== registers) {
+  if (ready.registers !== registers) {
     await stop(child);
-    throw new Error(`floor: read ${ready.tills} tills from ${config}, expected ${registers}`);
+    throw new Error(`floor: read ${ready.registers} registers from ${config}, expected ${registers}`);
   }
   return {
     pid: child.pid,

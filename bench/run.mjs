@@ -2,7 +2,7 @@
 // Prints a table, writes bench-results/latest.json, and exits 1 if a bar is missed.
 // `node bench/run.mjs floor ukm ha probe` runs only the scenarios named. The UKM bars are medians of
 // ratios to the floor measured in the same run, in pairs (bench/ukm.mjs), so `ukm` or `ha` run the
-// floor too. BENCH_TILLS (default 5000) and BENCH_PAIRS (default 5) size those three scenarios;
+// floor too. BENCH_REGISTERS (default 5000) and BENCH_PAIRS (default 5) size those three scenarios;
 // BENCH_PIN=0 leaves their processes unpinned. See docs/benchmark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,7 +14,7 @@ import { benchRender } from './render.mjs';
 import { benchUkmFleet, benchUkmPairs } from './ukm.mjs';
 
 /** The fleet of the floor and of the UKM scenarios 1 and 2: their bars compare like with like. */
-const FLEET = Number(process.env.BENCH_TILLS ?? 5000);
+const FLEET = Number(process.env.BENCH_REGISTERS ?? 5000);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 /** Bars of the UKM scenarios: medians of the pairs' ratios to their floor rounds. */
 const UKM_WALL_TO_FLOOR = 1.05;
@@ -29,7 +29,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 if (!(Number.isInteger(FLEET) && FLEET > 0 && Number.isInteger(PAIRS) && PAIRS > 0)) {
-  console.error(`BENCH_TILLS and BENCH_PAIRS must be positive integers (got ${FLEET}, ${PAIRS})`);
+  console.error(`BENCH_REGISTERS and BENCH_PAIRS must be positive integers (got ${FLEET}, ${PAIRS})`);
   process.exit(2);
 }
 const want = (name) => only.length === 0 || only.includes(name);
@@ -40,7 +40,7 @@ function bar(scenario, figure, value, limit, met) {
   rows.push({ scenario, figure, value, bar: limit, met: met ? 'yes' : 'NO' });
 }
 
-const tills = FLEET.toLocaleString('en-US');
+const fleet = FLEET.toLocaleString('en-US');
 const spread = (stats) => `${stats.min}-${stats.max}`;
 /** Where the UKM pairs ran (`pinning()` in bench/lib.mjs); null when none ran. */
 let pinned = null;
@@ -49,7 +49,7 @@ if (want('floor') || want('ukm') || want('ha')) {
   pinned = run.pinning;
   const floor = run.floor;
   results[`floor_${FLEET}`] = floor;
-  const name = `0 floor: bare undici loop, ${tills} tills`;
+  const name = `0 floor: bare undici loop, ${fleet} tills`;
   const rounds = floor.round_s.length;
   bar(name, `wall s per round (median of ${rounds}, after warm-up)`, floor.wall_s, 'reported', true);
   bar(name, 'wall s per round, spread (min-max)', `${floor.wall_spread_s[0]}-${floor.wall_spread_s[1]}`, 'reported', true);
@@ -61,7 +61,7 @@ if (want('floor') || want('ukm') || want('ha')) {
   if (run.ukm) {
     const s = run.ukm;
     results[`ukm_${FLEET}`] = s;
-    const name = `1 UKM ${tills} registers /metrics`;
+    const name = `1 UKM ${fleet} registers /metrics`;
     bar(name, `scrape / floor wall (median of ${s.pairs} pairs)`, s.ratio_to_floor.median, `<= ${UKM_WALL_TO_FLOOR.toFixed(2)}`, s.ratio_to_floor.median <= UKM_WALL_TO_FLOOR);
     bar(name, 'scrape / floor wall, spread of the pairs', spread(s.ratio_to_floor), 'reported', true);
     bar(name, 'scrape / floor wall, worst pair', s.ratio_to_floor.max, 'reported', true);
@@ -75,7 +75,7 @@ if (want('floor') || want('ukm') || want('ha')) {
   if (run.ha) {
     const s = run.ha;
     results[`ha_pair_${FLEET}`] = s;
-    const name = `2 HA pair, ${tills} registers`;
+    const name = `2 HA pair, ${fleet} registers`;
     bar(name, 'rate violations', s.rate_violations, '0', s.rate_violations === 0);
     bar(name, `slower scrape of a round / floor wall (median of ${s.pairs} pairs)`, s.ratio_to_floor.median, `<= ${HA_WALL_TO_FLOOR.toFixed(2)}`, s.ratio_to_floor.median <= HA_WALL_TO_FLOOR);
     bar(name, 'slower scrape / floor wall, spread of the pairs', spread(s.ratio_to_floor), 'reported', true);

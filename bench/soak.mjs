@@ -46,7 +46,7 @@ let fault;
 const healedAt = new Map();
 let paging = false;
 let failedScrapes = 0;
-let lostTills = 0;
+let lostRegisters = 0;
 let hostileScrapes = 0;
 let hostile;
 
@@ -151,7 +151,7 @@ try {
     // well within the 1.5 s budget.
     const down = [...text.matchAll(/^kkt_up\{source="stores",kkt="([^"]+)"\} 0$/gm)].map((m) => m[1]);
     const excused = (kkt) => kkt === fault?.register || performance.now() - (healedAt.get(kkt) ?? -Infinity) < 5000;
-    if (!down.every(excused)) lostTills++;
+    if (!down.every(excused)) lostRegisters++;
     if (i % 200 === 0) {
       const lag = /^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1];
       samples.push({ scrapes: i, phase: hostilePhase ? 'hostile' : 'faults', rss_mb: +rssMb(pid).toFixed(1), eventloop_p99_ms: lag ? +(Number(lag) * 1000).toFixed(1) : NaN });
@@ -168,6 +168,6 @@ const last = samples.at(-1);
 const ratio = +(last.rss_mb / warm.rss_mb).toFixed(3);
 console.log(table(samples));
 const violations = stats.ukm.violations;
-console.log(`\nRSS after ${last.scrapes} scrapes / after ${warm.scrapes} (warm-up): ${ratio} (bar <= 1.10); failed scrapes: ${failedScrapes}; main scrapes that lost a healthy till: ${lostTills}; short-deadline scrapes beside them: ${hostileScrapes}`);
+console.log(`\nRSS after ${last.scrapes} scrapes / after ${warm.scrapes} (warm-up): ${ratio} (bar <= 1.10); failed scrapes: ${failedScrapes}; main scrapes that lost a healthy till: ${lostRegisters}; short-deadline scrapes beside them: ${hostileScrapes}`);
 console.log(`hostile client requests: ${abuseRequests} (5xx, errors or a Kassa24 probe not refused: ${abuseErrors}); till rate violations: ${violations}; BusinessKassa fleet reads: ${stats.businesskassa.frs_calls}`);
-if (ratio > 1.1 || failedScrapes > 0 || lostTills > 0 || violations > 0 || abuseErrors > 0) process.exit(1);
+if (ratio > 1.1 || failedScrapes > 0 || lostRegisters > 0 || violations > 0 || abuseErrors > 0) process.exit(1);

@@ -175,27 +175,30 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('refuses one till under two names, however its URL is spelt, at the later one: in any source or registers_file', async () => {
+  it('refuses one register under two names, however its URL is spelt, at the later one: in any source or registers_file', async () => {
     const twice = (a: string, b: string) => `sources:\n  - name: s\n    type: ukm\n    registers:\n      - {name: a, url: "${a}"}\n      - {name: b, url: "${b}"}\n`;
-    const sameTill = /^6:24: register "b" of source "s" reaches the same till as register "a" of source "s" \(first at .*:5:24\): one till under two names would share one rate gate and one read; list it once$/;
-    for (const [a, b] of [
-      ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/'],
-      ['http://LOCALHOST:80', 'http://localhost'],
-      ['http://127.0.0.1:8080', 'http://127.1:8080'],
-      ['http://10.0.0.1:8080', 'http://[::ffff:10.0.0.1]:8080'],
-      ['http://[FD00::1]:8080/ukm', 'http://[fd00:0::1]:8080/ukm/'],
+    const sameAddress = (address: string) => {
+      const spelt = address.replace(/[.[\]/]/g, '\\$&');
+      return new RegExp(`^6:24: register "b" of source "s" reaches the same register \\(address ${spelt}\\) as register "a" of source "s" \\(first at .*:5:24\\): one register under two names would share one rate gate and one read; list it once$`);
+    };
+    for (const [a, b, address] of [
+      ['http://127.0.0.1:8080', 'http://127.0.0.1:8080/', 'http://127.0.0.1:8080/'],
+      ['http://LOCALHOST:80', 'http://localhost', 'http://localhost:80/'],
+      ['http://127.0.0.1:8080', 'http://127.1:8080', 'http://127.0.0.1:8080/'],
+      ['http://10.0.0.1:8080', 'http://[::ffff:10.0.0.1]:8080', 'http://10.0.0.1:8080/'],
+      ['http://[FD00::1]:8080/ukm', 'http://[fd00:0::1]:8080/ukm/', 'http://[fd00::1]:8080/ukm/'],
     ]) {
-      expect(await problems(twice(a as string, b as string)), `${a} and ${b}`).toEqual([expect.stringMatching(sameTill)]);
+      expect(await problems(twice(a as string, b as string)), `${a} and ${b}`).toEqual([expect.stringMatching(sameAddress(address as string))]);
     }
-    // Another port, scheme or base path is another till (registers behind one gateway).
+    // Another port, scheme or base path is another register (registers behind one gateway).
     for (const [a, b] of [['http://10.0.0.1:8080', 'http://10.0.0.1:8081'], ['http://10.0.0.1', 'https://10.0.0.1'], ['http://10.0.0.1/t1', 'http://10.0.0.1/t2']]) {
       await expect(loadConfig(await write('distinct.yml', twice(a as string, b as string)), {})).resolves.toBeDefined();
     }
-    await write('dup-till-regs.yml', '- { name: r2, url: "http://10.0.0.2:8080" }\n');
-    const file = await write('dup-till.yml', 'sources:\n  - {name: s, type: ukm, registers: [{name: r1, url: "http://10.0.0.2:8080"}]}\n  - {name: t, type: ukm, registers_file: dup-till-regs.yml}\n');
+    await write('dup-address-regs.yml', '- { name: r2, url: "http://10.0.0.2:8080" }\n');
+    const file = await write('dup-address.yml', 'sources:\n  - {name: s, type: ukm, registers: [{name: r1, url: "http://10.0.0.2:8080"}]}\n  - {name: t, type: ukm, registers_file: dup-address-regs.yml}\n');
     const err = await loadConfig(file, {}).then(() => undefined, (e: unknown) => e);
     expect((err as ConfigError).message).toBe(
-      `${join(dir, 'dup-till-regs.yml')}:1:20: register "r2" of source "t" reaches the same till as register "r1" of source "s" (first at ${file}:2:54): one till under two names would share one rate gate and one read; list it once`,
+      `${join(dir, 'dup-address-regs.yml')}:1:20: register "r2" of source "t" reaches the same register (address http://10.0.0.2:8080/) as register "r1" of source "s" (first at ${file}:2:54): one register under two names would share one rate gate and one read; list it once`,
     );
   });
 });

@@ -49,8 +49,8 @@ export interface SourceKind {
    * its config then has `registers` and `registers_file`.
    */
   readonly registersFile?: RegistersFileSchema;
-  /** The device a configured register reaches, as its config spells it: one device under two names is refused. */
-  tillOf?(register: { name: string }): string;
+  /** A configured register's address, as its config spells it: one register under two names is refused. */
+  addressOf?(register: { name: string }): string;
 }
 
 /**
@@ -288,7 +288,7 @@ type SourceWithRegisters = { name: string; type: string; registers: Array<{ name
 
 async function mergeRegistersFiles(config: LoadableConfig, rules: Pick<ConfigRules<LoadableConfig>, 'kindOf'>, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
-  const tills = new TillsSeen();
+  const addresses = new AddressesSeen();
   for (const [i, sourceConfig] of config.sources.entries()) {
     const kind = rules.kindOf(sourceConfig.type);
     const schema = kind.registersFile;
@@ -304,32 +304,33 @@ async function mergeRegistersFiles(config: LoadableConfig, rules: Pick<ConfigRul
       }
     }
     source.registers = lists.flatMap((l) => l.registers);
-    problems.push(...duplicateNames(source.name, lists), ...tills.duplicates(source, kind, lists));
+    problems.push(...duplicateNames(source.name, lists), ...addresses.duplicates(source, kind, lists));
   }
   return problems;
 }
 
 /**
- * The devices the registers of every source reach, as their URLs spell them: one till listed
+ * The addresses the registers of every source reach, as their URLs spell them: one register listed
  * under two names would be two registers sharing one rate gate and one read, its series twice.
  * Spellings that differ but resolve to one address are not looked up here (a config check does
  * not depend on DNS); at run time they share one gate and one read all the same.
  */
-class TillsSeen {
+class AddressesSeen {
   private readonly seen = new Map<string, { yaml: YamlFile; path: Path; name: string; source: string }>();
 
   duplicates(source: SourceWithRegisters, kind: SourceKind, lists: RegisterList[]): ConfigProblem[] {
-    const tillOf = kind.tillOf;
-    if (!tillOf) return [];
+    const addressOf = kind.addressOf;
+    if (!addressOf) return [];
     const problems: ConfigProblem[] = [];
     for (const { registers, yaml, path } of lists) {
       registers.forEach((r, j) => {
-        const till = `${source.type}:${tillOf(r)}`;
+        const address = addressOf(r);
+        const key = `${source.type}:${address}`;
         const here = { yaml, path: [...path, j, 'url'], name: r.name, source: source.name };
-        const first = this.seen.get(till);
-        if (!first) return void this.seen.set(till, here);
+        const first = this.seen.get(key);
+        if (!first) return void this.seen.set(key, here);
         const firstAt = placeOf(first.yaml.problemAt(first.path, ''));
-        const message = `register "${r.name}" of source "${source.name}" reaches the same till as register "${first.name}" of source "${first.source}" (first at ${firstAt}): one till under two names would share one rate gate and one read; list it once`;
+        const message = `register "${r.name}" of source "${source.name}" reaches the same register (address ${address}) as register "${first.name}" of source "${first.source}" (first at ${firstAt}): one register under two names would share one rate gate and one read; list it once`;
         problems.push(yaml.problemAt(here.path, message));
       });
     }

@@ -114,7 +114,7 @@ interface Waiter<T> {
 }
 
 /**
- * Work shared by several scrapes (one read of a till, one read of a fleet), which goes on until the
+ * Work shared by several scrapes (one read of a register, one read of a fleet), which goes on until the
  * latest of their deadlines and stops there: a later scrape with more time is never cut short by an
  * earlier one's. A scrape whose deadline is cut (its client went away) stops waiting, and the work
  * goes on for the latest of the others; once none waits, it stops. Its requests go out under `signal`.

@@ -22,29 +22,29 @@ function countingResolver(answers: Record<string, Address | Error>): { resolve: 
 
 describe('HostAddresses', () => {
   it('looks a host up once, however many ask at once, and answers from the cache after', async () => {
-    const { resolve, asked } = countingResolver({ 'till-1.shop': LOOPBACK });
+    const { resolve, asked } = countingResolver({ 'register-1.shop': LOOPBACK });
     const hosts = new HostAddresses(resolve);
-    const first = await Promise.all(Array.from({ length: 50 }, () => hosts.addressOf('till-1.shop')));
+    const first = await Promise.all(Array.from({ length: 50 }, () => hosts.addressOf('register-1.shop')));
     expect(first.every((a) => a === first[0])).toBe(true);
-    expect(hosts.addressOf('till-1.shop')).toEqual(LOOPBACK); // no promise: no wait on the hot path
-    expect(asked).toEqual(['till-1.shop']);
+    expect(hosts.addressOf('register-1.shop')).toEqual(LOOPBACK); // no promise: no wait on the hot path
+    expect(asked).toEqual(['register-1.shop']);
   });
 
   it('serves a stale address while it looks the host up again, and keeps it when that lookup fails', async () => {
-    const answers: Record<string, Address | Error> = { 'till-2.shop': LOOPBACK };
+    const answers: Record<string, Address | Error> = { 'register-2.shop': LOOPBACK };
     const { resolve, asked } = countingResolver(answers);
     const hosts = new HostAddresses(resolve, 20, 20);
-    await hosts.addressOf('till-2.shop');
+    await hosts.addressOf('register-2.shop');
     await wait(30);
-    answers['till-2.shop'] = { address: '127.0.0.2', family: 4 };
-    expect(hosts.addressOf('till-2.shop')).toEqual(LOOPBACK);
+    answers['register-2.shop'] = { address: '127.0.0.2', family: 4 };
+    expect(hosts.addressOf('register-2.shop')).toEqual(LOOPBACK);
     await wait(10);
-    expect(hosts.addressOf('till-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
-    answers['till-2.shop'] = new Error('resolver down');
+    expect(hosts.addressOf('register-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
+    answers['register-2.shop'] = new Error('resolver down');
     await wait(30);
-    expect(hosts.addressOf('till-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
+    expect(hosts.addressOf('register-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
     await wait(10);
-    expect(hosts.addressOf('till-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
+    expect(hosts.addressOf('register-2.shop')).toEqual({ address: '127.0.0.2', family: 4 });
     expect(asked).toHaveLength(3);
   });
 
@@ -79,13 +79,13 @@ describe('HostAddresses', () => {
     });
 
     it('connects to the address the cache holds, and fails a name that does not resolve with the reason', async () => {
-      const { resolve, asked } = countingResolver({ 'till-3.shop': LOOPBACK });
+      const { resolve, asked } = countingResolver({ 'register-3.shop': LOOPBACK });
       const hosts = new HostAddresses(resolve);
       const transport = new UndiciTransport({ connectionsPerOrigin: 1, lookup: hosts.lookup });
       const send = (host: string) => transport.send({ method: 'GET', url: `http://${host}:${port}/`, signal: AbortSignal.timeout(2000), maxBytes: 1024, keepAlive: false });
-      expect((await send('till-3.shop')).body.toString()).toBe('ok');
-      expect((await send('till-3.shop')).body.toString()).toBe('ok'); // a new connection: keepAlive false
-      expect(asked).toEqual(['till-3.shop']);
+      expect((await send('register-3.shop')).body.toString()).toBe('ok');
+      expect((await send('register-3.shop')).body.toString()).toBe('ok'); // a new connection: keepAlive false
+      expect(asked).toEqual(['register-3.shop']);
       await expect(send('gone.shop')).rejects.toThrow(/ENOTFOUND/);
       await transport.close();
     });

@@ -24,7 +24,7 @@ export class ResolveError extends Error {
 }
 
 interface Entry {
-  /** The last good address; kept when a later lookup fails (a resolver outage is not a till outage). */
+  /** The last good address; kept when a later lookup fails (a resolver outage is not a register outage). */
   address?: Address;
   error?: ResolveError;
   /** performance.now() after which the entry is looked up again. */
@@ -41,7 +41,7 @@ const systemResolve: ResolveHost = async (host) => {
 
 /**
  * Host names resolved once and cached for the whole process, so that state keyed by address (a
- * till's rate gate) and the connection that carries the request agree on where it goes: the
+ * register's rate gate) and the connection that carries the request agree on where it goes: the
  * transport connects through `lookup`, which answers from the same cache. IP literals never come
  * here (net.connect does not look them up, and the register pool keys them as they are).
  */

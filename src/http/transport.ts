@@ -46,7 +46,7 @@ export class TransportError extends Error {
 }
 
 export interface TransportOptions {
-  /** Connections kept per origin (a till polled one request at a time needs one; a paged API a few). */
+  /** Connections kept per origin (a register polled one request at a time needs one; a paged API a few). */
   connectionsPerOrigin: number;
   tls?: TlsConfig;
   proxyUrl?: string;
@@ -81,7 +81,7 @@ export function classifyError(err: unknown, signal: AbortSignal): TransportError
 
 /**
  * The requests in flight per abort signal, with one abort listener per signal rather than one per
- * request: a source sends many requests under one signal (a till's read its 7), and an EventTarget
+ * request: a source sends many requests under one signal (a register's read its 7), and an EventTarget
  * listener added and removed per request costs twice as much (figures in docs/benchmark.md).
  */
 const inFlight = new WeakMap<AbortSignal, Set<CollectingHandler>>();
@@ -164,9 +164,9 @@ export class UndiciTransport implements Transport {
 
   constructor(opts: TransportOptions) {
     const connect = tlsConnectOptions(opts.tls);
-    // A till's idle connection outlives the pause between two scrapes (about 24 s at the 30 s
-    // interval of prometheus.yml.example) when the till sends no Keep-Alive hint, where undici's
-    // default 4 s would reconnect every till every scrape (docs/benchmark.md, performance devices).
+    // A register's idle connection outlives the pause between two scrapes (about 24 s at the 30 s
+    // interval of prometheus.yml.example) when the register sends no Keep-Alive hint, where undici's
+    // default 4 s would reconnect every register every scrape (docs/benchmark.md, performance devices).
     const common = { connections: opts.connectionsPerOrigin, keepAliveTimeout: 30_000 };
     this.dispatcher = opts.proxyUrl
       ? new ProxyAgent({ uri: opts.proxyUrl, requestTls: connect, ...common })

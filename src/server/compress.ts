@@ -15,7 +15,7 @@ export const MIN_GZIP_BYTES = 2048;
 /**
  * Answers shorter than this (in characters) are compressed synchronously: zlib's asynchronous gzip has a fixed cost
  * per call (a stream and a hop to the thread pool) larger than gzipSync's on such an answer, and a
- * large share of a single-till `/probe`'s whole cost (docs/benchmark.md). Larger answers, a large
+ * large share of a single-register `/probe`'s whole cost (docs/benchmark.md). Larger answers, a large
  * fleet's `/metrics` above all, go to the thread pool, off the event loop.
  */
 export const SYNC_GZIP_BELOW = 64 * 1024;

@@ -159,7 +159,7 @@ export class BusinessKassaSimulator {
   /** A circuit as served: with `circuitRepeats`, each register again after the others, active and not the other way round. */
   private servedCircuit(c: BkCircuitSpec): BkCircuitSpec {
     if (!this.circuitRepeats) return c;
-    return { ...c, frs: [...c.frs, ...c.frs.map((fr) => ({ ...fr, is_active: fr.is_active ? (0 as const) : (1 as const) }))] };
+    return { ...c, frs: [...c.frs, ...c.frs.map((entry) => ({ ...entry, is_active: entry.is_active ? (0 as const) : (1 as const) }))] };
   }
 
   private authorised(req: IncomingMessage): boolean {
@@ -181,10 +181,10 @@ export class BusinessKassaSimulator {
       this.fleetCalls++;
       return sendJson(res, 200, this.registers.map((r) => this.served(r)));
     }
-    const fr = /^\/frs\/([^/]+)$/.exec(path);
-    if (fr) {
-      const r = this.registers.find((x) => x.eip === decodeURIComponent(fr[1] ?? ''));
-      return r ? sendJson(res, 200, this.served(r)) : sendJson(res, 404, { error: 'fr not found' });
+    const one = /^\/frs\/([^/]+)$/.exec(path);
+    if (one) {
+      const r = this.registers.find((x) => x.eip === decodeURIComponent(one[1] ?? ''));
+      return r ? sendJson(res, 200, this.served(r)) : sendJson(res, 404, { error: 'register not found' });
     }
     const circuit = this.circuitRe.exec(path);
     if (circuit) {

@@ -19,10 +19,10 @@ export interface FleetSpec {
 }
 
 const DEMO_STORES = [
-  { store: '012', city: 'msk', tills: 4 },
-  { store: '047', city: 'msk', tills: 4 },
-  { store: '101', city: 'spb', tills: 4 },
-  { store: '205', city: 'kzn', tills: 3 },
+  { store: '012', city: 'msk', registers: 4 },
+  { store: '047', city: 'msk', registers: 4 },
+  { store: '101', city: 'spb', registers: 4 },
+  { store: '205', city: 'kzn', registers: 3 },
 ];
 
 /** Every moment of every day: the demo's open stores page the same at any hour. */
@@ -41,14 +41,14 @@ export function dailyHoursFromNow(zone: string, opensInHours: number, lengthHour
 const DEMO_CLOSED_STORE = { store: '101', opensInHours: 2 };
 
 /**
- * Four stores, with the faults worth seeing: no paper, unsent receipts, an open receipt, a dead till
- * in a store that is closed now (so it does not page), and a store whose every till is off (one
+ * Four stores, with the faults worth seeing: no paper, unsent receipts, an open receipt, a dead register
+ * in a store that is closed now (so it does not page), and a store whose every register is off (one
  * store alert). Every other store and source trades around the clock.
  */
 export function demoFleet(): FleetSpec {
   const now = Math.floor(Date.now() / 1000);
-  const ukm: UkmRegisterSpec[] = DEMO_STORES.flatMap(({ store, city, tills }, s) =>
-    Array.from({ length: tills }, (_, p) => ({
+  const ukm: UkmRegisterSpec[] = DEMO_STORES.flatMap(({ store, city, registers }, s) =>
+    Array.from({ length: registers }, (_, p) => ({
       name: `${city}-${store}-pos0${p + 1}`,
       labels: { store, city },
       format: (s + p) % 2 === 0 ? ('text' as const) : ('json' as const),

@@ -33,7 +33,7 @@ export interface K24RegisterState {
   envelopeError?: boolean;
   /** Fields of the backend's register model that the document does not show; sent only when set. */
   offlineQueue?: number;
-  statusKkm?: number;
+  registerStatus?: number;
   lock?: boolean;
   ofdCode?: string;
 }
@@ -85,7 +85,7 @@ export function generatedK24Fleet(n: number, now = Math.floor(Date.now() / 1000)
   });
 }
 
-/** The demo's tills: a normal open shift, one open 23.5 h (expires in 30 min), one closed, one expired. */
+/** The demo's registers: a normal open shift, one open 23.5 h (expires in 30 min), one closed, one expired. */
 export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterState[] {
   const fleet = generatedK24Fleet(4, now);
   const [, nearly, closed, expired] = fleet as [K24RegisterState, K24RegisterState, K24RegisterState, K24RegisterState];
@@ -93,8 +93,8 @@ export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterSt
   closed.shift = shiftFor(closed.id, 17, 10, false, now, 2);
   expired.shift = shiftFor(expired.id, 9, 27, true, now);
   // 70001 works offline because the OFD is unavailable (OfdCode 254): it keeps 4 documents.
-  Object.assign(fleet[0] as K24RegisterState, { offlineQueue: 0, statusKkm: 1, lock: false, ofdCode: '0' });
-  Object.assign(nearly, { offlineQueue: 4, statusKkm: 1, lock: false, ofdCode: '254' });
+  Object.assign(fleet[0] as K24RegisterState, { offlineQueue: 0, registerStatus: 1, lock: false, ofdCode: '0' });
+  Object.assign(nearly, { offlineQueue: 4, registerStatus: 1, lock: false, ofdCode: '254' });
   return fleet;
 }
 
@@ -191,15 +191,15 @@ export class Kassa24Simulator {
     const problem = this.tokenProblem(req);
     if (problem) return envelope(res, 401, 401, problem);
     if (method === 'GET' && path === '/kkms') {
-      return envelope(res, 200, 200, 'OK', { Kkms: this.registers.map((r) => this.kkm(r)) });
+      return envelope(res, 200, 200, 'OK', { Kkms: this.registers.map((r) => this.register(r)) });
     }
-    const kkm = /^\/kkms\/(\d+)$/.exec(path);
-    if (method === 'GET' && kkm) {
-      const r = this.registers.find((x) => x.id === Number(kkm[1]));
+    const register = /^\/kkms\/(\d+)$/.exec(path);
+    if (method === 'GET' && register) {
+      const r = this.registers.find((x) => x.id === Number(register[1]));
       if (!r) return envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
       if (r.blocked === 'kkm') return envelope(res, 403, 403, BLOCKED);
       if (r.envelopeError) return envelope(res, 200, 500, 'Internal Server Error');
-      return envelope(res, 200, 200, 'OK', { Kkm: this.kkm(r) });
+      return envelope(res, 200, 200, 'OK', { Kkm: this.register(r) });
     }
     const shift = /^\/shifts\/(\d+)(\/x|\/sections\/reports|\/z)?$/.exec(path);
     const owner = shift ? this.registers.find((r) => r.shift?.id === Number(shift[1])) : undefined;
@@ -231,14 +231,14 @@ export class Kassa24Simulator {
     if (body.blocked !== undefined) r.blocked = body.blocked ?? undefined;
     if (body.shift_fault !== undefined) r.shiftFault = body.shift_fault ?? undefined;
     if (body.offline_queue !== undefined) r.offlineQueue = body.offline_queue ?? undefined;
-    if (body.status_kkm !== undefined) r.statusKkm = body.status_kkm ?? undefined;
+    if (body.status_kkm !== undefined) r.registerStatus = body.status_kkm ?? undefined;
     if (body.ofd_code !== undefined) r.ofdCode = body.ofd_code ?? undefined;
     if (body.xreport_refused !== undefined && r.shift) r.shift.xreportRefused = body.xreport_refused;
     return {
       ok: true,
       register: {
         register: r.id, blocked: r.blocked ?? null, shift_fault: r.shiftFault ?? null, offline_queue: r.offlineQueue ?? null,
-        xreport_refused: r.shift?.xreportRefused ?? false, status_kkm: r.statusKkm ?? null, ofd_code: r.ofdCode ?? null, xreports: this.xreports.get(r.id) ?? 0,
+        xreport_refused: r.shift?.xreportRefused ?? false, status_kkm: r.registerStatus ?? null, ofd_code: r.ofdCode ?? null, xreports: this.xreports.get(r.id) ?? 0,
       },
     };
   }
@@ -255,8 +255,8 @@ export class Kassa24Simulator {
     envelope(res, 200, 200, 'OK', { Token: this.issue() });
   }
 
-  private kkm(r: K24RegisterState): object {
-    const backendFields = { OfflineQueue: r.offlineQueue, IdStatusKkm: r.statusKkm, Lock: r.lock, OfdCode: r.ofdCode };
+  private register(r: K24RegisterState): object {
+    const backendFields = { OfflineQueue: r.offlineQueue, IdStatusKkm: r.registerStatus, Lock: r.lock, OfdCode: r.ofdCode };
     const sent = Object.fromEntries(Object.entries(backendFields).filter(([, v]) => v !== undefined));
     return { Id: r.id, Name: r.name, Znm: r.znm, Rnm: r.rnm, IdShift: r.shift?.id ?? 0, IdCompany: 20, ...sent };
   }

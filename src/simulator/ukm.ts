@@ -22,11 +22,11 @@ export type UkmBodyFormat = 'text' | 'json';
 export interface UkmRegisterSpec {
   name: string;
   state?: Partial<UkmRegisterState>;
-  /** A fault from the simulator's fault matrix; `refused` is a powered-off till. */
+  /** A fault from the simulator's fault matrix; `refused` is a powered-off register. */
   fault?: SimFault;
   format?: UkmBodyFormat;
   labels?: Record<string, string>;
-  /** The till's own zone for the local times it sends, when not the fleet's (a chain spans zones). */
+  /** The register's own zone for the local times it sends, when not the fleet's (a chain spans zones). */
   timezone?: string;
 }
 

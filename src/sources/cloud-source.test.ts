@@ -176,12 +176,12 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
   });
 
   it('Kassa24: a GET /kkms listing more than max_registers fails the source before any register is read', async () => {
-    let kkmCalls = 0;
+    let registerCalls = 0;
     const client = {
       signIn: async () => {},
-      kkms: async () => [{ Id: 1 }, { Id: 2 }, { Id: 3 }],
-      kkm: async () => {
-        kkmCalls++;
+      registers: async () => [{ Id: 1 }, { Id: 2 }, { Id: 3 }],
+      register: async () => {
+        registerCalls++;
         throw new Error('not expected');
       },
       close: async () => {},
@@ -192,7 +192,7 @@ describe('CloudSource: max_registers bounds the lists vendors send', () => {
     };
     const s = scrape(new Kassa24Source(config, client, 'UTC', new XReportCache()));
     expect((await s.result).success).toBe(false);
-    expect(kkmCalls).toBe(0);
+    expect(registerCalls).toBe(0);
     expect(errors(s.logs)).toEqual(['GET /kkms lists 3 registers, more than max_registers (2)']);
   });
 });

@@ -1,13 +1,13 @@
 import { SharedDeadline, type Deadline } from '../deadline/deadline.js';
 
 /**
- * One read shared by every caller that asks for the same thing while it runs (a till's endpoints,
+ * One read shared by every caller that asks for the same thing while it runs (a register's endpoints,
  * a vendor's fleet). It goes on until the latest deadline among them, so a later caller with more
  * time is not cut short by an earlier one, and stops there. Once ended, what it gave may be given
  * again for a while instead of reading anew (`freshFor`). `V` is what each caller brings that the
  * read needs while that caller waits (its way to the network), or undefined.
  *
- * A base class rather than an entry wrapping the read: the UKM pool makes one read per till per
+ * A base class rather than an entry wrapping the read: the UKM pool makes one read per register per
  * scrape, and a subclass keeps that one object.
  */
 export abstract class SharedRead<V = undefined> {

@@ -10,7 +10,7 @@ export interface ReadContext {
 
 /**
  * How many `/probe` targets not in the config (a UKM source's `allowed_targets`) the exporter keeps
- * state for (status, rate gates, reads), least recently probed dropped first; a target whose till
+ * state for (status, rate gates, reads), least recently probed dropped first; a target whose register
  * was asked less than its `min_interval` ago keeps its gate beyond that. Registers in the config
  * are never dropped.
  */

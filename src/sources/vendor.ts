@@ -50,10 +50,10 @@ export interface Vendor<C extends { type: string; name: string } = { type: strin
    */
   readonly registersFile?: z.ZodType<Array<{ name: string }> | { registers: Array<{ name: string }> }>;
   /**
-   * The device a configured register reaches, as its config spells it (no DNS): two registers of
-   * any sources of this type with one are one device under two names, a config error.
+   * A configured register's address, as its config spells it (no DNS): two registers of any
+   * sources of this type with one are one register under two names, a config error.
    */
-  tillOf?(register: { name: string }): string;
+  addressOf?(register: { name: string }): string;
   /** What lives as long as the process (rate gates, caches), made once and handed to every build. */
   createState(): S;
   build(config: C, ctx: BuildContext, state: S): Source;

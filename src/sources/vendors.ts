@@ -40,5 +40,5 @@ const sourceSchema = z.discriminatedUnion(
 export const configSchema = configSchemaOf(sourceSchema, EXPORTER_LABELS);
 export type Config = z.infer<typeof configSchema>;
 
-/** What the config loader checks a file against: its schema, and each source type's registers file and till. */
+/** What the config loader checks a file against: its schema, and each source type's registers file and register address. */
 export const CONFIG_RULES = { schema: configSchema, kindOf: vendorOf };

@@ -18,7 +18,7 @@ export interface ReadRecord {
   logsOmitted: number;
 }
 
-/** Log records kept per probe: a source of 5,000 failing tills logs a line each. */
+/** Log records kept per probe: a source of 5,000 failing registers logs a line each. */
 export const MAX_LOGS_PER_PROBE = 500;
 
 /**

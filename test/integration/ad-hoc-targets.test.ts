@@ -50,7 +50,7 @@ describe('ad-hoc /probe targets are bounded', () => {
     try {
       expect(valueOf(await scrapeSeries(app), 'kkt_up', { source: 'stores' })).toBe(1);
       expect(await flood(app.url, 3 * MAX_AD_HOC_TARGETS)).toEqual({ 200: 3 * MAX_AD_HOC_TARGETS });
-      await new Promise((r) => setTimeout(r, 1100)); // past min_interval: no gate guards its till any more
+      await new Promise((r) => setTimeout(r, 1100)); // past min_interval: no gate guards its register any more
       await flood(app.url, 1);
       const pool = app.exporter.vendorStates.of('ukm') as UkmRegisterPool;
       expect(pool.sizes.adHoc).toBeLessThanOrEqual(MAX_AD_HOC_TARGETS);

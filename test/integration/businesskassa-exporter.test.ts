@@ -236,8 +236,8 @@ describe('BusinessKassa circuits that repeat a register', () => {
 describe('BusinessKassa circuit_path: the alternative path of the hosted API', () => {
   it('reads a circuit where circuit_path says; a register listed twice is one series', async () => {
     const registers = generatedBkFleet(2);
-    const frs = registers.map((r) => ({ eip: r.eip, type: 'pkfa12', is_active: 1 as const }));
-    const circuits = [{ id: 5, inn: '7709', title: 'T', frs: [...frs, ...frs.slice(0, 1)] }];
+    const entries = registers.map((r) => ({ eip: r.eip, type: 'pkfa12', is_active: 1 as const }));
+    const circuits = [{ id: 5, inn: '7709', title: 'T', frs: [...entries, ...entries.slice(0, 1)] }];
     const sim = await BusinessKassaSimulator.start({ registers, circuits, circuitPath: '/orgs/{inn}/fcircuit' });
     const app = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`, '    circuits: ["7709"]\n    circuit_path: /orgs/{inn}/fcircuit\n'));
     try {

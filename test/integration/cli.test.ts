@@ -122,7 +122,7 @@ describe('kkt-exporter command', () => {
     }
   });
 
-  it('--demo serves the simulated chain with the paper-out till at kkt_paper_present 0', async () => {
+  it('--demo serves the simulated chain with the paper-out register at kkt_paper_present 0', async () => {
     const { match } = await start(['--demo', '--web.listen-address=127.0.0.1:0'], /All registers, read now: +(http:\/\/localhost:\d+)\/metrics/);
     const url = (match[1] as string).replace('localhost', '127.0.0.1');
     const res = await get(`${url}/metrics`);

@@ -1,6 +1,6 @@
 /**
  * A scraper that closes its connection stops costing: the reads only it waited for are cut (the
- * request in flight aborted, no further one sent, the till's rate gate released), while a read another
+ * request in flight aborted, no further one sent, the register's rate gate released), while a read another
  * scrape shares goes on for that one and gives it its data.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,11 +15,11 @@ import { find, parseMetrics, valueOf } from '../support/metrics.js';
 
 let fleet: SimulatedFleet;
 let app: RunningExporter;
-let till: SimulatedUkmRegister;
+let register: SimulatedUkmRegister;
 
 beforeAll(async () => {
   fleet = await SimulatedFleet.start({ ukm: generatedUkmFleet(1), atol: { registers: generatedAtolFleet(3) } });
-  till = fleet.ukm.registers[0] as SimulatedUkmRegister;
+  register = fleet.ukm.registers[0] as SimulatedUkmRegister;
   app = await startExporter(fleet.exporterConfig({ ukmEndpoints: ['paper', 'ofd', 'user_role_id'] }));
 });
 
@@ -52,10 +52,10 @@ async function getAndHangUp(path: string, ms: number, headers: Record<string, st
 const UKM_PATHS = ['/metrics', '/probe?source=stores&target=pos00000'];
 
 describe('a client that goes away', () => {
-  it.each(UKM_PATHS)('from %s leaves no read of the slow till running 1 s later', async (path) => {
-    till.server.delayMs = 2000;
-    await sleep(1100); // the till's rate gate is free again
-    const seen = watchArrivals(till.server);
+  it.each(UKM_PATHS)('from %s leaves no read of the slow register running 1 s later', async (path) => {
+    register.server.delayMs = 2000;
+    await sleep(1100); // the register's rate gate is free again
+    const seen = watchArrivals(register.server);
     const shown = app.exporter.status.register('stores', 'pos00000')?.probeId;
     try {
       const started = performance.now();
@@ -70,17 +70,17 @@ describe('a client that goes away', () => {
       expect(probe?.durationSeconds).toBeLessThan(1);
       // The landing page keeps the last answer somebody got, not the cut-off one nobody saw.
       expect(app.exporter.status.register('stores', 'pos00000')?.probeId).toBe(shown);
-      expect(till.violations).toEqual([]);
+      expect(register.violations).toEqual([]);
     } finally {
       seen.stop();
-      till.server.delayMs = 0;
+      register.server.delayMs = 0;
     }
   }, 15_000);
 
-  it('does not shorten a till read another scrape shares: that one gets every endpoint', async () => {
-    till.server.delayMs = 300;
+  it('does not shorten a register read another scrape shares: that one gets every endpoint', async () => {
+    register.server.delayMs = 300;
     await sleep(1100);
-    const seen = watchArrivals(till.server);
+    const seen = watchArrivals(register.server);
     try {
       // The first scrape has the later deadline: the shared read follows it until it hangs up.
       const leaving = getAndHangUp('/metrics', 500, { 'X-Prometheus-Scrape-Timeout-Seconds': '10' });
@@ -97,17 +97,17 @@ describe('a client that goes away', () => {
       ]);
       // One read for both scrapes, none abandoned.
       expect(seen).toMatchObject({ arrived: 3, abandoned: 0 });
-      expect(till.violations).toEqual([]);
+      expect(register.violations).toEqual([]);
     } finally {
       seen.stop();
-      till.server.delayMs = 0;
+      register.server.delayMs = 0;
     }
   }, 15_000);
 
   it('does not shorten a fleet read another scrape shares, and cuts one nobody waits for', async () => {
     const atol = fleet.atol;
     if (!atol) throw new Error('no ATOL simulator');
-    await sleep(1100); // the till too is read in these scrapes
+    await sleep(1100); // the register too is read in these scrapes
     const seen = watchArrivals(atol.server);
     atol.latencyMs = 1500;
     try {

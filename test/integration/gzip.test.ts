@@ -40,7 +40,7 @@ const key = (s: Series): string =>
 const registerValues = (series: Series[]): Map<string, number> =>
   new Map(series.filter((s) => s.name.startsWith('kkt_') && !s.name.startsWith('kkt_exporter_') && !s.name.endsWith('_seconds')).map((s) => [key(s), s.value]));
 
-describe('gzip on /metrics and /probe (4 UKM tills on [paper], 50 ATOL registers)', () => {
+describe('gzip on /metrics and /probe (4 UKM registers on [paper], 50 ATOL registers)', () => {
   let fleet: SimulatedFleet;
   let app: RunningExporter;
 

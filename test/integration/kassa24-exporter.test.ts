@@ -349,15 +349,15 @@ describe('Kassa24 login refused: the source itself fails', () => {
   it.each([
     ['with kkms', '    kkms: [70000, 70001]\n'],
     ['without kkms', ''],
-  ])('%s: kkt_source_up 0, and no register call is made', async (_name, kkms) => {
-    const app = await startExporter(`sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "wrong"\n${kkms}`);
+  ])('%s: kkt_source_up 0, and no register call is made', async (_name, configured) => {
+    const app = await startExporter(`sources:\n  - name: kz\n    type: kassa24\n    url: "${sim.url}"\n    login: "${sim.login}"\n    password: "wrong"\n${configured}`);
     try {
       const before = sim.requests.length;
       const s = await scrape(app);
       expect(valueOf(s, 'kkt_source_up', { source: 'kz' })).toBe(0);
       expect(valueOf(s, 'kkt_probe_success', { source: 'kz' })).toBe(0);
       expect(sim.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /auth']);
-      if (kkms) expect(find(s, 'kkt_up', { source: 'kz' }).map((x) => [x.labels.kkt, x.value])).toEqual([['70000', 0], ['70001', 0]]);
+      if (configured) expect(find(s, 'kkt_up', { source: 'kz' }).map((x) => [x.labels.kkt, x.value])).toEqual([['70000', 0], ['70001', 0]]);
     } finally {
       await app.stop();
     }

@@ -79,7 +79,7 @@ describe('landing page: time to block, register notes', () => {
     await fleet?.stop();
   });
 
-  it('"Need attention" lists the soonest block first, registers with no block time (a till out of paper) last', async () => {
+  it('"Need attention" lists the soonest block first, registers with no block time (a register out of paper) last', async () => {
     const page = (await get(`${app.url}/`)).text;
     const serial = (i: number) => fleet.atol?.registers[i]?.serialNumber;
     // FN expiry in 10 days; oldest unsent 5 days old (25 days left); unsent 1 h old; then FN expiry at 60, 61, 65 days.

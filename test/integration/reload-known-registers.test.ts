@@ -17,7 +17,7 @@ let app: RunningExporter;
 let passwordFile: string;
 let control: string;
 
-const ukmSource = (f: SimulatedFleet) => `  - { name: stores, type: ukm, endpoints: [paper], registers: [{ name: till, url: "${f.ukm.registers[0]?.url}" }] }\n`;
+const ukmSource = (f: SimulatedFleet) => `  - { name: stores, type: ukm, endpoints: [paper], registers: [{ name: pos01, url: "${f.ukm.registers[0]?.url}" }] }\n`;
 const atolSource = (f: SimulatedFleet, extra = '') =>
   `  - { name: atol-cloud, type: atol, url: "${f.atol?.url}", login: ${f.atol?.login}, password_file: "${passwordFile}"${extra} }\n`;
 

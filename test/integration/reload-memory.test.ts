@@ -97,7 +97,7 @@ describe('a generation a reload replaced', () => {
     if (!old) throw new Error('no source');
     const closed = vi.spyOn(old, 'close');
     const scrape = get(`${app.url}/metrics`);
-    await sleep(300); // the scrape waits for the till's second endpoint, a second after its first
+    await sleep(300); // the scrape waits for the register's second endpoint, a second after its first
     expect(await reload(app.url)).toBe(200);
     expect(closed).not.toHaveBeenCalled();
     const res = await scrape;
@@ -106,15 +106,15 @@ describe('a generation a reload replaced', () => {
     expect(closed).toHaveBeenCalledTimes(1);
   });
 
-  it('is closed under a till read it started that a scrape of the new one goes on with', async () => {
-    await sleep(1100); // the till's rate gate is free again
+  it('is closed under a register read it started that a scrape of the new one goes on with', async () => {
+    await sleep(1100); // the register's rate gate is free again
     const old = app.exporter.sources[0];
     if (!old) throw new Error('no source');
     const closed = vi.spyOn(old, 'close');
-    const till = fleet.ukm.registers[0];
-    if (!till) throw new Error('no till');
-    till.server.delayMs = 300;
-    // Its deadline (0.7 s) comes before the till's second endpoint may be asked (1.3 s); the later
+    const register = fleet.ukm.registers[0];
+    if (!register) throw new Error('no register');
+    register.server.delayMs = 300;
+    // Its deadline (0.7 s) comes before the register's second endpoint may be asked (1.3 s); the later
     // scrape joins its read while the first endpoint is being answered.
     try {
       const early = get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': '1.2' });
@@ -129,7 +129,7 @@ describe('a generation a reload replaced', () => {
         ['ofd', 1],
       ]);
     } finally {
-      till.server.delayMs = 0;
+      register.server.delayMs = 0;
     }
   });
 

@@ -55,7 +55,7 @@ describe('reload under load', () => {
     expect(results.length).toBeGreaterThan(4);
     expect(results.filter((r) => r.status !== 200 || r.ukmUp !== 10 || r.atolUp !== 50)).toEqual([]);
     expect(fleet.ukm.violations).toEqual([]);
-    // One rate gate per till across both generations: the UKM vendor's state outlived the reloads.
+    // One rate gate per register across both generations: the UKM vendor's state outlived the reloads.
     expect((app.exporter.vendorStates.of('ukm') as UkmRegisterPool).gates.size).toBe(10);
     expect(fleet.atol?.authCalls).toBe(1);
   }, 20_000);

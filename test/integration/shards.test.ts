@@ -70,7 +70,7 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
     expect(scrapes.filter((series) => find(series, 'kkt_up', { source: atolSource }).length > 0)).toHaveLength(1);
   });
 
-  it('reads the ATOL fleet once per scrape round, and asks no till twice within a second', () => {
+  it('reads the ATOL fleet once per scrape round, and asks no register twice within a second', () => {
     expect(atolPagesPerRound).toBe(1);
     expect(fleet.ukm.violations).toEqual([]);
   });
@@ -81,16 +81,16 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
 
   it('answers a /probe for a register or a source another shard owns with 400 naming that shard', async () => {
     const owner = (source: string, kkt?: string) => scrapes.findIndex((series) => find(series, 'kkt_up', kkt ? { source, kkt } : { source }).length > 0) + 1;
-    const till = find(scrapes.flat(), 'kkt_up', { source: 'stores' })[0]?.labels.kkt as string;
-    const foreign = shards.find((_, i) => i + 1 !== owner('stores', till)) as { url: string };
-    const res = await get(`${foreign.url}/probe?source=stores&target=${till}`);
+    const register = find(scrapes.flat(), 'kkt_up', { source: 'stores' })[0]?.labels.kkt as string;
+    const foreign = shards.find((_, i) => i + 1 !== owner('stores', register)) as { url: string };
+    const res = await get(`${foreign.url}/probe?source=stores&target=${register}`);
     expect(res.status).toBe(400);
-    expect(res.text).toContain(`belongs to shard ${owner('stores', till)}/${SHARDS}`);
+    expect(res.text).toContain(`belongs to shard ${owner('stores', register)}/${SHARDS}`);
     const notAtol = shards.find((_, i) => i + 1 !== owner(atolSource)) as { url: string };
     const atolRes = await get(`${notAtol.url}/probe?source=${atolSource}`);
     expect(atolRes.status).toBe(400);
     expect(atolRes.text).toContain(`source "${atolSource}" belongs to shard ${owner(atolSource)}/${SHARDS}`);
-    const own = await get(`${shards[owner('stores', till) - 1]?.url}/probe?source=stores&target=${till}`);
+    const own = await get(`${shards[owner('stores', register) - 1]?.url}/probe?source=stores&target=${register}`);
     expect(own.status).toBe(200);
   });
 
@@ -103,9 +103,9 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
     for (const s of shards) expect((await fetch(`${s.url}/-/reload`, { method: 'POST' })).status).toBe(200);
     const groups = await sd();
     const all = groups.flat();
-    const tills = all.filter((g) => g.labels.source === 'stores');
-    expect(tills).toHaveLength(30);
-    expect(new Set(tills.map((g) => g.labels.__param_target)).size).toBe(30);
+    const ukmGroups = all.filter((g) => g.labels.source === 'stores');
+    expect(ukmGroups).toHaveLength(30);
+    expect(new Set(ukmGroups.map((g) => g.labels.__param_target)).size).toBe(30);
     const atol = all.filter((g) => g.labels.source === atolSource);
     expect(atol).toEqual([{ targets: [expect.stringMatching(/^127\.0\.0\.1:\d+$/)], labels: { __param_source: atolSource, source: atolSource } }]);
     groups.forEach((g, i) => {
@@ -116,7 +116,7 @@ describe('three exporter processes, --shard=1/3..3/3, on one config', () => {
     expect(groups.map((g) => g.filter((x) => x.labels.source === 'kz').map((x) => x.labels))).toEqual(
       Array.from({ length: SHARDS }, () => [{ __param_source: 'kz', source: 'kz' }]),
     );
-    const tillGroup = tills[0] as { labels: Record<string, string> };
-    expect(tillGroup.labels).toMatchObject({ __param_source: 'stores', source: 'stores', kkt: tillGroup.labels.__param_target });
+    const ukmGroup = ukmGroups[0] as { labels: Record<string, string> };
+    expect(ukmGroup.labels).toMatchObject({ __param_source: 'stores', source: 'stores', kkt: ukmGroup.labels.__param_target });
   });
 });

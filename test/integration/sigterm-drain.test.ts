@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const r of running.splice(0)) r.child.kill('SIGKILL');
-  await sleep(1100); // the till's rate gate is free for the next test
+  await sleep(1100); // the register's rate gate is free for the next test
 });
 
 afterAll(async () => {

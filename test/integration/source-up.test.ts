@@ -1,6 +1,6 @@
 /**
  * kkt_source_up is the source's own calls (login, register list), not its registers: an ATOL or
- * BusinessKassa source whose login or list fails is down; a UKM source with a till off is not.
+ * BusinessKassa source whose login or list fails is down; a UKM source with a register off is not.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 describe('kkt_source_up', () => {
-  it('0 for an ATOL source whose login is refused; 1 for a UKM source with a till off, and for sources that read well', async () => {
+  it('0 for an ATOL source whose login is refused; 1 for a UKM source with a register off, and for sources that read well', async () => {
     const s = await scrapeSeries(app);
     expect(sourceUp(s, 'atol-refused')).toBe(0);
     expect(valueOf(s, 'kkt_probe_success', { source: 'atol-refused' })).toBe(0);

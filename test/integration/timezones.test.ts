@@ -49,7 +49,7 @@ describe('a chain across time zones: offset-less UKM times read in the register\
     await fleet?.stop();
   });
 
-  it('reads each till\'s local time as the same instant', () => {
+  it('reads each register\'s local time as the same instant', () => {
     expect(valueOf(series, 'kkt_receipt_last_closed_timestamp_seconds', { kkt: 'msk' })).toBe(CLOSED_AT);
     expect(valueOf(series, 'kkt_receipt_last_closed_timestamp_seconds', { kkt: 'vvo' })).toBe(CLOSED_AT);
     expect(valueOf(series, 'kkt_receipt_last_closed_timestamp_seconds', { kkt: 'ala' })).toBe(CLOSED_AT);

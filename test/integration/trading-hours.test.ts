@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 describe('kkt_trading', () => {
-  it('a UKM register has its own hours, else its source\'s; a powered-off till has it beside kkt_up 0', async () => {
+  it('a UKM register has its own hours, else its source\'s; a powered-off register has it beside kkt_up 0', async () => {
     const s = await scrapeSeries(app);
     expect(trading(s, { source: 'stores' })).toEqual([['pos00000', 1], ['pos00001', 0], ['pos00002', 0]]);
     expect(valueOf(s, 'kkt_up', { kkt: 'pos00002' })).toBe(0);

@@ -244,7 +244,7 @@ describe('one client cannot hurt another', () => {
     await fleet?.stop();
   });
 
-  it("a client with a 0.6 s timeout every 100 ms does not spoil Prometheus's 10 s scrape of a till answering in 300 ms", async () => {
+  it("a client with a 0.6 s timeout every 100 ms does not spoil Prometheus's 10 s scrape of a register answering in 300 ms", async () => {
     let hostile = true;
     const hostileScrapes: Promise<unknown>[] = [];
     const loop = (async () => {
@@ -270,7 +270,7 @@ describe('one client cannot hurt another', () => {
     expect(fleet.ukm.violations).toEqual([]);
   }, 30_000);
 
-  it.each(['2147483.648', '4294967.296', '1e15'])('a timeout header of %s s is clamped: 200 and the till read', async (header) => {
+  it.each(['2147483.648', '4294967.296', '1e15'])('a timeout header of %s s is clamped: 200 and the register read', async (header) => {
     await new Promise((r) => setTimeout(r, 1100));
     const res = await get(`${app.url}/metrics`, { 'X-Prometheus-Scrape-Timeout-Seconds': header });
     expect(res.status).toBe(200);

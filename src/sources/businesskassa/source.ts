@@ -139,10 +139,10 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
       }
       const circuit = result.value.id ?? inn;
       const members = new Set<string>();
-      for (const fr of result.value.frs) {
-        members.add(fr.eip);
-        const r = byEip.get(fr.eip);
-        if (r) activity.add(r, circuit, fr);
+      for (const entry of result.value.frs) {
+        members.add(entry.eip);
+        const r = byEip.get(entry.eip);
+        if (r) activity.add(r, circuit, entry);
       }
       this.circuitMembers.set(inn, members);
     });

@@ -4,7 +4,7 @@ import type { SourceHttp } from '../../http/client.js';
 import { describeZodError } from '../fields.js';
 import { countedLogin, jwtExpiry, type IssuedToken, type TokenSession } from '../auth.js';
 import { apiUrl, isRejectedToken, requestJson, VendorError } from '../vendor-json.js';
-import { k24EnvelopeSchema, k24KkmListSchema, k24KkmSchema, k24ShiftSchema, k24TokenSchema, k24XReportSchema, readK24Error, type K24Kkm, type K24Shift, type K24XReport } from './parse.js';
+import { k24EnvelopeSchema, k24RegisterAnswerSchema, k24RegisterListSchema, k24ShiftSchema, k24TokenSchema, k24XReportSchema, readK24Error, type K24Register, type K24Shift, type K24XReport } from './parse.js';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -49,12 +49,12 @@ export class Kassa24Client {
     await this.session.token(this.login, signal);
   }
 
-  async kkms(signal: AbortSignal): Promise<K24Kkm[]> {
-    return (await this.authed('kkms', 'GET', '/kkms', k24KkmListSchema, signal)).Kkms;
+  async registers(signal: AbortSignal): Promise<K24Register[]> {
+    return (await this.authed('kkms', 'GET', '/kkms', k24RegisterListSchema, signal)).Kkms;
   }
 
-  async kkm(id: number, signal: AbortSignal): Promise<K24Kkm> {
-    return (await this.authed('kkm', 'GET', `/kkms/${id}`, k24KkmSchema, signal)).Kkm;
+  async register(id: number, signal: AbortSignal): Promise<K24Register> {
+    return (await this.authed('kkm', 'GET', `/kkms/${id}`, k24RegisterAnswerSchema, signal)).Kkm;
   }
 
   shift(id: number, signal: AbortSignal): Promise<K24Shift> {

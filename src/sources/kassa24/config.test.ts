@@ -43,13 +43,13 @@ describe('xreport.path and method: nothing that could close or open a shift', ()
 });
 
 describe('kkms: each register once', () => {
-  const withKkms = (kkms: string) => `sources:\n  - name: kz\n    type: kassa24\n    login: "77001234567"\n    password: pw\n    kkms: ${kkms}\n`;
+  const withRegisters = (ids: string) => `sources:\n  - name: kz\n    type: kassa24\n    login: "77001234567"\n    password: pw\n    kkms: ${ids}\n`;
 
   it('refuses a repeated IdKkm at file:line:col', async () => {
-    expect(await problemsOf(withKkms('[77505, 2062, 77505]'))).toEqual(['6:25: sources.0.kkms.2: register 77505 is listed twice (first as item 0): remove the repeat']);
+    expect(await problemsOf(withRegisters('[77505, 2062, 77505]'))).toEqual(['6:25: sources.0.kkms.2: register 77505 is listed twice (first as item 0): remove the repeat']);
   });
 
   it('takes distinct registers', async () => {
-    expect(await problemsOf(withKkms('[77505, 2062]'))).toEqual([]);
+    expect(await problemsOf(withRegisters('[77505, 2062]'))).toEqual([]);
   });
 });

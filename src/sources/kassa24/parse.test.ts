@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { jwtExpiry } from '../auth.js';
 import type { Sample } from '../../readings/reading.js';
 import { VendorError } from '../vendor-json.js';
-import { k24EnvelopeSchema, k24KkmSchema, k24Refusal, k24ShiftSchema, k24XReportSchema, kkmSamples, readK24Error, shiftSamples, xreportSamples } from './parse.js';
+import { k24EnvelopeSchema, k24Refusal, k24RegisterAnswerSchema, k24ShiftSchema, k24XReportSchema, readK24Error, registerSamples, shiftSamples, xreportSamples } from './parse.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../../test/fixtures/kassa24/${name}`, import.meta.url), 'utf8'));
 const data = (name: string) => k24EnvelopeSchema.parse(fixture(name)).Data;
@@ -39,29 +39,29 @@ describe('Kassa24 payloads from the document', () => {
     expect(byMetric(shiftSamples(k24ShiftSchema.parse({ ...base, IdStatusShift: 2 }), 'UTC')).kkt_shift_open).toBe(0);
   });
 
-  const kkm = (fields: object, blockedFromLock = false) => kkmSamples(k24KkmSchema.parse({ Kkm: { Id: 77505, Name: 'Касса', IdShift: 11344, ...fields } }).Kkm, blockedFromLock);
+  const registerState = (fields: object, blockedFromLock = false) => registerSamples(k24RegisterAnswerSchema.parse({ Kkm: { Id: 77505, Name: 'Касса', IdShift: 11344, ...fields } }).Kkm, blockedFromLock);
 
   it('reads the offline queue and the blocked state of a register when the backend sends them, nothing when it does not', () => {
-    expect(kkm({ OfflineQueue: 17, IdStatusKkm: 1, Lock: false })).toEqual({ kkt_unsent_docs: 17, kkt_register_blocked: 0, kkt_ofd_network_error_code: undefined });
-    expect(kkm({ IdStatusKkm: 3 })).toMatchObject({ kkt_register_blocked: 1 });
-    expect(kkm({})).toEqual({ kkt_unsent_docs: undefined, kkt_register_blocked: undefined, kkt_ofd_network_error_code: undefined });
+    expect(registerState({ OfflineQueue: 17, IdStatusKkm: 1, Lock: false })).toEqual({ kkt_unsent_docs: 17, kkt_register_blocked: 0, kkt_ofd_network_error_code: undefined });
+    expect(registerState({ IdStatusKkm: 3 })).toMatchObject({ kkt_register_blocked: 1 });
+    expect(registerState({})).toEqual({ kkt_unsent_docs: undefined, kkt_register_blocked: undefined, kkt_ofd_network_error_code: undefined });
   });
 
   it('reads Lock as blocked only with blocked_from_lock: its meaning is not documented', () => {
-    expect(kkm({ IdStatusKkm: 1, Lock: true })).toMatchObject({ kkt_register_blocked: 0 });
-    expect(kkm({ Lock: true })).toMatchObject({ kkt_register_blocked: undefined });
-    expect(kkm({ IdStatusKkm: 1, Lock: true }, true)).toMatchObject({ kkt_register_blocked: 1 });
-    expect(kkm({ Lock: false }, true)).toMatchObject({ kkt_register_blocked: 0 });
-    expect(kkm({ IdStatusKkm: 3, Lock: false }, true)).toMatchObject({ kkt_register_blocked: 1 });
+    expect(registerState({ IdStatusKkm: 1, Lock: true })).toMatchObject({ kkt_register_blocked: 0 });
+    expect(registerState({ Lock: true })).toMatchObject({ kkt_register_blocked: undefined });
+    expect(registerState({ IdStatusKkm: 1, Lock: true }, true)).toMatchObject({ kkt_register_blocked: 1 });
+    expect(registerState({ Lock: false }, true)).toMatchObject({ kkt_register_blocked: 0 });
+    expect(registerState({ IdStatusKkm: 3, Lock: false }, true)).toMatchObject({ kkt_register_blocked: 1 });
   });
 
   it('reads OfdCode, the result of the last exchange with the OFD, as a number; one that is not a number is absent', () => {
-    expect(kkm({ OfdCode: '0' }).kkt_ofd_network_error_code).toBe(0);
-    expect(kkm({ OfdCode: '254' }).kkt_ofd_network_error_code).toBe(254);
-    expect(kkm({ OfdCode: 15 }).kkt_ofd_network_error_code).toBe(15);
-    expect(kkm({ OfdCode: 'OFD-7' }).kkt_ofd_network_error_code).toBeUndefined();
-    expect(kkm({ OfdCode: '' }).kkt_ofd_network_error_code).toBeUndefined();
-    expect(kkm({ OfdCode: null }).kkt_ofd_network_error_code).toBeUndefined();
+    expect(registerState({ OfdCode: '0' }).kkt_ofd_network_error_code).toBe(0);
+    expect(registerState({ OfdCode: '254' }).kkt_ofd_network_error_code).toBe(254);
+    expect(registerState({ OfdCode: 15 }).kkt_ofd_network_error_code).toBe(15);
+    expect(registerState({ OfdCode: 'OFD-7' }).kkt_ofd_network_error_code).toBeUndefined();
+    expect(registerState({ OfdCode: '' }).kkt_ofd_network_error_code).toBeUndefined();
+    expect(registerState({ OfdCode: null }).kkt_ofd_network_error_code).toBeUndefined();
   });
 
   it('maps every total of the X-report example, duplicated Count and all', () => {

@@ -38,7 +38,8 @@ export function k24Refusal(err: unknown): K24Refusal | undefined {
 
 export const k24TokenSchema = z.looseObject({ Token: z.string().min(1) });
 
-const kkmSchema = z.looseObject({
+/** A register as `GET /kkms` and `GET /kkms/:IdKkm` answer it (the vendor's `Kkm`). */
+const k24RegisterSchema = z.looseObject({
   Id: opt(int),
   IdKkm: opt(int),
   Name: opt(str),
@@ -51,10 +52,10 @@ const kkmSchema = z.looseObject({
   Lock: opt(bool),
   OfdCode: opt(str),
 });
-export type K24Kkm = z.infer<typeof kkmSchema>;
+export type K24Register = z.infer<typeof k24RegisterSchema>;
 
-export const k24KkmListSchema = z.looseObject({ Kkms: z.array(kkmSchema).nullish().transform((v) => v ?? []) });
-export const k24KkmSchema = z.looseObject({ Kkm: kkmSchema });
+export const k24RegisterListSchema = z.looseObject({ Kkms: z.array(k24RegisterSchema).nullish().transform((v) => v ?? []) });
+export const k24RegisterAnswerSchema = z.looseObject({ Kkm: k24RegisterSchema });
 
 /** `GET /shifts/:IdShift` (the document's "shift information"). */
 export const k24ShiftSchema = z.looseObject({
@@ -114,10 +115,10 @@ function defined(samples: Array<Sample | { metric: Sample['metric']; value: numb
 
 /**
  * The document numbers only 1 (open) and 2 (closed); a shift past 24 h turns "expired", a status it
- * does not number. Whatever is not closed is open: an expired shift still blocks the till.
+ * does not number. Whatever is not closed is open: an expired shift still blocks the register.
  */
 const SHIFT_CLOSED = 2;
-const KKM_BLOCKED = 3;
+const REGISTER_BLOCKED = 3;
 
 export function shiftIsOpen(shift: K24Shift): boolean {
   return shift.IdStatusShift !== SHIFT_CLOSED;
@@ -127,21 +128,21 @@ export function shiftIsOpen(shift: K24Shift): boolean {
  * Whether the register record says it is blocked: `IdStatusKkm` 3 (confirmed), or `Lock` when
  * `blockedFromLock` is set (its meaning is not documented); undefined when it sends neither.
  */
-export function kkmBlocked(kkm: K24Kkm, blockedFromLock: boolean): boolean | undefined {
-  const lock = blockedFromLock ? kkm.Lock : undefined;
-  if (kkm.IdStatusKkm === undefined && lock === undefined) return undefined;
-  return kkm.IdStatusKkm === KKM_BLOCKED || lock === true;
+export function registerBlocked(register: K24Register, blockedFromLock: boolean): boolean | undefined {
+  const lock = blockedFromLock ? register.Lock : undefined;
+  if (register.IdStatusKkm === undefined && lock === undefined) return undefined;
+  return register.IdStatusKkm === REGISTER_BLOCKED || lock === true;
 }
 
 /** `OfdCode`, the result of the register's last exchange with the OFD, when it is a number. */
-export function ofdCode(kkm: K24Kkm): number | undefined {
-  return kkm.OfdCode !== undefined && /^\d+$/.test(kkm.OfdCode.trim()) ? Number(kkm.OfdCode) : undefined;
+export function ofdCode(register: K24Register): number | undefined {
+  return register.OfdCode !== undefined && /^\d+$/.test(register.OfdCode.trim()) ? Number(register.OfdCode) : undefined;
 }
 
 /** The register's own state beside its identity: documents kept offline, whether it is blocked, the OFD code. */
-export function kkmSamples(kkm: K24Kkm, blockedFromLock: boolean): { kkt_unsent_docs?: number; kkt_register_blocked?: number; kkt_ofd_network_error_code?: number } {
-  const blocked = kkmBlocked(kkm, blockedFromLock);
-  return { kkt_unsent_docs: kkm.OfflineQueue, kkt_register_blocked: blocked === undefined ? undefined : Number(blocked), kkt_ofd_network_error_code: ofdCode(kkm) };
+export function registerSamples(register: K24Register, blockedFromLock: boolean): { kkt_unsent_docs?: number; kkt_register_blocked?: number; kkt_ofd_network_error_code?: number } {
+  const blocked = registerBlocked(register, blockedFromLock);
+  return { kkt_unsent_docs: register.OfflineQueue, kkt_register_blocked: blocked === undefined ? undefined : Number(blocked), kkt_ofd_network_error_code: ofdCode(register) };
 }
 
 /** The samples of a shift; DateOpen/DateClose with offsets, `0001-01-01` meaning "not yet". */

@@ -26,8 +26,8 @@ type Answer = { error: string; inEnvelope?: boolean } | { status: number; messag
 
 interface Service {
   /** Fields of `GET /kkms/:id`'s Kkm beside Id and IdShift. */
-  kkm?: Record<string, unknown>;
-  kkmAnswer?: Answer;
+  register?: Record<string, unknown>;
+  registerAnswer?: Answer;
   shiftAnswer?: Answer;
   xreportAnswer?: Answer;
   wrongPassword?: boolean;
@@ -50,7 +50,7 @@ function setup(service: Service = {}, overrides: Partial<Kassa24SourceConfig> = 
         : HttpResponse.json({ Status: 200, Message: 'OK', Data: { Token: 'opaque-token' } }),
     ),
     http.get(`${BASE}/kkms`, () => HttpResponse.json({ Status: 200, Message: 'OK', Data: { Kkms: (service.listed ?? [2062]).map((Id) => ({ Id })) } })),
-    http.get(`${BASE}/kkms/:id`, ({ params }) => answer(service.kkmAnswer, () => ({ Kkm: { Id: Number(params.id), Name: 'Касса 1', Znm: 'SWK00002062', Rnm: '600300002062', IdShift: SHIFT_ID, ...service.kkm } }))),
+    http.get(`${BASE}/kkms/:id`, ({ params }) => answer(service.registerAnswer, () => ({ Kkm: { Id: Number(params.id), Name: 'Касса 1', Znm: 'SWK00002062', Rnm: '600300002062', IdShift: SHIFT_ID, ...service.register } }))),
     http.get(`${BASE}/shifts/:id`, () => answer(service.shiftAnswer, () => SHIFT.Data)),
     http.post(`${BASE}/shifts/:id/x`, () => answer(service.xreportAnswer, () => XREPORT.Data)),
   ];
@@ -83,7 +83,7 @@ const X_CALL = /^POST \/shifts\/\d+\/x$/;
 
 describe('Kassa24Source: the blocked answer, wherever it comes from', () => {
   it('GET /kkms/:id answering 403 "касса заблокирована": up, blocked, and nothing more is known', async () => {
-    const k = setup({ kkmAnswer: { error: 'error-register-blocked.json' } });
+    const k = setup({ registerAnswer: { error: 'error-register-blocked.json' } });
     const result = await k.probe();
     const r = only(result);
     expect(r).toMatchObject({ kkt: '2062', up: true, info: { id_kkm: '2062' } });
@@ -96,13 +96,13 @@ describe('Kassa24Source: the blocked answer, wherever it comes from', () => {
   });
 
   it('the same answer inside an HTTP 200 envelope is read the same', async () => {
-    const r = only(await setup({ kkmAnswer: { error: 'error-register-blocked.json', inEnvelope: true } }).probe());
+    const r = only(await setup({ registerAnswer: { error: 'error-register-blocked.json', inEnvelope: true } }).probe());
     expect(value(r, 'kkt_register_blocked')).toBe(1);
     expect(r.up).toBe(true);
   });
 
   it('GET /shifts/:id answering it: the register record is read, blocked wins over its IdStatusKkm, no X-report', async () => {
-    const k = setup({ kkm: { IdStatusKkm: 1, OfflineQueue: 0 }, shiftAnswer: { error: 'error-register-blocked.json' } });
+    const k = setup({ register: { IdStatusKkm: 1, OfflineQueue: 0 }, shiftAnswer: { error: 'error-register-blocked.json' } });
     const r = only(await k.probe());
     expect(r.info).toMatchObject({ id_kkm: '2062', znm: 'SWK00002062' });
     expect(r.samples.filter((s) => s.metric === 'kkt_register_blocked')).toEqual([{ metric: 'kkt_register_blocked', value: 1 }]);
@@ -111,7 +111,7 @@ describe('Kassa24Source: the blocked answer, wherever it comes from', () => {
   });
 
   it('the X-report answering it: blocked until the next attempt is due, and not asked again before', async () => {
-    const k = setup({ kkm: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-register-blocked.json' } });
+    const k = setup({ register: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-register-blocked.json' } });
     for (let i = 0; i < 3; i++) {
       const r = only(await k.probe());
       expect(value(r, 'kkt_register_blocked')).toBe(1);
@@ -123,18 +123,18 @@ describe('Kassa24Source: the blocked answer, wherever it comes from', () => {
   });
 
   it('other 403s are failures, not a refusal and not a block', async () => {
-    const k = setup({ kkm: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-access-closed.json' } });
+    const k = setup({ register: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-access-closed.json' } });
     const r = only(await k.probe());
     expect(value(r, 'kkt_register_blocked')).toBe(0);
     expect(endpoints(r)).toMatchObject({ xreport: false });
     const warns = k.logs.filter((l) => l.level === 'warn');
     expect(warns.map((l) => [l.msg, l.fields.err])).toEqual([['no X-report', 'HTTP 403: Forbidden: Доступ к указанному ресурсу закрыт.']]);
-    const kkm = setup({ kkmAnswer: { error: 'error-access-closed.json' } });
-    expect(only(await kkm.probe())).toMatchObject({ up: false, error: 'cannot read the register: HTTP 403: Forbidden: Доступ к указанному ресурсу закрыт.' });
+    const unreadable = setup({ registerAnswer: { error: 'error-access-closed.json' } });
+    expect(only(await unreadable.probe())).toMatchObject({ up: false, error: 'cannot read the register: HTTP 403: Forbidden: Доступ к указанному ресурсу закрыт.' });
   });
 
   it('the wrong-cashier 403 stays the expected refusal: up, not blocked, said once per shift', async () => {
-    const k = setup({ kkm: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-wrong-shift.json' } });
+    const k = setup({ register: { IdStatusKkm: 1 }, xreportAnswer: { error: 'error-wrong-shift.json' } });
     const result = await k.probe();
     expect(result.success).toBe(true);
     expect(value(only(result), 'kkt_register_blocked')).toBe(0);
@@ -144,10 +144,10 @@ describe('Kassa24Source: the blocked answer, wherever it comes from', () => {
 
 describe('Kassa24Source: Lock and OfdCode', () => {
   it('Lock does not block the register by default; blocked_from_lock: true reads it as blocked and takes no X-report', async () => {
-    const off = setup({ kkm: { IdStatusKkm: 1, Lock: true } });
+    const off = setup({ register: { IdStatusKkm: 1, Lock: true } });
     expect(value(only(await off.probe()), 'kkt_register_blocked')).toBe(0);
     expect(off.calls(X_CALL)).toBe(1);
-    const on = setup({ kkm: { IdStatusKkm: 1, Lock: true } }, { blocked_from_lock: true });
+    const on = setup({ register: { IdStatusKkm: 1, Lock: true } }, { blocked_from_lock: true });
     const r = only(await on.probe());
     expect(value(r, 'kkt_register_blocked')).toBe(1);
     expect(on.calls(X_CALL)).toBe(0);
@@ -155,10 +155,10 @@ describe('Kassa24Source: Lock and OfdCode', () => {
   });
 
   it('OfdCode is kkt_ofd_network_error_code, not an identity label; one that is not a number is logged and absent', async () => {
-    const r = only(await setup({ kkm: { OfdCode: '254' } }).probe());
+    const r = only(await setup({ register: { OfdCode: '254' } }).probe());
     expect(value(r, 'kkt_ofd_network_error_code')).toBe(254);
     expect(Object.keys(r.info)).toEqual(['id_kkm', 'name', 'znm', 'rnm']);
-    const odd = setup({ kkm: { OfdCode: 'n/a' } });
+    const odd = setup({ register: { OfdCode: 'n/a' } });
     const s = only(await odd.probe());
     expect(s.up).toBe(true);
     expect(value(s, 'kkt_ofd_network_error_code')).toBeUndefined();
@@ -182,11 +182,11 @@ describe('Kassa24Source: a failing shift call', () => {
 
 describe('Kassa24Source: no X-report while it would deepen a backlog', () => {
   it('keeps the cached totals with their own timestamp and says why, without taking one, while documents are kept offline', async () => {
-    const k = setup({ kkm: { OfflineQueue: 0 } });
+    const k = setup({ register: { OfflineQueue: 0 } });
     const taken = only(await k.probe());
     const takenAt = value(taken, 'kkt_xreport_timestamp_seconds') as number;
     expect(k.calls(X_CALL)).toBe(1);
-    k.service.kkm = { OfflineQueue: 3 };
+    k.service.register = { OfflineQueue: 3 };
     // An hour later, past xreport.min_interval: an X-report would be due.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_600_000 });
     let r: RegisterReading;
@@ -206,9 +206,9 @@ describe('Kassa24Source: no X-report while it would deepen a backlog', () => {
   });
 
   it('takes none for a register blocked by IdStatusKkm 3, and none while offline with nothing cached', async () => {
-    const blocked = setup({ kkm: { IdStatusKkm: 3 } });
+    const blocked = setup({ register: { IdStatusKkm: 3 } });
     expect(only(await blocked.probe()).notes).toEqual(['X-report not taken: the register is blocked; no totals yet']);
-    const offline = setup({ kkm: { OfflineQueue: 1 } });
+    const offline = setup({ register: { OfflineQueue: 1 } });
     expect(only(await offline.probe()).notes).toEqual(['X-report not taken: 1 document kept offline; no totals yet']);
     expect(blocked.calls(X_CALL) + offline.calls(X_CALL)).toBe(0);
   });
@@ -240,7 +240,7 @@ describe('Kassa24Source: the login is the source\'s own call', () => {
   });
 
   it('a register failing alone is not the source failing', async () => {
-    const result = await setup({ kkmAnswer: { status: 500, message: 'Internal Server Error' } }).probe();
+    const result = await setup({ registerAnswer: { status: 500, message: 'Internal Server Error' } }).probe();
     expect(result.success).toBe(false);
     expect(result.sourceUp).toBeUndefined();
     expect(only(result).up).toBe(false);

@@ -6,7 +6,7 @@ import { CloudSource, type FleetReadContext } from '../cloud-source.js';
 import type { ReadContext, ProbeTarget } from '../source.js';
 import { sourceReading, readingOf, unreadReading, type EndpointResult, type SourceReading, type RegisterReading, type Sample } from '../../readings/reading.js';
 import type { Kassa24Client } from './client.js';
-import { k24Refusal, kkmBlocked, kkmSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Kkm, type K24Shift } from './parse.js';
+import { k24Refusal, registerBlocked, registerSamples, shiftIsOpen, shiftSamples, xreportSamples, type K24Register, type K24Shift } from './parse.js';
 import type { XReportCache } from './xreport-cache.js';
 
 /** Taking an X-report may outlast one scrape; it is not cut off with the scrape's deadline. */
@@ -74,7 +74,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     }
     let ids: number[];
     try {
-      ids = this.ownedKkms() ?? (await this.listedKkms(signal)).filter((id) => this.shard.owns(String(id)));
+      ids = this.ownedRegisters() ?? (await this.listedRegisters(signal)).filter((id) => this.shard.owns(String(id)));
     } catch (err) {
       return this.failedListReading(ctx, started, err);
     }
@@ -86,13 +86,13 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   }
 
   /** The configured registers (`kkms`) this shard owns; undefined when the vendor's list says which. */
-  private ownedKkms(): number[] | undefined {
+  private ownedRegisters(): number[] | undefined {
     return this.config.kkms?.filter((id) => this.shard.owns(String(id)));
   }
 
   /** The registers GET /kkms lists, each once; they become the targets `/probe` may read. */
-  private async listedKkms(signal: AbortSignal): Promise<number[]> {
-    const listed = await this.client.kkms(signal);
+  private async listedRegisters(signal: AbortSignal): Promise<number[]> {
+    const listed = await this.client.registers(signal);
     this.checkListed(listed.length, 'GET /kkms lists');
     const ids = [...new Set(listed.map((k) => k.Id ?? k.IdKkm).filter((id): id is number => id !== undefined))];
     this.listed = new Set(ids.map(String));
@@ -104,8 +104,8 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
    * `kkms` the login is the first step of reading the list, and fails as the list does.
    */
   private loginFailed(ctx: FleetReadContext, started: number, err: unknown): SourceReading {
-    const kkms = this.ownedKkms();
-    return kkms ? this.loggedOut(ctx, started, err, kkms) : { ...this.failedListReading(ctx, started, err), sourceUp: false };
+    const owned = this.ownedRegisters();
+    return owned ? this.loggedOut(ctx, started, err, owned) : { ...this.failedListReading(ctx, started, err), sourceUp: false };
   }
 
   /** The login failed: kkt_source_up 0, and each of `ids` down without being asked. */
@@ -129,25 +129,25 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
   private async readRegister(id: number, ctx: ReadContext, signal: AbortSignal): Promise<RegisterReading> {
     const kkt = String(id);
     const log = ctx.log.child({ kkt });
-    let kkm: K24Kkm;
+    let register: K24Register;
     try {
-      kkm = await this.client.kkm(id, signal);
+      register = await this.client.register(id, signal);
     } catch (err) {
       if (k24Refusal(err) === 'blocked') return blockedReading(kkt, err, log);
       log.warn('cannot read the register', { err: errorMessage(err) });
       return unreadReading(kkt, 'kkm', `cannot read the register: ${errorMessage(err)}`);
     }
-    const values = kkmSamples(kkm, this.config.blocked_from_lock);
-    if (kkm.OfdCode !== undefined && values.kkt_ofd_network_error_code === undefined) {
-      log.warn('OfdCode is not a number: no kkt_ofd_network_error_code', { ofd_code: kkm.OfdCode });
+    const values = registerSamples(register, this.config.blocked_from_lock);
+    if (register.OfdCode !== undefined && values.kkt_ofd_network_error_code === undefined) {
+      log.warn('OfdCode is not a number: no kkt_ofd_network_error_code', { ofd_code: register.OfdCode });
     }
-    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: kkm.Name, znm: kkm.Znm, rnm: kkm.Rnm }, values);
-    if (kkm.IdShift) await this.addShift(reading, kkm, kkm.IdShift, ctx, signal, log);
+    const reading = readingOf(kkt, 'kkm', { id_kkm: kkt, name: register.Name, znm: register.Znm, rnm: register.Rnm }, values);
+    if (register.IdShift) await this.addShift(reading, register, register.IdShift, ctx, signal, log);
     return reading;
   }
 
   /** The register's shift; a failed call leaves the register up and partly read (`reading.error`). */
-  private async addShift(reading: RegisterReading, kkm: K24Kkm, shiftId: number, ctx: ReadContext, signal: AbortSignal, log: Logger): Promise<void> {
+  private async addShift(reading: RegisterReading, register: K24Register, shiftId: number, ctx: ReadContext, signal: AbortSignal, log: Logger): Promise<void> {
     let shift: K24Shift;
     try {
       shift = await this.client.shift(shiftId, signal);
@@ -166,7 +166,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
       return;
     }
     if (!this.config.xreport.enabled) return;
-    const held = xreportHold(kkm, this.config.blocked_from_lock);
+    const held = xreportHold(register, this.config.blocked_from_lock);
     if (held) this.keepCachedXReport(reading, cacheKey, shift.Id, held, log);
     else await this.addXReport(reading, cacheKey, shift.Id, ctx, log);
   }
@@ -234,10 +234,10 @@ function blockedReading(kkt: string, err: unknown, log: Logger): RegisterReading
  * Why an X-report must not be taken now, or undefined. It is a fiscal document: a register keeping
  * documents offline would queue one more for the OFD, and a blocked one cannot send it either.
  */
-function xreportHold(kkm: K24Kkm, blockedFromLock: boolean): string | undefined {
-  const offline = kkm.OfflineQueue ?? 0;
+function xreportHold(register: K24Register, blockedFromLock: boolean): string | undefined {
+  const offline = register.OfflineQueue ?? 0;
   if (offline > 0) return `${offline} document${offline === 1 ? '' : 's'} kept offline`;
-  if (kkmBlocked(kkm, blockedFromLock)) return 'the register is blocked';
+  if (registerBlocked(register, blockedFromLock)) return 'the register is blocked';
   return undefined;
 }
 

@@ -103,19 +103,19 @@ describe('GateRegistry', () => {
 });
 
 describe('GateRegistry.dropQuiet', () => {
-  it('keeps a gate while it guards its till: a request in flight, or one ended less than the longest interval of its callers ago', async () => {
+  it('keeps a gate while it guards its register: a request in flight, or one ended less than the longest interval of its callers ago', async () => {
     const gates = new GateRegistry();
-    const gate = gates.get('till');
+    const gate = gates.get('register');
     const inFlight = run(gate, () => new Promise((r) => setTimeout(r, 30)), { intervalMs: 40, deadline: far });
-    expect(gates.dropQuiet('till')).toBe(false);
+    expect(gates.dropQuiet('register')).toBe(false);
     await inFlight;
-    await run(gate, async () => {}, { intervalMs: 150, deadline: far }); // waits 40 ms, then holds the till for 150
-    await run(gates.get('till'), async () => {}, { intervalMs: 20, deadline: far }).catch(() => {});
+    await run(gate, async () => {}, { intervalMs: 150, deadline: far }); // waits 40 ms, then holds the register for 150
+    await run(gates.get('register'), async () => {}, { intervalMs: 20, deadline: far }).catch(() => {});
     await new Promise((r) => setTimeout(r, 60));
     expect(gate.guarding).toBe(true); // 150 ms from the second request, though the last caller asked only 20
-    expect(gates.dropQuiet('till')).toBe(false);
+    expect(gates.dropQuiet('register')).toBe(false);
     await new Promise((r) => setTimeout(r, 120));
-    expect(gates.dropQuiet('till')).toBe(true);
-    expect(gates.peek('till')).toBeUndefined();
+    expect(gates.dropQuiet('register')).toBe(true);
+    expect(gates.peek('register')).toBeUndefined();
   });
 });

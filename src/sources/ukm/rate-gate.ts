@@ -26,7 +26,7 @@ export interface GateUser {
  * `intervalMs` after the previous one *ended*. Spacing from the end, not the start, is what makes the
  * 1 request/s promise hold at the register: a request arrives there before its answer comes back.
  *
- * Callback-driven rather than a promise chain: with thousands of tills, async frames held across
+ * Callback-driven rather than a promise chain: with thousands of registers, async frames held across
  * each one-second wait were the largest source of garbage (docs/benchmark.md, the device table).
  */
 export class RateGate {
@@ -94,10 +94,10 @@ function fireAtSlot(user: GateUser, slot: number): void {
 }
 
 /**
- * One gate per till for the whole process, shared by every source, scrape, probe and config
+ * One gate per register address for the whole process, shared by every source, scrape, probe and config
  * generation that reaches it: keyed by where the requests go (scheme, address, port), never by
  * how a register's URL is spelt. Gates unused for `unusedMs` are dropped as new ones come; a gate that
- * still guards its till (`guarding`) is never dropped.
+ * still guards its register (`guarding`) is never dropped.
  */
 export class GateRegistry {
   private readonly gates = new Map<string, RateGate>();
@@ -124,7 +124,7 @@ export class GateRegistry {
     return this.gates.get(key);
   }
 
-  /** Drops the gate of `key` unless it still guards its till; true when it is gone. */
+  /** Drops the gate of `key` unless it still guards its register; true when it is gone. */
   dropQuiet(key: string): boolean {
     const gate = this.gates.get(key);
     if (gate?.guarding) return false;

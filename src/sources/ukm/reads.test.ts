@@ -4,7 +4,7 @@ import { HostAddresses } from '../../http/host-addresses.js';
 import { TransportError, type HttpResponse } from '../../http/transport.js';
 import { MAX_AD_HOC_TARGETS } from '../source.js';
 import { UkmRegisterPool, type ReadRequest, type ReadTarget } from './reads.js';
-import { tillKeysAt, tillPlaceOf } from './till.js';
+import { addressKeysAt, registerPlaceOf } from './address.js';
 
 const request = (fetch: ReadRequest['fetch']): ReadRequest => ({
   endpoints: ['paper', 'ofd'],
@@ -19,8 +19,8 @@ const urls = new Map((['paper', 'ofd'] as const).map((e) => [e, `http://register
 
 /** A register at `url` as the source hands it to the pool (an IP address: keyed without DNS). */
 function at(url: string, adHoc = false): ReadTarget {
-  const place = tillPlaceOf(url);
-  return { urls, zone: 'Europe/Moscow', place, adHoc, ...(place.isIp ? { keys: tillKeysAt(place, place.host) } : {}) };
+  const place = registerPlaceOf(url);
+  return { urls, zone: 'Europe/Moscow', place, adHoc, ...(place.isIp ? { keys: addressKeysAt(place, place.host) } : {}) };
 }
 
 const answer = (body: string): Promise<HttpResponse> => Promise.resolve({ status: 200, body: Buffer.from(body) });
@@ -66,7 +66,7 @@ describe('UkmRegisterPool', () => {
     await new Promise((r) => setTimeout(r, 50));
     const second = pool.read(at('http://10.0.0.5:8080'), { ...request(slowPaper), deadline: Deadline.in(3000) });
     const short = await first;
-    // The short scrape saw no answer by its deadline: not read, rather than the till failing.
+    // The short scrape saw no answer by its deadline: not read, rather than the register failing.
     expect(short.of('paper')).toEqual({ ok: false, error: 'not read: the scrape deadline came first' });
     const late = await second;
     expect(late.of('paper')).toEqual({ ok: true, samples: [{ metric: 'kkt_paper_present', value: 1 }] });
@@ -113,12 +113,12 @@ describe('UkmRegisterPool', () => {
   });
 });
 
-describe('UkmRegisterPool: one gate per till, whatever it is called', () => {
+describe('UkmRegisterPool: one gate per register address, whatever it is called', () => {
   const resolveLocal = async (host: string) => {
-    if (host === 'till.test') return { address: '127.0.0.1', family: 4 as const };
+    if (host === 'register.test') return { address: '127.0.0.1', family: 4 as const };
     throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
   };
-  const named = (url: string): ReadTarget => ({ urls, zone: 'Europe/Moscow', place: tillPlaceOf(url), adHoc: false });
+  const named = (url: string): ReadTarget => ({ urls, zone: 'Europe/Moscow', place: registerPlaceOf(url), adHoc: false });
 
   it('a register named by host name and an ad-hoc target at its address share one gate: requests stay an interval apart', async () => {
     const pool = new UkmRegisterPool(new HostAddresses(resolveLocal));
@@ -129,9 +129,9 @@ describe('UkmRegisterPool: one gate per till, whatever it is called', () => {
     };
     const spaced = { ...request(fetch), intervalMs: 150 };
     await Promise.all([
-      pool.read(named('http://till.test:8080'), { ...spaced, endpoints: ['paper'] }),
+      pool.read(named('http://register.test:8080'), { ...spaced, endpoints: ['paper'] }),
       pool.read(at('http://127.0.0.1:8080', true), { ...spaced, endpoints: ['ofd'] }),
-      pool.read(named('http://till.test:8080/'), { ...spaced, endpoints: ['paper', 'ofd'] }),
+      pool.read(named('http://register.test:8080/'), { ...spaced, endpoints: ['paper', 'ofd'] }),
     ]);
     expect(sent.length).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < sent.length; i++) expect((sent[i] as number) - (sent[i - 1] as number)).toBeGreaterThanOrEqual(145);
@@ -167,7 +167,7 @@ describe('UkmRegisterPool: the state of ad-hoc targets is bounded', () => {
     expect(pool.gates.peek('http://10.0.0.1:8080')).toBeDefined();
   });
 
-  it("never drops the gate of an ad-hoc target whose till was asked less than its interval ago", async () => {
+  it("never drops the gate of an ad-hoc target whose register was asked less than its interval ago", async () => {
     const pool = new UkmRegisterPool();
     const sent: number[] = [];
     const first = adHocTarget(1_000_000);

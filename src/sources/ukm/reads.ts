@@ -7,7 +7,7 @@ import { errorMessage } from '../../log.js';
 import type { Sample } from '../../readings/reading.js';
 import { SharedRead, SharedReads } from '../shared-read.js';
 import { MAX_AD_HOC_TARGETS } from '../source.js';
-import { tillKeysAt, type TillKeys, type TillPlace } from './till.js';
+import { addressKeysAt, type AddressKeys, type RegisterPlace } from './address.js';
 
 /** What one endpoint gave: its samples, or why it gave none. */
 export type EndpointOutcome = { ok: true; samples: Sample[] } | { ok: false; error: string };
@@ -28,13 +28,13 @@ export interface ReadTarget {
   urls: ReadonlyMap<UkmEndpoint, string>;
   zone: string;
   /** Where its URL points. */
-  place: TillPlace;
+  place: RegisterPlace;
   /** Its keys when they need no DNS (an IP address, or a host a proxy resolves); else the pool resolves `place.host`. */
-  keys?: TillKeys;
+  keys?: AddressKeys;
   /** A `/probe` target not in the config: its state is among the MAX_AD_HOC_TARGETS kept. */
   adHoc: boolean;
   /** The pool's last resolution of `place.host`, and the keys it gave. */
-  resolved?: { address: Address; keys: TillKeys };
+  resolved?: { address: Address; keys: AddressKeys };
 }
 
 const CUT_OFF = 'not read: the scrape deadline came first';
@@ -54,10 +54,10 @@ function unreachable(err: unknown): boolean {
  * it runs join it instead of queueing their own; it keeps going while any of them still has time,
  * with the request of the latest: its source's transport, open while that scrape waits (a reload
  * closes the old one when its scrapes end). It is given again while fresh only when every endpoint
- * has the till's own answer, or the till's failure to give one: not when a deadline cut it short.
+ * has the register's own answer, or its failure to give one: not when a deadline cut it short.
  * A small state machine driven by the gate's callbacks: nothing is held across the waits but this.
  */
-class TillRead extends SharedRead<ReadRequest> implements GateUser {
+class RegisterRead extends SharedRead<ReadRequest> implements GateUser {
   readonly outcomes = new Map<UkmEndpoint, EndpointOutcome>();
   /** What every scrape that shares this read gets. */
   readonly result = new ReadOutcomes(this);
@@ -168,37 +168,37 @@ export class ReadOutcomes {
   }
 }
 
-/** A read that never reached the till: the first endpoint says why, the others were skipped after it. */
+/** A read that never reached the register: the first endpoint says why, the others were skipped after it. */
 function failedBeforeSending(error: string, endpoints: readonly UkmEndpoint[]): ReadOutcomes {
   const outcomes = new Map<UkmEndpoint, EndpointOutcome>(endpoints.map((e, i) => [e, { ok: false, error: i === 0 ? error : SKIPPED }]));
   return new ReadOutcomes({ outcomes, endedAt: performance.now() });
 }
 
-/** What a scrape whose deadline came while the till's address was being looked up gets. */
+/** What a scrape whose deadline came while the register's address was being looked up gets. */
 const NOT_READ = new ReadOutcomes({ outcomes: new Map(), endedAt: undefined });
 
 /**
- * The process-wide state of every UKM register the exporter reaches: one rate gate per till, keyed
- * by where its requests go (scheme, resolved address, port), and the read in flight per till and
- * base path; so a till has one gate and one read whatever its registers and `/probe` targets call
- * it, across reloads. Every source, config generation, `/metrics` and `/probe` request goes
+ * The process-wide state of every UKM register the exporter reaches: one rate gate per register
+ * address, keyed by where its requests go (scheme, resolved address, port), and the read in flight
+ * per address and base path; so a register has one gate and one read whatever names the config and
+ * `/probe` targets give it, across reloads. Every source, config generation, `/metrics` and `/probe` request goes
  * through the same pool. The state of targets not in the config is bounded: the last
- * MAX_AD_HOC_TARGETS of them, plus any whose gate still guards its till.
+ * MAX_AD_HOC_TARGETS of them, plus any whose gate still guards its register.
  */
 export class UkmRegisterPool {
   readonly gates = new GateRegistry();
   /** Host names of registers, resolved once per HOST_ADDRESS_TTL_MS; the transports connect through the same cache. */
   readonly addresses: HostAddresses;
-  /** The read in flight, or the last one, per till and base path. */
-  private readonly reads = new SharedReads<string, ReadRequest, TillRead>();
+  /** The read in flight, or the last one, per register address and base path. */
+  private readonly reads = new SharedReads<string, ReadRequest, RegisterRead>();
   /** The keys read for ad-hoc targets, least recently read first. */
-  private readonly adHoc = new Map<string, TillKeys>();
+  private readonly adHoc = new Map<string, AddressKeys>();
 
   constructor(addresses = new HostAddresses()) {
     this.addresses = addresses;
   }
 
-  /** How much per-till state the pool holds, for tests and the soak. */
+  /** How much per-register state the pool holds, for tests and the soak. */
   get sizes(): { gates: number; reads: number; adHoc: number; hosts: number } {
     return { gates: this.gates.size, reads: this.reads.size, adHoc: this.adHoc.size, hosts: this.addresses.size };
   }
@@ -209,7 +209,7 @@ export class UkmRegisterPool {
    * register may be asked again gets that read's answers, failures included (at most `intervalMs`
    * old), instead of queueing at the gate: asked faster than once per interval, requests would pile
    * up forever. Only a read the deadline cut short is read again, for the endpoints it did not reach.
-   * A till named by a host name waits for its address only the first time (and when it did not resolve).
+   * A register named by a host name waits for its address only the first time (and when it did not resolve).
    */
   read(target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
     const keys = target.keys ?? this.resolvedKeys(target);
@@ -221,21 +221,21 @@ export class UkmRegisterPool {
     return Promise.race([read, req.deadline.reached.then(() => NOT_READ)]);
   }
 
-  private resolvedKeys(target: ReadTarget): TillKeys | Promise<TillKeys> {
+  private resolvedKeys(target: ReadTarget): AddressKeys | Promise<AddressKeys> {
     const address = this.addresses.addressOf(target.place.host);
     if (address instanceof Promise) return address.then((a) => this.keysAt(target, a));
     return this.keysAt(target, address);
   }
 
-  private keysAt(target: ReadTarget, address: Address): TillKeys {
-    if (target.resolved?.address !== address) target.resolved = { address, keys: tillKeysAt(target.place, address.address) };
+  private keysAt(target: ReadTarget, address: Address): AddressKeys {
+    if (target.resolved?.address !== address) target.resolved = { address, keys: addressKeysAt(target.place, address.address) };
     return target.resolved.keys;
   }
 
-  private readAt(keys: TillKeys, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
+  private readAt(keys: AddressKeys, target: ReadTarget, req: ReadRequest): Promise<ReadOutcomes> {
     const read =
       this.reads.share(keys.read, req.deadline, req, req.intervalMs) ??
-      this.reads.start(keys.read, new TillRead(this.gates.get(keys.gate), target, req));
+      this.reads.start(keys.read, new RegisterRead(this.gates.get(keys.gate), target, req));
     if (target.adHoc) this.touchAdHoc(keys);
     else read.configured = true;
     const { result } = read;
@@ -244,11 +244,11 @@ export class UkmRegisterPool {
   }
 
   /** Marks `keys` the most recently read ad-hoc target, and lets the state of the least recent go. */
-  private touchAdHoc(keys: TillKeys): void {
+  private touchAdHoc(keys: AddressKeys): void {
     this.adHoc.delete(keys.read);
     this.adHoc.set(keys.read, keys);
     for (let inUse = 0; this.adHoc.size > MAX_AD_HOC_TARGETS && inUse < EVICTION_TRIES; ) {
-      const [readKey, oldest] = this.adHoc.entries().next().value as [string, TillKeys];
+      const [readKey, oldest] = this.adHoc.entries().next().value as [string, AddressKeys];
       this.adHoc.delete(readKey);
       if (this.forget(oldest)) continue;
       this.adHoc.set(readKey, oldest); // still in use: it counts as recent
@@ -257,7 +257,7 @@ export class UkmRegisterPool {
   }
 
   /** Drops an ad-hoc target's read and gate unless they are in use; true when nothing of it is left to bound. */
-  private forget(keys: TillKeys): boolean {
+  private forget(keys: AddressKeys): boolean {
     const read = this.reads.get(keys.read);
     if (read?.configured) return true; // a configured register's state now, not the ad-hoc target's
     if (read && read.endedAt === undefined) return false;

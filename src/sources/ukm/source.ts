@@ -8,7 +8,7 @@ import type { ReadContext, ProbeTarget, RegisterSummary, ResolvedTarget, Source,
 import type { SourceReading, RegisterReading, Sample } from '../../readings/reading.js';
 import { parseUkmAnswer } from './parse.js';
 import { SKIPPED, type ReadOutcomes, type ReadRequest, type ReadTarget, type UkmRegisterPool } from './reads.js';
-import { hostPortOf, parseHostPort, tillKeysAt, tillPlaceOf } from './till.js';
+import { addressKeysAt, hostPortOf, parseHostPort, registerPlaceOf } from './address.js';
 
 /** UKM answers are a few bytes; anything near this is not a UKM answer. */
 export const UKM_MAX_BODY_BYTES = 64 * 1024;
@@ -94,7 +94,7 @@ export class UkmSource implements Source {
     if (!this.byHostPort) {
       this.byHostPort = new Map();
       for (const r of this.config.registers) {
-        const place = tillPlaceOf(r.url);
+        const place = registerPlaceOf(r.url);
         const key = hostPortOf(place.host, place.port);
         if (!this.byHostPort.has(key)) this.byHostPort.set(key, r);
       }
@@ -143,14 +143,14 @@ export class UkmSource implements Source {
   /**
    * A register's endpoint URLs, time zone (its own, else the source's: also that of its trading
    * hours) and place, built once per register. Through a proxy, the proxy resolves the host: the
-   * till is keyed by its name as spelt.
+   * register is keyed by its host name as spelt.
    */
   private targetOf(register: UkmRegisterConfig, adHoc = false): ReadTarget {
     let target = this.targets.get(register);
     if (!target) {
       const urls = new Map(this.config.endpoints.map((e) => [e, ukmEndpointUrl(register.url, e)]));
-      const place = tillPlaceOf(register.url);
-      const keys = place.isIp || this.config.proxy_url ? tillKeysAt(place, place.host) : undefined;
+      const place = registerPlaceOf(register.url);
+      const keys = place.isIp || this.config.proxy_url ? addressKeysAt(place, place.host) : undefined;
       target = { urls, zone: register.timezone ?? this.deps.timezone, place, adHoc, ...(keys ? { keys } : {}) };
       this.targets.set(register, target);
     }
@@ -181,7 +181,7 @@ export class UkmSource implements Source {
   }
 }
 
-/** Why no endpoint of a till answered: the one error when they all failed alike or were skipped after it. */
+/** Why no endpoint of a register answered: the one error when they all failed alike or were skipped after it. */
 function unreachableWhy(outcomes: ReadOutcomes, endpoints: readonly UkmEndpoint[]): string {
   const failed = endpoints.flatMap((e) => { const o = outcomes.of(e); return o.ok || o.error === SKIPPED ? [] : [{ e, error: o.error }]; });
   if (new Set(failed.map((f) => f.error)).size === 1) return failed[0]!.error;

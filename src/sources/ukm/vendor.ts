@@ -2,7 +2,7 @@ import { defineVendor } from '../vendor.js';
 import { ukmRegistersFile, ukmSource, type UkmRegisterConfig } from './config.js';
 import { UkmRegisterPool } from './reads.js';
 import { UkmSource } from './source.js';
-import { spelledTill } from './till.js';
+import { spelledAddress } from './address.js';
 
 /** UKM 5 registers, each polled directly; the register pool (rate gates, reads, resolved addresses) outlives reloads. */
 export const ukmVendor = defineVendor({
@@ -23,10 +23,10 @@ export const ukmVendor = defineVendor({
   infoLabels: { url: 'url' },
   sharding: 'register',
   registersFile: ukmRegistersFile,
-  tillOf: (register) => spelledTill((register as UkmRegisterConfig).url),
+  addressOf: (register) => spelledAddress((register as UkmRegisterConfig).url),
   createState: () => new UkmRegisterPool(),
-  // One connection per till: requests to a register are one at a time anyway. Host names resolve
-  // through the pool's cache, so a request goes to the address its till's gate is keyed by.
+  // One connection per register: its requests are one at a time anyway. Host names resolve
+  // through the pool's cache, so a request goes to the address its register's gate is keyed by.
   build: (config, ctx, pool) =>
     new UkmSource(config, { http: ctx.http(1, pool.addresses.lookup), pool, timezone: config.timezone ?? ctx.global.timezone, shard: ctx.shard }),
 });

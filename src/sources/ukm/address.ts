@@ -1,7 +1,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 /** Where a register's URL points, read without DNS: one spelling for every way to write it. */
-export interface TillPlace {
+export interface RegisterPlace {
   scheme: string;
   /** A host name (lower case), or an IP address in one spelling (an IPv4-mapped IPv6 one as IPv4), without brackets. */
   host: string;
@@ -13,16 +13,16 @@ export interface TillPlace {
 }
 
 /**
- * What the register pool keys a till by: `gate`, where its requests go (scheme, address, port), so
- * a till has one rate gate whatever it is called; `read`, that and the base path, for the read
- * scrapes share (two paths behind one address are two registers behind one gateway).
+ * What the register pool keys a register's address by: `gate`, where its requests go (scheme,
+ * address, port), so a register has one rate gate whatever it is called; `read`, that and the base
+ * path, for the read scrapes share (two paths behind one address are two registers behind one gateway).
  */
-export interface TillKeys {
+export interface AddressKeys {
   gate: string;
   read: string;
 }
 
-export function tillPlaceOf(url: string): TillPlace {
+export function registerPlaceOf(url: string): RegisterPlace {
   const u = new URL(url);
   const bracketed = u.hostname.startsWith('[');
   const host = bracketed ? canonicalIpv6(u.hostname.slice(1, -1)) ?? u.hostname.slice(1, -1) : u.hostname;
@@ -36,16 +36,16 @@ export function hostPortOf(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The keys of a till at `address` (its place's host resolved, or the host itself when it is an IP or needs no resolving). */
-export function tillKeysAt(place: TillPlace, address: string): TillKeys {
+/** The keys of a register at `address` (its place's host resolved, or the host itself when it is an IP or needs no resolving). */
+export function addressKeysAt(place: RegisterPlace, address: string): AddressKeys {
   const gate = `${place.scheme}//${hostPortOf(address, place.port)}`;
   return { gate, read: gate + place.path };
 }
 
-/** A till's identity as its URL spells it, without DNS: two registers with one are one till under two names. */
-export function spelledTill(url: string): string {
-  const place = tillPlaceOf(url);
-  return tillKeysAt(place, place.host).read;
+/** A register's address as its URL spells it, without DNS: two registers with one are one register under two names. */
+export function spelledAddress(url: string): string {
+  const place = registerPlaceOf(url);
+  return addressKeysAt(place, place.host).read;
 }
 
 export interface HostPort {

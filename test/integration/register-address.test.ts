@@ -1,7 +1,7 @@
 /**
- * One till, one rate gate, whatever it is called (issue 24, item 3): a register configured as
- * `http://localhost:P` and `/probe?target=127.0.0.1:P`, or a reload that respells the register's
- * URL mid-scrape, still never ask the till twice within a second.
+ * One register address, one rate gate, whatever it is called (issue 24, item 3): a register
+ * configured as `http://localhost:P` and `/probe?target=127.0.0.1:P`, or a reload that respells the
+ * register's URL mid-scrape, still never ask the register twice within a second.
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +11,15 @@ import { find, parseMetrics } from '../support/metrics.js';
 
 let fleet: SimulatedFleet;
 let app: RunningExporter;
-let till = '';
+let hostPort = '';
 
-/** The fleet's config with the till's URL spelt through `localhost` instead of its address. */
+/** The fleet's config with the register's URL spelt through `localhost` instead of its address. */
 const byName = () => fleet.exporterConfig({ ukmEndpoints: ['paper', 'ofd'] }).replaceAll('http://127.0.0.1:', 'http://localhost:');
 const byAddress = () => fleet.exporterConfig({ ukmEndpoints: ['paper', 'ofd'] });
 
 beforeAll(async () => {
   fleet = await SimulatedFleet.start({ ukm: generatedUkmFleet(1) });
-  till = fleet.ukm.registers[0]?.hostPort ?? '';
+  hostPort = fleet.ukm.registers[0]?.hostPort ?? '';
   app = await startExporter(byName());
 });
 
@@ -28,7 +28,7 @@ afterAll(async () => {
   await fleet?.stop();
 });
 
-/** `/metrics` scrapes until `until`: the till's kkt_up of each. */
+/** `/metrics` scrapes until `until`: the register's kkt_up of each. */
 async function scrapeUntil(until: number): Promise<number[]> {
   const ups: number[] = [];
   while (Date.now() < until) {
@@ -38,12 +38,12 @@ async function scrapeUntil(until: number): Promise<number[]> {
   return ups;
 }
 
-describe('the rate gate guards the till, not the name', () => {
+describe('the rate gate guards the register\'s address, not its name', () => {
   it('a register at http://localhost:P scraped while /probe?target=127.0.0.1:P is hammered: no two requests within a second', async () => {
     const until = Date.now() + 4000;
     const probes: number[] = [];
     const hammer = async () => {
-      while (Date.now() < until) probes.push((await get(`${app.url}/probe?source=stores&target=${till}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '3' })).status);
+      while (Date.now() < until) probes.push((await get(`${app.url}/probe?source=stores&target=${hostPort}`, { 'X-Prometheus-Scrape-Timeout-Seconds': '3' })).status);
     };
     const [ups] = await Promise.all([scrapeUntil(until), hammer(), hammer(), hammer()]);
     expect(ups.length).toBeGreaterThan(0);
