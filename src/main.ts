@@ -15,26 +15,37 @@ import { CONFIG_RULES, SOURCE_TYPES } from './sources/vendors.js';
 import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from './status/thresholds.js';
 import { VERSION } from './version.js';
 
-/** How long a SIGTERM waits for the scrapes in flight (`--web.shutdown-timeout`): Kubernetes gives 30 s in all. */
-const DEFAULT_SHUTDOWN_TIMEOUT = '5s';
+/** Each flag's default, written once for the parser and the usage text. */
+const DEFAULTS = {
+  'config.file': 'kkt-exporter.yml',
+  'web.listen-address': ':10054',
+  /** `--demo` listens on loopback only: its simulated vendors answer anyone who reaches them. */
+  demoListenAddress: '127.0.0.1:10054',
+  'timeout-offset': '0.5',
+  shard: '1/1',
+  /** How long a SIGTERM waits for the scrapes in flight: Kubernetes gives 30 s in all. */
+  'web.shutdown-timeout': '5s',
+  'log.level': 'info',
+  'log.format': 'logfmt',
+} as const;
 
 const USAGE = `usage: kkt-exporter [flags]
 
 Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(', ')}.
 
-  --config.file=PATH             YAML config (default kkt-exporter.yml)
+  --config.file=PATH             YAML config (default ${DEFAULTS['config.file']})
   --config.check                 validate the config, print problems as file:line:col: message, exit 0/1
-  --web.listen-address=HOST:PORT listen address (default :10054; 127.0.0.1:10054 with --demo)
+  --web.listen-address=HOST:PORT listen address (default ${DEFAULTS['web.listen-address']}; ${DEFAULTS.demoListenAddress} with --demo)
   --web.config.file=PATH         TLS and basic auth (exporter-toolkit format)
-  --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default 0.5)
-  --shard=K/N                    serve shard K of N processes sharing this config (default 1/1)
+  --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default ${DEFAULTS['timeout-offset']})
+  --shard=K/N                    serve shard K of N processes sharing this config (default ${DEFAULTS.shard})
   --web.external-url=URL         the address Prometheus reaches this exporter at, for /sd targets
   --web.shutdown-timeout=DUR     on SIGTERM or SIGINT, how long the scrapes in flight may still
-                                 take before they answer with what they have (default ${DEFAULT_SHUTDOWN_TIMEOUT})
+                                 take before they answer with what they have (default ${DEFAULTS['web.shutdown-timeout']})
   --alerts.thresholds-file=PATH  the alert thresholds the landing page judges registers by
                                  (default: examples/alerts/thresholds.yml of the package)
-  --log.level=LEVEL              debug, info, warn or error (default info)
-  --log.format=FORMAT            logfmt or json (default logfmt)
+  --log.level=LEVEL              debug, info, warn or error (default ${DEFAULTS['log.level']})
+  --log.format=FORMAT            logfmt or json (default ${DEFAULTS['log.format']})
   --demo                         run the built-in simulated fleet on loopback and monitor it
   --version                      print the version
   -h, --help                     this text
@@ -74,17 +85,17 @@ export function parseFlags(argv: string[]): Flags {
     strict: true,
     allowPositionals: false,
     options: {
-      'config.file': { type: 'string', default: 'kkt-exporter.yml' },
+      'config.file': { type: 'string', default: DEFAULTS['config.file'] },
       'config.check': { type: 'boolean', default: false },
       'web.listen-address': { type: 'string' },
       'web.config.file': { type: 'string' },
-      'timeout-offset': { type: 'string', default: '0.5' },
-      shard: { type: 'string', default: '1/1' },
+      'timeout-offset': { type: 'string', default: DEFAULTS['timeout-offset'] },
+      shard: { type: 'string', default: DEFAULTS.shard },
       'web.external-url': { type: 'string' },
-      'web.shutdown-timeout': { type: 'string', default: DEFAULT_SHUTDOWN_TIMEOUT },
+      'web.shutdown-timeout': { type: 'string', default: DEFAULTS['web.shutdown-timeout'] },
       'alerts.thresholds-file': { type: 'string' },
-      'log.level': { type: 'string', default: 'info' },
-      'log.format': { type: 'string', default: 'logfmt' },
+      'log.level': { type: 'string', default: DEFAULTS['log.level'] },
+      'log.format': { type: 'string', default: DEFAULTS['log.format'] },
       demo: { type: 'boolean', default: false },
       version: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -170,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`kkt-exporter: --web.config.file: ${(err as Error).message}\n`);
     return 1;
   }
-  const address = parseListenAddress(flags.listenAddress ?? (flags.demo ? '127.0.0.1:10054' : ':10054'));
+  const address = parseListenAddress(flags.listenAddress ?? (flags.demo ? DEFAULTS.demoListenAddress : DEFAULTS['web.listen-address']));
   if (!address) {
     process.stderr.write('kkt-exporter: --web.listen-address must be HOST:PORT or :PORT\n');
     return 1;

@@ -49,7 +49,10 @@ export interface SourceKind {
    * its config then has `registers` and `registers_file`.
    */
   readonly registersFile?: RegistersFileSchema;
-  /** A configured register's address, as its config spells it: one register under two names is refused. */
+  /**
+   * A configured register's address, as its config spells it (no DNS): two registers of any sources
+   * of this type with one are one register under two names, a config error.
+   */
   addressOf?(register: { name: string }): string;
 }
 

@@ -1,5 +1,6 @@
 import type { LookupFunction } from 'node:net';
 import type { z } from 'zod';
+import type { SourceKind } from '../config/load.js';
 import type { GlobalConfig } from '../config/schema.js';
 import type { SourceHttp } from '../http/client.js';
 import type { RegisterMetric } from '../readings/catalog.js';
@@ -29,10 +30,11 @@ export type VendorMetrics = { readonly [M in Exclude<RegisterMetric, 'kkt_info'>
 
 /**
  * All the exporter knows of one vendor, in the manner of node_exporter's registerCollector: its
- * config schema, the metrics it fills, how to build a source of it, and the state that outlives a
- * config reload. The config, the exporter and the command line learn vendors from the list of these only.
+ * config schema, the metrics it fills, how to build a source of it, the state that outlives a
+ * config reload, and (SourceKind) what config loading checks beyond the schema. The config, the
+ * exporter and the command line learn vendors from the list of these only.
  */
-export interface Vendor<C extends { type: string; name: string } = { type: string; name: string }, S = unknown> {
+export interface Vendor<C extends { type: string; name: string } = { type: string; name: string }, S = unknown> extends SourceKind {
   readonly type: C['type'];
   /** One source of this type in the config file; `type` tells the vendors apart. */
   readonly configSchema: z.ZodType<C>;
@@ -44,16 +46,6 @@ export interface Vendor<C extends { type: string; name: string } = { type: strin
    * own; `source`, the fleet is read as one list, so the whole source belongs to one shard.
    */
   readonly sharding: 'register' | 'source';
-  /**
-   * The registers of a `registers_file` (a list, or `{registers: [...]}`), for vendors whose
-   * registers are configured one by one; their config then has `registers` and `registers_file`.
-   */
-  readonly registersFile?: z.ZodType<Array<{ name: string }> | { registers: Array<{ name: string }> }>;
-  /**
-   * A configured register's address, as its config spells it (no DNS): two registers of any
-   * sources of this type with one are one register under two names, a config error.
-   */
-  addressOf?(register: { name: string }): string;
   /** What lives as long as the process (rate gates, caches), made once and handed to every build. */
   createState(): S;
   build(config: C, ctx: BuildContext, state: S): Source;
