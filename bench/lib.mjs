@@ -89,12 +89,14 @@ function allowedCpus() {
 }
 
 /**
- * Where the UKM pairs run: the simulator on one core, the process under test (the floor's loop and
- * the exporter, in turn) on another, so the two sides of the wire do not take each other's core.
- * Off with BENCH_PIN=0, on a single CPU, or without `taskset` (util-linux); `why` says which.
+ * Where the UKM pairs run. With BENCH_PIN=1: the simulator on one core, the process under test (the
+ * floor's loop and the exporter, in turn) on another. Off by default: pinned, every thread of the
+ * exporter (its GC helpers, the thread pool that gzips) shares the core its event loop needs, which
+ * the one-threaded floor loop does not feel, and the pairs' spread was 5 times wider
+ * (docs/benchmark.md). Off too on a single CPU, or without `taskset` (util-linux); `why` says which.
  */
 export function pinning() {
-  if (process.env.BENCH_PIN === '0') return { on: false, why: 'BENCH_PIN=0' };
+  if (process.env.BENCH_PIN !== '1') return { on: false, why: 'BENCH_PIN=1 not set' };
   const cpus = allowedCpus();
   if (cpus.length < 2) return { on: false, why: `${cpus.length} CPU(s) available` };
   if (spawnSync('taskset', ['-V']).error) return { on: false, why: 'no taskset' };

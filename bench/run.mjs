@@ -3,7 +3,7 @@
 // `node bench/run.mjs floor ukm ha probe` runs only the scenarios named. The UKM bars are medians of
 // ratios to the floor measured in the same run, in pairs (bench/ukm.mjs), so `ukm` or `ha` run the
 // floor too. BENCH_REGISTERS (default 5000) and BENCH_PAIRS (default 5) size those three scenarios;
-// BENCH_PIN=0 leaves their processes unpinned. See docs/benchmark.md.
+// BENCH_PIN=1 pins their processes to cores. See docs/benchmark.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
