@@ -33,6 +33,7 @@ import { parseVendorTime } from '../dist/sources/time.js';
 import { UKM_ENDPOINTS } from '../dist/sources/ukm/config.js';
 import { ukmEndpointUrl } from '../dist/sources/ukm/source.js';
 import { addressKeysAt, hostPortOf, registerPlaceOf } from '../dist/sources/ukm/address.js';
+import { median, ukmReading } from './lib.mjs';
 
 const REPS = Number(process.env.DEVICE_REPS ?? 7);
 const FLEET = 5000;
@@ -42,12 +43,6 @@ const ZONE = 'Europe/Moscow';
 // A full collection before each measurement, so that one variant's garbage is not collected in the other's time.
 setFlagsFromString('--expose-gc');
 const collect = runInNewContext('gc');
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-};
 
 /** Nanoseconds per op of `run(n)`: wall time, or this process's CPU time (for code that waits). */
 async function nsPerOp(run, n, clock) {
@@ -80,23 +75,11 @@ const offsetTimes = localTimes.map((t) => `${t.replace(' ', 'T')}+03:00`);
 const labelValues = registers.flatMap((r) => ['stores', r.name, r.labels.store, r.labels.city, r.url, ...UKM_ENDPOINTS]);
 
 function readingsOf(n) {
-  return registers.slice(0, n).map((r, i) => ({
-    kkt: r.name,
-    labels: r.labels,
-    up: true,
-    info: { url: r.url },
-    samples: [
-      { metric: 'kkt_paper_present', value: 1 },
-      { metric: 'kkt_unsent_docs', value: i % 7 },
-      { metric: 'kkt_receipt_open', value: 0 },
-      { metric: 'kkt_receipt_last_closed_timestamp_seconds', value: 1795380000 + i },
-      { metric: 'kkt_user_role_id', value: i % 13 },
-      { metric: 'kkt_vision_connected', value: 1 },
-      { metric: 'kkt_scale_weight', value: 0.25 },
-      { metric: 'kkt_trading', value: 1 },
-    ],
-    endpoints: UKM_ENDPOINTS.map((endpoint) => ({ endpoint, success: true })),
-  }));
+  return registers.slice(0, n).map((r, i) => {
+    const reading = ukmReading(i, { kkt: r.name, labels: r.labels, url: r.url });
+    reading.samples.push({ metric: 'kkt_trading', value: 1 });
+    return reading;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

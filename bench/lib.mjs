@@ -122,3 +122,25 @@ export function ratioStats(ratios) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+const UKM_ENDPOINT_NAMES = ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'];
+
+/** A UKM register's full reading, every endpoint read, as the renderer's benchmarks feed it. */
+export function ukmReading(i, { kkt, labels, url }) {
+  return {
+    kkt,
+    labels,
+    up: true,
+    info: { url },
+    samples: [
+      { metric: 'kkt_paper_present', value: 1 },
+      { metric: 'kkt_unsent_docs', value: i % 7 },
+      { metric: 'kkt_receipt_open', value: 0 },
+      { metric: 'kkt_receipt_last_closed_timestamp_seconds', value: 1795380000 + i },
+      { metric: 'kkt_user_role_id', value: i % 13 },
+      { metric: 'kkt_vision_connected', value: 1 },
+      { metric: 'kkt_scale_weight', value: 0.25 },
+    ],
+    endpoints: UKM_ENDPOINT_NAMES.map((endpoint) => ({ endpoint, success: true })),
+  };
+}

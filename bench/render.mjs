@@ -4,8 +4,8 @@
 // The answer is the list of chunks the server writes one after another (never one string).
 import { renderSourceChunks } from '../dist/metrics/render.js';
 import { GZIP_LEVEL, gzipAnswer } from '../dist/server/compress.js';
+import { median, ukmReading } from './lib.mjs';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Compressing the `chunks` as the exporter does (src/server/compress.ts): one gzip stream on the
@@ -31,22 +31,13 @@ async function benchGzip(chunks, level, repeats) {
 }
 
 export async function benchRender(registers = 5000, repeats = 7) {
-  const readings = Array.from({ length: registers }, (_, i) => ({
-    kkt: `pos${String(i).padStart(5, '0')}`,
-    labels: { store: String(i % 400).padStart(3, '0'), city: i % 2 ? 'msk' : 'spb' },
-    up: true,
-    info: { url: `http://10.${(i >> 8) & 255}.${i & 255}.3:8080` },
-    samples: [
-      { metric: 'kkt_paper_present', value: 1 },
-      { metric: 'kkt_unsent_docs', value: i % 7 },
-      { metric: 'kkt_receipt_open', value: 0 },
-      { metric: 'kkt_receipt_last_closed_timestamp_seconds', value: 1795380000 + i },
-      { metric: 'kkt_user_role_id', value: i % 13 },
-      { metric: 'kkt_vision_connected', value: 1 },
-      { metric: 'kkt_scale_weight', value: 0.25 },
-    ],
-    endpoints: ['paper', 'ofd', 'last_receipt_time', 'downtime', 'user_role_id', 'vision', 'weight'].map((endpoint) => ({ endpoint, success: true })),
-  }));
+  const readings = Array.from({ length: registers }, (_, i) =>
+    ukmReading(i, {
+      kkt: `pos${String(i).padStart(5, '0')}`,
+      labels: { store: String(i % 400).padStart(3, '0'), city: i % 2 ? 'msk' : 'spb' },
+      url: `http://10.${(i >> 8) & 255}.${i & 255}.3:8080`,
+    }),
+  );
   const result = { source: 'stores', success: true, durationSeconds: 6.1, registers: readings };
   const times = [];
   let chunks = [];
