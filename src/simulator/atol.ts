@@ -1,9 +1,41 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { clearableFields, wholeNumber } from './control.js';
 import { readBody, sendJson, SimServer } from './http.js';
 
-/** One register's `data` as ATOL Online sends it (API v1.0, table 3). */
+/**
+ * One register's `data` as ATOL Online sends it (API v1.0, table 3). Without a `timestamp` it is a
+ * live register: every answer says it reported just now.
+ */
 export type AtolRecord = Record<string, string | number | boolean | null | undefined> & { serialNumber: string };
+
+/**
+ * `PATCH /atol/registers/SERIAL` of the fleet's control API: any field of table 3 but the serial,
+ * of its documented type; `null` removes it (the service does not report it; a `timestamp` of null:
+ * the register is live again).
+ */
+export const atolRegisterControlSchema = z.strictObject(
+  clearableFields({
+    registrationNumber: z.string(),
+    deviceNumber: z.string(),
+    fiscalizationDate: z.string(),
+    fiscalStorageExpiration: z.string(),
+    signedDocuments: wholeNumber(0),
+    fiscalStoragePercentageUse: z.number().min(0).max(100),
+    fiscalStorageINN: z.string(),
+    fiscalStorageSerialNumber: z.string(),
+    fiscalStoragePaymentAddress: z.string(),
+    groupCode: z.string(),
+    timestamp: z.string(),
+    isShiftOpened: z.boolean(),
+    shiftNumber: wholeNumber(0),
+    shiftReceipt: wholeNumber(0),
+    unsentDocs: wholeNumber(0),
+    firstUnsetDocTimestamp: z.string(),
+    networkErrorCode: wholeNumber(0),
+  }),
+);
 
 export interface AtolSimulatorOptions {
   login?: string;
@@ -37,9 +69,9 @@ export interface AtolRequest {
 const DAY = 86_400;
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', '+00:00');
 
-/** `n` registers with varied, healthy values; serials 00107700000000 onwards. */
-export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000)): AtolRecord[] {
-  return Array.from({ length: n }, (_, i) => generatedAtolRecord(i, now));
+/** `n` live registers with varied, healthy values; serials 00107700000000 onwards (from the `first`th). */
+export function generatedAtolFleet(n: number, now = Math.floor(Date.now() / 1000), first = 0): AtolRecord[] {
+  return Array.from({ length: n }, (_, i) => generatedAtolRecord(first + i, now));
 }
 
 /** The `i`th register of a generated fleet. */
@@ -56,7 +88,6 @@ export function generatedAtolRecord(i: number, now = Math.floor(Date.now() / 100
     fiscalStorageSerialNumber: String(9999078902004339n - BigInt(i)),
     fiscalStoragePaymentAddress: 'shop.example.ru',
     groupCode: 'shop-example-ru_14605',
-    timestamp: iso(now - 60),
     isShiftOpened: i % 3 !== 0,
     shiftNumber: 100 + (i % 50),
     shiftReceipt: i % 400,
@@ -93,6 +124,11 @@ export function demoAtolFleet(now = Math.floor(Date.now() / 1000)): AtolRecord[]
   set(4, { networkErrorCode: 2, unsentDocs: 12, firstUnsetDocTimestamp: iso(now - 3600) });
   set(5, { timestamp: iso(now - 2 * 3600) }); // has not reported to ATOL for 2 hours
   return fleet;
+}
+
+/** A record as the service sends it now: a live register (no `timestamp` set) reported just now. */
+export function served(record: AtolRecord): AtolRecord {
+  return record.timestamp === undefined ? { ...record, timestamp: iso(Math.floor(Date.now() / 1000)) } : record;
 }
 
 function problem(res: ServerResponse, status: number, title: string, extra: Record<string, unknown> = {}): void {
@@ -152,6 +188,17 @@ export class AtolSimulator {
 
   stop(): Promise<void> {
     return this.server.close();
+  }
+
+  /** Applies a checked `PATCH /atol/registers/SERIAL`; the register as now served, or undefined for an unknown serial. */
+  control(serial: string, fields: Record<string, string | number | boolean | null | undefined>): AtolRecord | undefined {
+    const record = this.registers.find((r) => r.serialNumber === serial);
+    if (!record) return undefined;
+    for (const [key, value] of Object.entries(fields)) {
+      if (value === null) delete record[key];
+      else if (value !== undefined) record[key] = value;
+    }
+    return served(record);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -222,7 +269,7 @@ export class AtolSimulator {
         ...(view.next !== undefined ? { next: link(view.next) } : {}),
         ...(view.offset > 0 ? { prev: link(Math.max(0, view.offset - view.limit)) } : {}),
       },
-      _embedded: view.records.map((data) => {
+      _embedded: view.records.map(served).map((data) => {
         const self = { href: `${base}/${data.serialNumber}`, rel: 'get-cash-register', action: 'GET' };
         return { _links: { self, 'get-cash-register': self }, data };
       }),
@@ -265,6 +312,6 @@ export class AtolSimulator {
     const data = this.registers.find((r) => r.serialNumber === serial);
     if (!data) return problem(res, 404, 'Not Found', { instance: `/api/kkt/v1/cash-registers/${serial}` });
     const self = { href: `${this.url}/api/kkt/v1/cash-registers/${serial}`, rel: 'get-cash-register', action: 'GET' };
-    sendJson(res, 200, { _links: { self, 'get-cash-register': self }, data }, 'application/hal+json');
+    sendJson(res, 200, { _links: { self, 'get-cash-register': self }, data: served(data) }, 'application/hal+json');
   }
 }

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { wholeNumber } from './control.js';
 import { sendJson, SimServer } from './http.js';
 
+/** One register as `GET /frs` lists it; without a `timestamp` it is live: every answer says "now". */
 export interface BkRecord {
   eip: string;
   sn: string;
-  timestamp: string;
+  timestamp?: string;
   mcu_temperature: number;
   fs: {
     inn: string;
@@ -21,6 +24,33 @@ export interface BkRecord {
     current_document: number;
   };
 }
+
+/**
+ * `PATCH /businesskassa/registers/SN` of the fleet's control API: any field but the address and
+ * serial, nested as the service sends it (`{"fs": {"phase": 7}}`); a `timestamp` of null makes the
+ * register live again.
+ */
+export const bkRegisterControlSchema = z.strictObject({
+  timestamp: z.string().nullable().optional(),
+  mcu_temperature: z.number().optional(),
+  fs: z
+    .strictObject({
+      inn: z.string(),
+      rnm: z.string(),
+      phase: wholeNumber(0, 255),
+      sn: z.string(),
+      flags: wholeNumber(0, 255),
+      shift_is_open: z.boolean(),
+      ofd: z.strictObject({ number: wholeNumber(0), fd_first: wholeNumber(0), fd_first_timestamp: z.string() }).partial(),
+      mode: wholeNumber(0, 255),
+      tax_system: wholeNumber(0, 255),
+      agent: wholeNumber(0, 255),
+      current_document: wholeNumber(0),
+    })
+    .partial()
+    .optional(),
+});
+export type BkRegisterControl = z.output<typeof bkRegisterControlSchema>;
 
 /** The credentials the simulated service accepts; any other request gets 401 "session expired". */
 export type BkAuth = { cookie: string } | { bearer: string } | { basic: { username: string; password: string } } | { header: { name: string; value: string } };
@@ -57,12 +87,11 @@ export function bkTime(seconds: number, zone = 'Europe/Moscow'): string {
   return DateTime.fromSeconds(seconds, { zone }).toFormat('dd.MM.yyyy HH:mm');
 }
 
-/** `n` healthy registers in fiscal mode, addressed 10.55.15.x:10515. */
-export function generatedBkFleet(n: number, now = Math.floor(Date.now() / 1000)): BkRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
+/** `n` live, healthy registers in fiscal mode (from the `first`th), addressed 10.55.15.x:10515. */
+export function generatedBkFleet(n: number, first = 0): BkRecord[] {
+  return Array.from({ length: n }, (_, j) => j + first).map((i) => ({
     eip: `10.55.${15 + Math.floor(i / 250)}.${(i % 250) + 1}:10515`,
     sn: String(2000004581 + i),
-    timestamp: bkTime(now - 60),
     mcu_temperature: 40 + (i % 8),
     fs: {
       inn: '770900467024',
@@ -87,7 +116,7 @@ export function generatedBkCircuit(fleet: BkRecord[], inn = '770900467024'): BkC
 
 /** The demo's registers: one post-fiscal, one with a hot MCU, one with unsent documents, one FN to replace urgently. */
 export function demoBkFleet(now = Math.floor(Date.now() / 1000)): BkRecord[] {
-  const fleet = generatedBkFleet(5, now);
+  const fleet = generatedBkFleet(5);
   const [, postFiscal, hot, unsent, ending] = fleet as [BkRecord, BkRecord, BkRecord, BkRecord, BkRecord];
   postFiscal.fs.phase = 7;
   postFiscal.fs.shift_is_open = false;
@@ -145,8 +174,20 @@ export class BusinessKassaSimulator {
     return this.server.close();
   }
 
-  /** A record as served: its times moved by `clockOffsetHours`. */
-  private served(r: BkRecord): BkRecord {
+  /** Applies a checked `PATCH /businesskassa/registers/SN`; the register as now served, or undefined for an unknown serial. */
+  control(sn: string, body: BkRegisterControl): BkRecord | undefined {
+    const r = this.registers.find((x) => x.sn === sn);
+    if (!r) return undefined;
+    if (body.timestamp !== undefined) r.timestamp = body.timestamp ?? undefined;
+    if (body.mcu_temperature !== undefined) r.mcu_temperature = body.mcu_temperature;
+    const { ofd, ...fs } = body.fs ?? {};
+    r.fs = { ...r.fs, ...fs, ofd: { ...r.fs.ofd, ...ofd } };
+    return this.served(r);
+  }
+
+  /** A record as served: a live one's `timestamp` now, on the service's clock; its times moved by `clockOffsetHours`. */
+  served(record: BkRecord): BkRecord {
+    const r = record.timestamp === undefined ? { ...record, timestamp: bkTime(Date.now() / 1000, this.opts.timezone) } : record;
     if (this.clockOffsetHours === 0 || typeof r.timestamp !== 'string') return r;
     const ofd = r.fs?.ofd;
     return {

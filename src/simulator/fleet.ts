@@ -1,12 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
 import { stringify } from 'yaml';
 import type { WrittenHours } from '../config/trading-hours.js';
-import { ATOL_OVERSIZED_FIELDS, ATOL_PAGING_FAULTS, AtolSimulator, demoAtolFleet, oversizedAtolFleet, type AtolOversizedField, type AtolPagingFault, type AtolSimulatorOptions } from './atol.js';
-import { demoK24Fleet, Kassa24Simulator, type K24RegisterControl, type Kassa24SimulatorOptions } from './kassa24.js';
+import { AtolSimulator, demoAtolFleet, type AtolSimulatorOptions } from './atol.js';
 import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, type BkSimulatorOptions } from './businesskassa.js';
-import { readBody, sendJson, SIM_FAULTS, SimServer, type SimFault } from './http.js';
-import { FLEET_TIMEZONE, UkmSimulator, type UkmRegisterSpec, type UkmRegisterState } from './ukm.js';
+import { routeControl } from './control-api.js';
+import { SimServer } from './http.js';
+import { demoK24Fleet, Kassa24Simulator, type Kassa24SimulatorOptions } from './kassa24.js';
+import { FLEET_TIMEZONE, UkmSimulator, type UkmRegisterSpec } from './ukm.js';
 
 export interface FleetSpec {
   timezone?: string;
@@ -78,12 +78,16 @@ export function demoFleet(): FleetSpec {
   };
 }
 
-/** `n` healthy registers for benchmarks and scale tests, half of them answering in JSON. */
-export function generatedUkmFleet(n: number, prefix = 'pos'): UkmRegisterSpec[] {
+/**
+ * `n` healthy registers (paper in, nothing unsent, no receipt open) for benchmarks, scale tests and
+ * rehearsals, half of them answering in JSON; with `timezones`, dealt over those zones in turn.
+ */
+export function generatedUkmFleet(n: number, prefix = 'pos', timezones: readonly string[] = []): UkmRegisterSpec[] {
   return Array.from({ length: n }, (_, i) => ({
     name: `${prefix}${String(i).padStart(5, '0')}`,
     format: i % 2 === 0 ? 'text' : 'json',
-    state: { unsent: i % 7, userRoleId: i % 13, paper: i % 50 !== 0 },
+    state: { userRoleId: i % 13 },
+    ...(timezones.length ? { timezone: timezones[i % timezones.length] } : {}),
   }));
 }
 
@@ -103,9 +107,11 @@ export class SimulatedFleet {
   ) {}
 
   static async start(spec: FleetSpec): Promise<SimulatedFleet> {
-    const ukm = await UkmSimulator.start(spec.ukm, { timezone: spec.timezone ?? FLEET_TIMEZONE });
+    const timezone = spec.timezone ?? FLEET_TIMEZONE;
+    const ukm = await UkmSimulator.start(spec.ukm, { timezone });
     const atol = spec.atol ? await AtolSimulator.start(spec.atol) : undefined;
-    const bk = spec.businesskassa ? await BusinessKassaSimulator.start(spec.businesskassa) : undefined;
+    // The service writes its times on the clock of the zone the exporter config says it is in.
+    const bk = spec.businesskassa ? await BusinessKassaSimulator.start({ timezone, ...spec.businesskassa }) : undefined;
     const k24 = spec.kassa24 ? await Kassa24Simulator.start(spec.kassa24) : undefined;
     return new SimulatedFleet(spec, ukm, atol, bk, k24);
   }
@@ -161,83 +167,9 @@ export class SimulatedFleet {
   }
 
   async startControl(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.control = new SimServer((req, res) => this.route(req, res));
+    this.control = new SimServer((req, res) => routeControl(this, req, res));
     await this.control.listen(host, port);
     return this.control.url;
-  }
-
-  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    if (req.method === 'GET' && url.pathname === '/stats') return sendJson(res, 200, this.stats());
-    if (req.method === 'GET' && url.pathname === '/ukm') {
-      return sendJson(res, 200, this.ukm.registers.map((r) => ({ name: r.name, url: r.url, fault: r.fault ?? null, format: r.format, state: r.state, requests: r.requests })));
-    }
-    const m = /^\/ukm\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'PATCH' && m) {
-      const reg = this.ukm.get(decodeURIComponent(m[1] ?? ''));
-      if (!reg) return sendJson(res, 404, { error: 'no such register' });
-      const body = JSON.parse((await readBody(req)) || '{}') as { fault?: SimFault | null; state?: Partial<UkmRegisterState>; delay_ms?: number };
-      if (body.delay_ms !== undefined) reg.server.delayMs = body.delay_ms;
-      if (body.fault !== undefined) {
-        if (body.fault !== null && !SIM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${SIM_FAULTS.join(', ')} or null` });
-        await reg.setFault(body.fault ?? undefined);
-      }
-      if (body.state) reg.state = { ...reg.state, ...body.state };
-      return sendJson(res, 200, { name: reg.name, fault: reg.fault ?? null, delay_ms: reg.server.delayMs, state: reg.state });
-    }
-    if (req.method === 'PATCH' && url.pathname === '/faults') {
-      const body = JSON.parse((await readBody(req)) || '{}') as { vendor?: string; register?: string; fault?: SimFault | null };
-      const server = this.serverOf(body.vendor, body.register);
-      if (!server) return sendJson(res, 404, { error: 'no such vendor or register' });
-      if (body.fault !== null && body.fault !== undefined && !SIM_FAULTS.includes(body.fault)) return sendJson(res, 400, { error: `fault must be one of ${SIM_FAULTS.join(', ')} or null` });
-      await server.setFault(body.fault ?? undefined);
-      return sendJson(res, 200, { vendor: body.vendor, register: body.register, fault: server.fault ?? null });
-    }
-    if (req.method === 'PATCH' && url.pathname === '/atol' && this.atol) {
-      const body = JSON.parse((await readBody(req)) || '{}') as {
-        latency_ms?: number;
-        failing_offsets?: number[];
-        expire_tokens?: boolean;
-        paging?: AtolPagingFault | null;
-        oversized?: { registers: number; field?: AtolOversizedField; length: number };
-      };
-      if (body.paging !== undefined) {
-        if (body.paging !== null && !ATOL_PAGING_FAULTS.includes(body.paging)) return sendJson(res, 400, { error: `paging must be one of ${ATOL_PAGING_FAULTS.join(', ')} or null` });
-        this.atol.paging = body.paging ?? undefined;
-      }
-      if (body.latency_ms !== undefined) this.atol.latencyMs = body.latency_ms;
-      if (body.failing_offsets) {
-        this.atol.failingOffsets.clear();
-        for (const o of body.failing_offsets) this.atol.failingOffsets.add(o);
-      }
-      if (body.expire_tokens) this.atol.expireTokens();
-      if (body.oversized) {
-        // The fleet becomes `registers` registers whose `field` (default serialNumber) is `length` characters long.
-        const { registers, field = 'serialNumber', length } = body.oversized;
-        if (!ATOL_OVERSIZED_FIELDS.includes(field)) return sendJson(res, 400, { error: `oversized.field must be one of ${ATOL_OVERSIZED_FIELDS.join(', ')}` });
-        if (!Number.isSafeInteger(registers) || registers < 0 || !Number.isSafeInteger(length) || length < 0) return sendJson(res, 400, { error: 'oversized.registers and oversized.length must be whole numbers' });
-        this.atol.registers = oversizedAtolFleet(registers, field, length);
-      }
-      return sendJson(res, 200, this.stats());
-    }
-    if (req.method === 'PATCH' && url.pathname === '/businesskassa' && this.businesskassa) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_hours?: number; circuit_fault?: number | null; circuit_repeats?: boolean };
-      if (body.clock_offset_hours !== undefined) this.businesskassa.clockOffsetHours = body.clock_offset_hours;
-      if (body.circuit_fault !== undefined) this.businesskassa.circuitFault = body.circuit_fault ?? undefined;
-      if (body.circuit_repeats !== undefined) this.businesskassa.circuitRepeats = body.circuit_repeats;
-      const bk = this.businesskassa;
-      return sendJson(res, 200, { clock_offset_hours: bk.clockOffsetHours, circuit_fault: bk.circuitFault ?? null, circuit_repeats: bk.circuitRepeats, frs_calls: bk.fleetCalls });
-    }
-    if (req.method === 'PATCH' && url.pathname === '/kassa24' && this.kassa24) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { clock_offset_ms?: number; expire_tokens?: boolean } & Partial<K24RegisterControl>;
-      // With `register`: that register's faults (blocked, shift_fault, offline_queue, xreport_refused, ...).
-      const patched = body.register === undefined ? undefined : this.kassa24.control({ ...body, register: body.register });
-      if (patched && !patched.ok) return sendJson(res, patched.status, { error: patched.error });
-      if (body.clock_offset_ms !== undefined) this.kassa24.clockOffsetMs = body.clock_offset_ms;
-      if (body.expire_tokens) this.kassa24.expireTokens();
-      return sendJson(res, 200, { ...this.stats(), ...(patched ? { register: patched.register } : {}) });
-    }
-    sendJson(res, 404, { error: 'not found' });
   }
 
   /** The server of a vendor (or of one UKM register), for switching its faults. */

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { unixSeconds, wholeNumber } from './control.js';
 import { readBody, sendJson, SimServer } from './http.js';
 
 export interface K24ShiftState {
@@ -38,17 +40,44 @@ export interface K24RegisterState {
   ofdCode?: string;
 }
 
-/** `PATCH /kassa24` of the fleet's control API for one register; null clears a fault, absent keeps it. */
-export interface K24RegisterControl {
-  register: number;
-  blocked?: K24BlockedAt | null;
-  shift_fault?: number | null;
-  offline_queue?: number | null;
+/**
+ * The register's current shift as `PATCH /kassa24/registers/ID {"shift": {...}}` sets it: a new
+ * `index` starts a new shift (a new id); `open: false` closes it now unless `closed_at` says when.
+ */
+const shiftControlSchema = z
+  .strictObject({
+    index: wholeNumber(1),
+    open: z.boolean(),
+    opened_at: unixSeconds,
+    closed_at: unixSeconds,
+    balance_open: z.number(),
+    sales_qty: wholeNumber(0),
+    sales_amount: z.number(),
+  })
+  .partial();
+
+/** One register's keys of the fleet's control API; null clears a fault (or the shift), absent keeps it. */
+export const k24RegisterControlSchema = z.strictObject({
+  blocked: z.enum(K24_BLOCKED_AT).nullable().optional(),
+  /** The HTTP status `GET /shifts/:id` answers instead of the shift. */
+  shift_fault: wholeNumber(400, 599).nullable().optional(),
+  offline_queue: wholeNumber(0).nullable().optional(),
   /** The current shift's X-reports answer 403 "Указан неверный идентификатор смены" (the wrong cashier). */
-  xreport_refused?: boolean;
-  status_kkm?: number | null;
-  ofd_code?: string | null;
-}
+  xreport_refused: z.boolean().optional(),
+  status_kkm: wholeNumber(0).nullable().optional(),
+  lock: z.boolean().nullable().optional(),
+  ofd_code: z.string().nullable().optional(),
+  shift: shiftControlSchema.nullable().optional(),
+});
+
+/** `PATCH /kassa24`: the service's clock and tokens, and with `register`, that register's keys. */
+export const k24ControlSchema = k24RegisterControlSchema.extend({
+  register: wholeNumber(0).optional(),
+  clock_offset_ms: z.number().int().optional(),
+  expire_tokens: z.boolean().optional(),
+});
+
+export type K24RegisterControl = { register: number } & z.input<typeof k24RegisterControlSchema>;
 
 export interface Kassa24SimulatorOptions {
   login?: string;
@@ -77,9 +106,10 @@ function shiftFor(id: number, index: number, openedHoursAgo: number, open: boole
   };
 }
 
-/** `n` registers with shifts opened 1 to 8 hours ago. */
-export function generatedK24Fleet(n: number, now = Math.floor(Date.now() / 1000)): K24RegisterState[] {
-  return Array.from({ length: n }, (_, i) => {
+/** `n` registers (from the `first`th) with shifts opened 1 to 8 hours ago. */
+export function generatedK24Fleet(n: number, now = Math.floor(Date.now() / 1000), first = 0): K24RegisterState[] {
+  return Array.from({ length: n }, (_, j) => {
+    const i = first + j;
     const id = 70_000 + i;
     return { id, name: `Касса ${i + 1}`, znm: `SWK${String(id).padStart(8, '0')}`, rnm: String(600_300_000_000 + id), shift: shiftFor(id, 5 + (i % 20), 1 + (i % 8), true, now) };
   });
@@ -100,13 +130,6 @@ export function demoK24Fleet(now = Math.floor(Date.now() / 1000)): K24RegisterSt
 
 function envelope(res: ServerResponse, httpStatus: number, status: number, message: string, data: unknown = null): void {
   sendJson(res, httpStatus, { Status: status, Message: message, Data: data });
-}
-
-function controlProblem(body: K24RegisterControl): string | undefined {
-  if (body.blocked != null && !K24_BLOCKED_AT.includes(body.blocked)) return `blocked must be one of ${K24_BLOCKED_AT.join(', ')} or null`;
-  if (body.shift_fault != null && !(Number.isInteger(body.shift_fault) && body.shift_fault >= 400 && body.shift_fault <= 599)) return 'shift_fault must be an HTTP error status (400-599) or null';
-  if (body.offline_queue != null && !(Number.isInteger(body.offline_queue) && body.offline_queue >= 0)) return 'offline_queue must be a whole number or null';
-  return undefined;
 }
 
 const BLOCKED = 'Forbidden: касса заблокирована';
@@ -222,25 +245,54 @@ export class Kassa24Simulator {
     envelope(res, 403, 403, 'Forbidden: Доступ к указанному ресурсу закрыт.');
   }
 
-  /** Applies `PATCH /kassa24 {"register": ...}`; the register's faults after it, or why not. */
-  control(body: K24RegisterControl): { ok: true; register: object } | { ok: false; status: number; error: string } {
-    const r = this.registers.find((x) => x.id === body.register);
-    if (!r) return { ok: false, status: 404, error: `no register ${body.register}` };
-    const problem = controlProblem(body);
-    if (problem) return { ok: false, status: 400, error: problem };
+  /** Applies a checked register control (`PATCH /kassa24/registers/ID`); the register after it, or undefined for an unknown id. */
+  control(id: number, body: z.output<typeof k24RegisterControlSchema>): object | undefined {
+    const r = this.registers.find((x) => x.id === id);
+    if (!r) return undefined;
     if (body.blocked !== undefined) r.blocked = body.blocked ?? undefined;
     if (body.shift_fault !== undefined) r.shiftFault = body.shift_fault ?? undefined;
     if (body.offline_queue !== undefined) r.offlineQueue = body.offline_queue ?? undefined;
     if (body.status_kkm !== undefined) r.registerStatus = body.status_kkm ?? undefined;
+    if (body.lock !== undefined) r.lock = body.lock ?? undefined;
     if (body.ofd_code !== undefined) r.ofdCode = body.ofd_code ?? undefined;
+    if (body.shift !== undefined) r.shift = body.shift === null ? undefined : this.shiftAfter(r, body.shift);
     if (body.xreport_refused !== undefined && r.shift) r.shift.xreportRefused = body.xreport_refused;
+    return this.view(r);
+  }
+
+  /** What the control API shows of a register. */
+  view(r: K24RegisterState): object {
+    const s = r.shift;
     return {
-      ok: true,
-      register: {
-        register: r.id, blocked: r.blocked ?? null, shift_fault: r.shiftFault ?? null, offline_queue: r.offlineQueue ?? null,
-        xreport_refused: r.shift?.xreportRefused ?? false, status_kkm: r.registerStatus ?? null, ofd_code: r.ofdCode ?? null, xreports: this.xreports.get(r.id) ?? 0,
-      },
+      register: r.id, blocked: r.blocked ?? null, shift_fault: r.shiftFault ?? null, offline_queue: r.offlineQueue ?? null,
+      xreport_refused: s?.xreportRefused ?? false, status_kkm: r.registerStatus ?? null, lock: r.lock ?? null, ofd_code: r.ofdCode ?? null, xreports: this.xreports.get(r.id) ?? 0,
+      shift: s ? { id: s.id, index: s.index, open: s.open, opened_at: s.openedAt, closed_at: s.closedAt ?? null, status: this.status(s).name, balance_open: s.balanceOpen, sales_qty: s.salesQty, sales_amount: s.salesAmount } : null,
     };
+  }
+
+  /** The register's shift after a control: a new one for a new `index` (or where it had none), else the same one changed. */
+  private shiftAfter(r: K24RegisterState, c: z.output<typeof shiftControlSchema>): K24ShiftState {
+    const now = Math.floor(Date.now() / 1000);
+    const old = r.shift;
+    const fresh = !old || (c.index !== undefined && c.index !== old.index);
+    const base: K24ShiftState = fresh
+      ? { ...shiftFor(r.id, c.index ?? (old?.index ?? 0) + 1, 0, true, now), id: this.nextShiftId() }
+      : { ...old };
+    const open = c.open ?? base.open;
+    return {
+      ...base,
+      open,
+      openedAt: c.opened_at ?? base.openedAt,
+      closedAt: open ? undefined : (c.closed_at ?? base.closedAt ?? now),
+      balanceOpen: c.balance_open ?? base.balanceOpen,
+      salesQty: c.sales_qty ?? base.salesQty,
+      salesAmount: c.sales_amount ?? base.salesAmount,
+    };
+  }
+
+  /** A shift id no register has used. */
+  private nextShiftId(): number {
+    return 1 + Math.max(0, ...this.registers.map((r) => r.shift?.id ?? 0));
   }
 
   private async auth(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { timezone as ianaTimezone } from '../config/schema.js';
 import { UKM_ENDPOINTS, type UkmEndpoint } from '../sources/ukm/config.js';
-import { SimServer, type SimFault } from './http.js';
+import { unixSeconds, wholeNumber } from './control.js';
+import { SIM_FAULTS, SimServer, type SimFault } from './http.js';
 
 export interface UkmRegisterState {
   paper: boolean;
@@ -17,7 +20,34 @@ export interface UkmRegisterState {
 }
 
 /** How a register writes its bodies: the plugin's format is undocumented, so the fleet mixes them. */
-export type UkmBodyFormat = 'text' | 'json';
+export const UKM_BODY_FORMATS = ['text', 'json'] as const;
+export type UkmBodyFormat = (typeof UKM_BODY_FORMATS)[number];
+
+/** The longest `delay_ms` the control API takes: past any scrape deadline (the `latency` fault waits 30 s). */
+export const MAX_UKM_DELAY_MS = 600_000;
+
+/** `PATCH /ukm/NAME` of the fleet's control API: each key optional, an unknown one an error. */
+export const ukmControlSchema = z.strictObject({
+  fault: z.enum(SIM_FAULTS).nullable().optional(),
+  delay_ms: wholeNumber(0, MAX_UKM_DELAY_MS).optional(),
+  format: z.enum(UKM_BODY_FORMATS).optional(),
+  /** The zone of the local times a text-format till sends. */
+  timezone: ianaTimezone.optional(),
+  state: z
+    .strictObject({
+      paper: z.boolean(),
+      receiptOpen: z.boolean(),
+      lastActivity: unixSeconds,
+      lastClosed: unixSeconds,
+      unsent: wholeNumber(0),
+      userRoleId: wholeNumber(0),
+      vision: z.boolean(),
+      weight: z.number(),
+    } satisfies Record<keyof UkmRegisterState, z.ZodType>)
+    .partial()
+    .optional(),
+});
+export type UkmControl = z.output<typeof ukmControlSchema>;
 
 export interface UkmRegisterSpec {
   name: string;
@@ -55,7 +85,8 @@ export class SimulatedUkmRegister {
   readonly violations: RateViolation[] = [];
   private lastArrival: number | undefined;
 
-  readonly timezone: string;
+  /** The register's own zone: the local times a text-format register sends are on its clock. */
+  timezone: string;
 
   constructor(readonly name: string, spec: UkmRegisterSpec, fleetTimezone: string, private readonly minIntervalMs: number) {
     this.timezone = spec.timezone ?? fleetTimezone;
@@ -88,6 +119,21 @@ export class SimulatedUkmRegister {
 
   stop(): Promise<void> {
     return this.server.close();
+  }
+
+  /** Applies a checked `PATCH /ukm/NAME`; the register as the control API shows it. */
+  async control(body: UkmControl): Promise<object> {
+    if (body.delay_ms !== undefined) this.server.delayMs = body.delay_ms;
+    if (body.fault !== undefined) await this.setFault(body.fault ?? undefined);
+    if (body.format !== undefined) this.format = body.format;
+    if (body.timezone !== undefined) this.timezone = body.timezone;
+    if (body.state) this.state = { ...this.state, ...body.state };
+    return this.view();
+  }
+
+  /** What `GET /ukm` and `PATCH /ukm/NAME` show of the register. */
+  view(): object {
+    return { name: this.name, url: this.url, fault: this.fault ?? null, delay_ms: this.server.delayMs, format: this.format, timezone: this.timezone, state: this.state, requests: this.requests };
   }
 
   private record(req: IncomingMessage): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BK_SESSION_COOKIE, BusinessKassaSimulator, demoBkFleet, generatedBkFleet, type BkAuth, type BkRecord } from '../../src/simulator/businesskassa.js';
+import { BK_SESSION_COOKIE, bkTime, BusinessKassaSimulator, demoBkFleet, generatedBkFleet, type BkAuth, type BkRecord } from '../../src/simulator/businesskassa.js';
 import { SimulatedFleet } from '../../src/simulator/fleet.js';
 import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from '../../src/status/thresholds.js';
 import { get, scrapeSeries as scrape, startExporter, type RunningExporter } from '../support/exporter.js';
@@ -15,7 +15,8 @@ describe('BusinessKassa source against the simulated service (cookie auth, /v1 p
   const now = Math.floor(Date.now() / 60_000) * 60; // whole minutes: the service sends no seconds
 
   beforeAll(async () => {
-    const registers = [...demoBkFleet(now), ...generatedBkFleet(20, now).slice(5)];
+    const registers = [...demoBkFleet(now), ...generatedBkFleet(20).slice(5)];
+    (registers[2] as BkRecord).timestamp = bkTime(now - 60); // the hot one last reported a minute ago
     const circuits = [{ id: 77, inn: '770900467024', title: 'Test', frs: registers.slice(0, 3).map((r, i) => ({ eip: r.eip, type: 'pkfa12', is_active: (i === 2 ? 0 : 1) as 0 | 1 })) }];
     sim = await BusinessKassaSimulator.start({ registers, circuits });
     app = await startExporter(bkConfig(sim, `{ cookie: "${BK_SESSION_COOKIE}" }`, '    circuits: ["770900467024"]\n'));

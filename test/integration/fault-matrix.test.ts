@@ -61,8 +61,9 @@ function others(series: Series[], vendor: Vendor): Map<string, number> {
 beforeAll(async () => {
   fleet = await SimulatedFleet.start({
     ukm: [{ name: 'u-faulty', format: 'text' }, { name: 'u-ok', format: 'json', state: { unsent: 4 } }],
-    atol: { registers: generatedAtolFleet(3) },
-    businesskassa: { registers: generatedBkFleet(3) },
+    // Set timestamps, not live ones: every other register's values stay exactly as in the baseline.
+    atol: { registers: generatedAtolFleet(3).map((r) => ({ ...r, timestamp: '2026-11-20T10:00:00+00:00' })) },
+    businesskassa: { registers: generatedBkFleet(3).map((r) => ({ ...r, timestamp: '20.11.2026 13:00' })) },
     kassa24: { registers: generatedK24Fleet(2) },
   });
   app = await startExporter(fleet.exporterConfig({ ukmEndpoints: ['paper', 'ofd', 'downtime'] }));

@@ -9,6 +9,11 @@ import { find, parseMetrics, valueOf, type Series } from '../support/metrics.js'
 const CLOSED_AT = 1_795_000_000;
 const ACTIVE_AT = 1_795_001_234;
 
+/** 17 generated tills, each with its own number of unsent receipts, the first out of paper. */
+function variedFleet() {
+  return generatedUkmFleet(17).map((spec, i) => ({ ...spec, state: { ...spec.state, unsent: i % 7, paper: i !== 0 } }));
+}
+
 /** 20 registers: one answering 200 everywhere, one answering 204 wherever it can, one powered off. */
 function fleetSpec() {
   return {
@@ -16,7 +21,7 @@ function fleetSpec() {
       { name: 'all-200', format: 'text' as const, labels: { store: '012' }, state: { paper: true, receiptOpen: false, lastClosed: CLOSED_AT, unsent: 4, userRoleId: 9, vision: true, weight: 2.5 } },
       { name: 'all-204', format: 'json' as const, state: { paper: false, receiptOpen: true, lastActivity: ACTIVE_AT, unsent: 0, userRoleId: 3, vision: false } },
       { name: 'dead', fault: 'refused' as const },
-      ...generatedUkmFleet(17),
+      ...variedFleet(),
     ],
   };
 }
@@ -95,7 +100,7 @@ describe('UKM source against the simulator over loopback HTTP', () => {
     expect(find(series, 'kkt_paper_present', dead)).toEqual([]);
     expect(find(series, 'kkt_probe_endpoint_success', dead).map((s) => s.value)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(find(series, 'kkt_up', { source: 'stores' }).filter((s) => s.value === 1)).toHaveLength(19);
-    for (const [i, spec] of generatedUkmFleet(17).entries()) {
+    for (const [i, spec] of variedFleet().entries()) {
       expect(valueOf(series, 'kkt_unsent_docs', { kkt: spec.name })).toBe(i % 7);
     }
     expect(valueOf(series, 'kkt_probe_success', { source: 'stores' })).toBe(0);
