@@ -14,31 +14,49 @@ export interface LogRecord {
   level: LogLevel;
   msg: string;
   fields: LogFields;
+  /** Logged through Logger.detail(): what a read says about each register on every read. */
+  detail?: true;
 }
 
 export type LogSink = (record: LogRecord) => void;
+
+/** Whether a sink at `minLevel` writes `r`: detail records only at debug. */
+function writes(minLevel: LogLevel, level: LogLevel, detail: boolean): boolean {
+  return LEVELS[level] >= LEVELS[minLevel] && (!detail || minLevel === 'debug');
+}
 
 export class Logger {
   constructor(
     private readonly sink: LogSink,
     private readonly minLevel: LogLevel = 'info',
     private readonly fields: LogFields = {},
+    private readonly isDetail = false,
   ) {}
 
   child(fields: LogFields): Logger {
-    return new Logger(this.sink, this.minLevel, { ...this.fields, ...fields });
+    return new Logger(this.sink, this.minLevel, { ...this.fields, ...fields }, this.isDetail);
   }
 
-  /** A logger that also hands every record (at any level) to `capture`, e.g. for `/probe?debug=true`. */
+  /**
+   * A logger for the detail: what a read says about each register every time it is read. A read's
+   * history (tee) keeps it; the process log writes it only at debug level, and otherwise says
+   * only when a register changes (status/read-changes.ts).
+   */
+  detail(): Logger {
+    return new Logger(this.sink, this.minLevel, this.fields, true);
+  }
+
+  /** A logger that also hands every record (at any level, detail too) to `capture`, e.g. for `/probe?debug=true`. */
   tee(capture: LogSink): Logger {
     const { sink, minLevel } = this;
     return new Logger(
       (r) => {
         capture(r);
-        if (LEVELS[r.level] >= LEVELS[minLevel]) sink(r);
+        if (writes(minLevel, r.level, r.detail === true)) sink(r);
       },
       'debug',
       this.fields,
+      this.isDetail,
     );
   }
 
@@ -48,8 +66,10 @@ export class Logger {
   error(msg: string, fields?: LogFields): void { this.log('error', msg, fields); }
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
-    if (LEVELS[level] < LEVELS[this.minLevel]) return;
-    this.sink({ ts: new Date().toISOString(), level, msg, fields: { ...this.fields, ...fields } });
+    if (!writes(this.minLevel, level, this.isDetail)) return;
+    const record: LogRecord = { ts: new Date().toISOString(), level, msg, fields: { ...this.fields, ...fields } };
+    if (this.isDetail) record.detail = true;
+    this.sink(record);
   }
 }
 

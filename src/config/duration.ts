@@ -22,3 +22,17 @@ export function parseDuration(text: string): number | undefined {
   });
   return ms;
 }
+
+/** Milliseconds as a Prometheus duration in whole seconds (`0s`, `45s`, `1h2m5s`, `3d4h`): the inverse of parseDuration. */
+export function formatDuration(ms: number): string {
+  let seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds === 0) return '0s';
+  let text = '';
+  for (const [unit, unitMs] of UNITS_MS) {
+    const unitSeconds = unitMs / 1000;
+    if (unitSeconds < 1 || seconds < unitSeconds) continue;
+    text += `${Math.floor(seconds / unitSeconds)}${unit}`;
+    seconds %= unitSeconds;
+  }
+  return text;
+}

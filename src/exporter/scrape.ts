@@ -10,6 +10,7 @@ import { ownerOfSource } from '../sources/build.js';
 import type { ReadContext, ResolvedTarget, Source } from '../sources/source.js';
 import type { FleetStatus } from '../status/fleet-status.js';
 import type { ReadHistory, ReadRecord } from '../status/history.js';
+import { logReadChanges } from '../status/read-changes.js';
 import type { Generation, Generations } from './generations.js';
 
 export interface ScrapesOptions {
@@ -101,15 +102,19 @@ export class Scrapes {
     }
   }
 
-  /** Reads a source (or one register of it), keeping its logs in the history and its readings in the status. */
+  /**
+   * Reads a source (or one register of it), keeping its logs in the history and its readings in the
+   * status; the process log gets what changed (logReadChanges), the history every register's detail too.
+   */
   private async readSource(source: Source, deadline: Deadline, via: ReadRecord['via'], target?: ResolvedTarget): Promise<{ result: SourceReading; record: ReadRecord }> {
     const entry = this.opts.history.begin(source.name, via, target?.kkt, target?.adHoc);
     const log = this.opts.log.tee(entry.capture).child({ source: source.name });
     const result = await readSafely(source, { deadline, log }, target);
-    log.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     const record = entry.finish({ success: result.success, durationSeconds: result.durationSeconds, ...(result.error !== undefined ? { error: result.error } : {}) });
     // What a scrape abandoned by its client saw is cut off, and nobody saw it: the landing page keeps the last answer.
-    if (deadline.cutFor !== CLIENT_GONE) this.opts.status.record(result, record);
+    if (deadline.cutFor !== CLIENT_GONE) logReadChanges(result, this.opts.status.record(result, record), target === undefined, log);
+    // Still the record's: its log is the same list after finish.
+    log.debug('probe finished', { success: result.success, duration_seconds: result.durationSeconds.toFixed(3) });
     return { result, record };
   }
 

@@ -7,6 +7,21 @@ export interface RegisterStatus {
   reading: RegisterReading;
   at: Date;
   probeId: number;
+  /** Since when its reads have been in the state this one is in (readStateOf), as far as this process saw. */
+  since: Date;
+}
+
+/** How a register's read went: every endpoint answered, some did, or none did. */
+export type ReadState = 'read' | 'incomplete' | 'unreachable';
+
+export function readStateOf(reading: RegisterReading): ReadState {
+  return !reading.up ? 'unreachable' : reading.error !== undefined ? 'incomplete' : 'read';
+}
+
+/** A register whose read state changed with a reading: from `was`, or first seen not fully read. */
+export interface StateChange {
+  reading: RegisterReading;
+  was?: RegisterStatus;
 }
 
 /** How the last read of a whole source went. */
@@ -36,26 +51,39 @@ interface SourceEntry {
 export class FleetStatus {
   private readonly sources = new Map<string, SourceEntry>();
 
-  record(result: SourceReading, probe: ReadRecord): void {
+  /**
+   * Keeps `result`'s readings, and gives the registers whose read state changed with them: against
+   * the register's last reading, which outlives a reload that keeps its source and its name.
+   */
+  record(result: SourceReading, probe: ReadRecord): StateChange[] {
     const entry = this.entryOf(result.source);
-    const status = (reading: RegisterReading): RegisterStatus => ({ reading, at: probe.at, probeId: probe.id });
+    const changes: StateChange[] = [];
+    const status = (reading: RegisterReading, was: RegisterStatus | undefined): RegisterStatus => {
+      const state = readStateOf(reading);
+      const same = was ? readStateOf(was.reading) === state : state === 'read';
+      if (!same) changes.push(was ? { reading, was } : { reading });
+      return { reading, at: probe.at, probeId: probe.id, since: same && was ? was.since : probe.at };
+    };
     if (probe.target === undefined) {
       entry.last = { at: probe.at, success: result.success, durationSeconds: result.durationSeconds, probeId: probe.id };
       if (result.error !== undefined) entry.last.error = result.error;
       if (result.warnings?.length) entry.last.warnings = result.warnings;
-      entry.registers = new Map(result.registers.map((r) => [r.kkt, status(r)]));
+      const before = entry.registers;
+      entry.registers = new Map(result.registers.map((r) => [r.kkt, status(r, before.get(r.kkt))]));
     } else if (probe.adHoc) {
       for (const r of result.registers) {
+        const was = entry.adHoc.get(r.kkt);
         entry.adHoc.delete(r.kkt);
-        entry.adHoc.set(r.kkt, status(r));
+        entry.adHoc.set(r.kkt, status(r, was));
       }
       for (const kkt of entry.adHoc.keys()) {
         if (entry.adHoc.size <= MAX_AD_HOC_TARGETS) break;
         entry.adHoc.delete(kkt);
       }
     } else {
-      for (const r of result.registers) entry.registers.set(r.kkt, status(r));
+      for (const r of result.registers) entry.registers.set(r.kkt, status(r, entry.registers.get(r.kkt)));
     }
+    return changes;
   }
 
   /** How many ad-hoc targets' readings are kept, for tests and the soak. */

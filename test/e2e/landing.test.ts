@@ -113,7 +113,7 @@ describe('the landing page in Chromium', () => {
     await page.locator('#attention tr', { hasText: 'kzn-205-pos01' }).getByRole('link', { name: 'log' }).click();
     const log = await textOf(page, 'body');
     expect(log).toMatch(/^Probe \d+ of source stores \(a \/metrics scrape\) at .*: failed/);
-    expect(log).toMatch(/level=warn source=stores kkt=kzn-205-pos01 .*msg="register unreachable"/);
+    expect(log).toMatch(/level=warn source=stores kkt=kzn-205-pos01 .*msg="register not read"/);
     expect(fleet.ukm.get('kzn-205-pos01')?.requests).toBe(before);
   });
 

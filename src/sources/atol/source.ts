@@ -60,7 +60,7 @@ export class AtolSource extends CloudSource<AtolSourceConfig, string> {
     } catch (err) {
       const notFound = err instanceof VendorError && err.status === 404;
       const error = notFound ? 'register not found' : `cannot read the register: ${errorMessage(err)}`;
-      ctx.log.warn(notFound ? 'register not found' : 'cannot read the register', { kkt: serial, err: errorMessage(err) });
+      ctx.log.detail().warn(notFound ? 'register not found' : 'cannot read the register', { kkt: serial, err: errorMessage(err) });
       return sourceReading(this.name, started, false, [unreadReading(serial, 'register', error)], error);
     }
   }

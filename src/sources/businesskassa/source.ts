@@ -168,12 +168,12 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     if (!eip) return this.withClock(await this.readInFleet(ctx, started, kkt));
     try {
       const reading = this.map(await this.client.one(eip, ctx.deadline.signal), 'fr', ctx.log);
-      if (!reading) ctx.log.warn('register not found', { kkt });
+      if (!reading) ctx.log.detail().warn('register not found', { kkt });
       const result = reading ?? unreadReading(kkt, 'fr', 'register not found');
       return this.withClock(sourceReading(this.name, started, result.up, [result], result.error));
     } catch (err) {
       const error = `cannot read the register: ${errorMessage(err)}`;
-      ctx.log.warn('cannot read the register', { kkt, err: errorMessage(err) });
+      ctx.log.detail().warn('cannot read the register', { kkt, err: errorMessage(err) });
       return this.withClock(sourceReading(this.name, started, false, [unreadReading(kkt, 'fr', error)], error));
     }
   }
@@ -192,11 +192,11 @@ export class BusinessKassaSource extends CloudSource<BusinessKassaSourceConfig, 
     }
     const unread = (error: string) => sourceReading(this.name, started, false, [unreadReading(kkt, this.fleetEndpoint, error)], error);
     if (fleet && fleet.sourceUp !== false) {
-      ctx.log.warn('register not found', { kkt });
+      ctx.log.detail().warn('register not found', { kkt });
       return unread('register not found');
     }
     const error = fleet ? (fleet.error ?? 'cannot read the register list') : 'the register list was still being read at the scrape deadline';
-    ctx.log.warn('cannot read the register', { kkt, err: error });
+    ctx.log.detail().warn('cannot read the register', { kkt, err: error });
     return unread(error);
   }
 }
