@@ -21,6 +21,8 @@ interface RegisterRow {
   source: Source;
   kkt: string;
   detail: string;
+  /** Its `store` label, when its static labels have one. */
+  store?: string;
   status?: RegisterStatus;
   problems: Problem[];
   block?: BlockTime;
@@ -43,10 +45,11 @@ function ago(at: Date, now: number): string {
 
 /** Every register a source knows (its config or its vendor's last list), with its last reading judged now. */
 function rowsOf(exporter: Exporter, source: Source, judge: (s: RegisterStatus) => Problem[]): RegisterRow[] {
-  const rows = source.registers().map(({ kkt, detail }): RegisterRow => {
+  const rows = source.registers().map(({ kkt, detail, labels }): RegisterRow => {
     const status = exporter.status.register(source.name, kkt);
     const block = status && blockTimeOf(status.reading);
-    return { source, kkt, detail, ...(status ? { status } : {}), ...(block ? { block } : {}), problems: status ? judge(status) : [] };
+    const store = labels?.store ?? status?.reading.labels.store;
+    return { source, kkt, detail, ...(store !== undefined ? { store } : {}), ...(status ? { status } : {}), ...(block ? { block } : {}), problems: status ? judge(status) : [] };
   });
   return rows.sort((a, b) => rank(a) - rank(b));
 }
@@ -78,10 +81,10 @@ function stateCell(row: RegisterRow): string {
   return row.problems.length > 0 ? '<td class="warning">check</td>' : '<td class="ok">ok</td>';
 }
 
-function registerRow(row: RegisterRow, now: number, runbook: string | undefined, withSource: boolean): string {
+function registerRow(row: RegisterRow, now: number, runbook: string | undefined, withSource: boolean, store: boolean): string {
   const q = `source=${encodeURIComponent(row.source.name)}&amp;target=${encodeURIComponent(row.kkt)}`;
   const log = row.status ? `<a href="logs?id=${row.status.probeId}">log</a> · ` : '';
-  return `<tr><td><b>${esc(row.kkt)}</b><br><small>${esc(row.detail)}</small></td>${withSource ? `<td>${esc(row.source.name)}</td>` : ''}${stateCell(row)}` +
+  return `<tr><td><b>${esc(row.kkt)}</b><br><small>${esc(row.detail)}</small></td>${store ? `<td>${esc(row.store ?? '')}</td>` : ''}${withSource ? `<td>${esc(row.source.name)}</td>` : ''}${stateCell(row)}` +
     `<td>${problemList(row.problems, runbook)}${notes(row.status?.reading.notes)}</td>${blockCell(row, now)}<td class="nowrap">${row.status ? ago(row.status.at, now) : ''}</td>` +
     `<td class="nowrap">${log}<a href="probe?${q}&amp;debug=true" title="asks the register again now">probe now</a></td></tr>`;
 }
@@ -127,7 +130,7 @@ function attentionSection(rows: RegisterRow[], now: number, runbook: string | un
   if (bad.length === 0) return '<section id="attention"><h2>Need attention</h2><p class="ok">No register has a problem in its last reading.</p></section>';
   const more = bad.length > MAX_LISTED ? `<p>... and ${bad.length - MAX_LISTED} more.</p>` : '';
   return `<section id="attention"><h2>Need attention</h2>
-${table(['register', 'source', 'state', 'problems', 'blocks', 'reading', ''], bad.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, true)))}${more}</section>`;
+${registerTable(bad.slice(0, MAX_LISTED), now, runbook, true)}${more}</section>`;
 }
 
 function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], now: number, runbook: string | undefined): string {
@@ -135,7 +138,14 @@ function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], 
   const more = rows.length > MAX_LISTED ? `<p>... and ${rows.length - MAX_LISTED} more registers (those with problems are listed first).</p>` : '';
   return `<section><h2 id="source-${q}">${esc(source.name)} <small>(${esc(source.type)}, ${rows.length} registers)</small></h2>
 <p>Last read: ${sourceRead(exporter, source, rows, now)} · <a href="probe?source=${q}&amp;debug=true">probe the source now</a></p>
-${table(['register', 'state', 'problems', 'blocks', 'reading', ''], rows.slice(0, MAX_LISTED).map((r) => registerRow(r, now, runbook, false)))}${more}</section>`;
+${registerTable(rows.slice(0, MAX_LISTED), now, runbook, false)}${more}</section>`;
+}
+
+/** Registers, with a `store` column when any of them has a `store` label. */
+function registerTable(rows: RegisterRow[], now: number, runbook: string | undefined, withSource: boolean): string {
+  const store = rows.some((r) => r.store !== undefined);
+  const head = ['register', ...(store ? ['store'] : []), ...(withSource ? ['source'] : []), 'state', 'problems', 'blocks', 'reading', ''];
+  return table(head, rows.map((r) => registerRow(r, now, runbook, withSource, store)));
 }
 
 function recentSection(history: ReadRecord[], now: number): string {

@@ -1,3 +1,4 @@
+import { NO_LABELS } from '../config/register-labels.js';
 import type { CommonSourceConfig } from '../config/schema.js';
 import { isTrading } from '../config/trading-hours.js';
 import { OWNS_ALL, type SourceShard } from '../shard.js';
@@ -117,7 +118,12 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
   }
 
   registers(): RegisterSummary[] {
-    return this.roster.summaries();
+    return this.roster.summaries().map((r) => ({ ...r, labels: this.labelsOf(r.kkt) }));
+  }
+
+  /** A register's static labels: those `register_labels_file` gives it, made once per config load. */
+  protected labelsOf(kkt: string): Readonly<Record<string, string>> {
+    return this.config.register_labels?.of(kkt) ?? NO_LABELS;
   }
 
   close(): Promise<void> {
@@ -174,19 +180,23 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     return { ...sourceReading(this.name, started, false, this.roster.unread(this.fleetEndpoint, error), error), sourceUp: false };
   }
 
-  /** A result as made for one read: its truncated labels logged once, kkt_trading added. */
+  /** A result as made for one read: its truncated labels logged once, the config's part added. */
   private finished(result: SourceReading, log: Logger): SourceReading {
     logTruncatedLabels(result.registers, log);
-    return this.withTradingHours(result);
+    return this.withConfigured(result);
   }
 
   /**
-   * Adds kkt_trading, from the source's hours at this moment, to every reading of a result
-   * made for one read (a result shared by several scrapes is given it once, where it is made).
+   * Adds what the config says to every reading of a result made for one read (a result shared by
+   * several scrapes is given it once, where it is made): its static labels, and kkt_trading from
+   * the source's hours at this moment.
    */
-  private withTradingHours(result: SourceReading): SourceReading {
+  private withConfigured(result: SourceReading): SourceReading {
     const sample: Sample = { metric: 'kkt_trading', value: isTrading(this.config.trading_hours, this.storesZone, new Date()) ? 1 : 0 };
-    for (const r of result.registers) r.samples.push(sample);
+    for (const r of result.registers) {
+      r.samples.push(sample);
+      r.labels = this.labelsOf(r.kkt);
+    }
     return result;
   }
 
@@ -197,7 +207,7 @@ export abstract class CloudSource<C extends CloudSourceConfig, T> implements Sou
     if (!result) {
       const error = 'the register list was still being read at the scrape deadline';
       ctx.log.error(error, { err: 'scrape deadline reached' });
-      return this.withTradingHours(this.sourceDown(started, error));
+      return this.withConfigured(this.sourceDown(started, error));
     }
     return { ...result, durationSeconds: (performance.now() - started) / 1000 };
   }

@@ -37,6 +37,8 @@ export interface ProbeTarget {
 export interface RegisterSummary {
   kkt: string;
   detail: string;
+  /** Its static labels, as the config gives them now (the landing page's `store`). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 export interface Source {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configSchemaOf, exporterLabels, refusingExporterLabels } from '../config/schema.js';
+import { configSchemaOf, exporterLabels, refusingExporterLabels, registerLabelsSchemaOf } from '../config/schema.js';
 import { atolVendor } from './atol/vendor.js';
 import { businessKassaVendor } from './businesskassa/vendor.js';
 import { kassa24Vendor } from './kassa24/vendor.js';
@@ -40,5 +40,8 @@ const sourceSchema = z.discriminatedUnion(
 export const configSchema = configSchemaOf(sourceSchema, EXPORTER_LABELS);
 export type Config = z.infer<typeof configSchema>;
 
-/** What the config loader checks a file against: its schema, and each source type's registers file and register address. */
-export const CONFIG_RULES = { schema: configSchema, kindOf: vendorOf };
+/**
+ * What the config loader checks a file against: its schema, each source type's registers file,
+ * register address and identity, and what a `register_labels_file` may hold.
+ */
+export const CONFIG_RULES = { schema: configSchema, kindOf: vendorOf, registerLabels: registerLabelsSchemaOf(EXPORTER_LABELS) };

@@ -32,6 +32,7 @@ export const atolVendor = defineVendor({
     group_code: 'groupCode',
   },
   sharding: 'source',
+  identityColumns: ['serial'],
   createState: () => undefined,
   build: (config, ctx) => {
     const session = ctx.sessions.get(['atol', config.url, config.login, config.password]);

@@ -32,6 +32,7 @@ export const businessKassaVendor = defineVendor({
     agent: 'fs.agent',
   },
   sharding: 'source',
+  identityColumns: ['sn'],
   createState: () => undefined,
   build: (config, ctx) => new BusinessKassaSource(config, new BusinessKassaClient(config, ctx.http(2)), config.timezone ?? ctx.global.timezone),
 });

@@ -41,7 +41,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
    * the vendor's list, so the source is one target (each shard's probe reads the registers it owns).
    */
   override probeTargets(): ProbeTarget[] | undefined {
-    return this.config.kkms?.map(String).filter((kkt) => this.shard.owns(kkt)).map((kkt) => ({ kkt, labels: {} }));
+    return this.config.kkms?.map(String).filter((kkt) => this.shard.owns(kkt)).map((kkt) => ({ kkt, labels: this.labelsOf(kkt) }));
   }
 
   /** An IdKkm as the vendor writes it (no leading zero: `070000` would be a second name, and series, for 70000). */
@@ -133,8 +133,9 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
     try {
       register = await this.client.register(id, signal);
     } catch (err) {
-      if (k24Refusal(err) === 'blocked') return blockedReading(kkt, err, log);
-      log.warn('cannot read the register', { err: errorMessage(err) });
+      // What fails a register on every read is detail: the process log says when that changes (status/read-changes.ts).
+      if (k24Refusal(err) === 'blocked') return blockedReading(kkt, err, log.detail());
+      log.detail().warn('cannot read the register', { err: errorMessage(err) });
       return unreadReading(kkt, 'kkm', `cannot read the register: ${errorMessage(err)}`);
     }
     const values = registerSamples(register, this.config.blocked_from_lock);
@@ -153,7 +154,7 @@ export class Kassa24Source extends CloudSource<Kassa24SourceConfig, number> {
       shift = await this.client.shift(shiftId, signal);
     } catch (err) {
       if (k24Refusal(err) === 'blocked') markBlocked(reading);
-      log.warn('cannot read the shift', { shift: shiftId, err: errorMessage(err) });
+      log.detail().warn('cannot read the shift', { shift: shiftId, err: errorMessage(err) });
       addEndpoint(reading, 'shift', false);
       reading.error = `cannot read the shift: ${errorMessage(err)}`;
       return;

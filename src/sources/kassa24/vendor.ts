@@ -39,6 +39,7 @@ export const kassa24Vendor = defineVendor({
   },
   infoLabels: { id_kkm: 'IdKkm', name: 'Name', znm: 'Znm', rnm: 'Rnm' },
   sharding: 'register',
+  identityColumns: ['IdKkm', 'id_kkm'],
   createState: () => new XReportCache(),
   build: (config, ctx, xreports) => {
     const session = ctx.sessions.get(['kassa24', config.url, config.login, config.password]);

@@ -55,7 +55,7 @@ export class UkmSource implements Source {
   }
 
   registers(): RegisterSummary[] {
-    return this.owned.map((r) => ({ kkt: r.name, detail: r.url }));
+    return this.owned.map((r) => ({ kkt: r.name, detail: r.url, labels: r.labels }));
   }
 
   probeTargets(): ProbeTarget[] {
@@ -107,7 +107,8 @@ export class UkmSource implements Source {
     const registers = target ? [target.ref as UkmRegisterConfig] : this.owned;
     const adHoc = target?.adHoc === true;
     const request = this.readRequest(ctx, adHoc);
-    const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, ctx, adHoc)));
+    const detail = ctx.log.detail();
+    const readings = await Promise.all(registers.map((r) => this.readRegister(r, request, detail, adHoc)));
     return {
       source: this.name,
       success: readings.every((r) => r.up),
@@ -135,9 +136,10 @@ export class UkmSource implements Source {
     };
   }
 
-  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, ctx: ReadContext, adHoc: boolean): Promise<RegisterReading> {
+  /** `detail` gets each register's failed endpoints on every read (Logger.detail). */
+  private async readRegister(register: UkmRegisterConfig, request: ReadRequest, detail: Logger, adHoc: boolean): Promise<RegisterReading> {
     const outcomes = await this.deps.pool.read(this.targetOf(register, adHoc), request);
-    return this.toReading(register, outcomes, ctx.log);
+    return this.toReading(register, outcomes, detail);
   }
 
   /**
@@ -157,7 +159,7 @@ export class UkmSource implements Source {
     return target;
   }
 
-  private toReading(register: UkmRegisterConfig, outcomes: ReadOutcomes, log: Logger): RegisterReading {
+  private toReading(register: UkmRegisterConfig, outcomes: ReadOutcomes, detail: Logger): RegisterReading {
     const samples: Sample[] = [];
     const endpoints = [];
     const failures: string[] = [];
@@ -173,8 +175,7 @@ export class UkmSource implements Source {
     samples.push({ metric: 'kkt_trading', value: trading ? 1 : 0 });
     const reading: RegisterReading = { kkt: register.name, labels: register.labels, up, info: { url: register.url }, samples, endpoints };
     if (failures.length > 0) {
-      const message = up ? 'register read incomplete' : 'register unreachable';
-      log.warn(message, { kkt: register.name, url: register.url, failed: failures.join('; ') });
+      detail.warn(up ? 'register partly read' : 'register not read', { kkt: register.name, url: register.url, failed: failures.join('; ') });
       reading.error = up ? failures.join('; ') : unreachableWhy(outcomes, this.config.endpoints);
     }
     return reading;

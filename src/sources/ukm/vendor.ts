@@ -22,6 +22,7 @@ export const ukmVendor = defineVendor({
   },
   infoLabels: { url: 'url' },
   sharding: 'register',
+  identityColumns: ['name'],
   registersFile: ukmRegistersFile,
   addressOf: (register) => spelledAddress((register as UkmRegisterConfig).url),
   createState: () => new UkmRegisterPool(),
