@@ -108,6 +108,8 @@ export interface AppOptions {
   externalUrl?: URL;
   /** The alert thresholds the landing page judges readings by. */
   thresholds?: PageThresholds;
+  /** `POST /-/reload` also re-reads `--web.config.file` when one is given. */
+  reloadWebConfig?: () => Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
 const NO_THRESHOLDS: PageThresholds = { ok: false, error: 'no thresholds file given' };
@@ -148,9 +150,10 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
     else res.status(503).type('text/plain').send(`Not ready: ${exporter.draining ? 'shutting down' : 'no config loaded'}\n`);
   });
   app.post('/-/reload', async (_req, res) => {
-    const result = await exporter.reload();
-    if (result.ok) res.type('text/plain').send('config reloaded\n');
-    else res.status(500).type('text/plain').send(`failed to reload config: ${result.error}\n`);
+    const [result, web] = await Promise.all([exporter.reload(), opts.reloadWebConfig?.()]);
+    const lines = [result.ok ? 'config reloaded' : `failed to reload config: ${result.error}`];
+    if (web) lines.push(web.ok ? 'web config reloaded' : `failed to reload web config, keeping the previous one: ${web.error}`);
+    res.status(result.ok && web?.ok !== false ? 200 : 500).type('text/plain').send(`${lines.join('\n')}\n`);
   });
   app.all('/-/reload', (_req, res) => {
     res.status(405).type('text/plain').send('This endpoint requires a POST request.\n');
