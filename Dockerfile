@@ -26,6 +26,8 @@ COPY --from=build /app/dist ./dist
 COPY examples/docker-config.yml /etc/kkt-exporter/kkt-exporter.yml
 # The alert thresholds the landing page judges registers by (--alerts.thresholds-file defaults to it).
 COPY examples/alerts/thresholds.yml ./examples/alerts/thresholds.yml
+# The rule generator of `kkt-exporter rules`.
+COPY scripts/gen-alerts.mjs scripts/gen-dashboard.mjs ./scripts/
 USER node
 EXPOSE 10054
 # The health check GETs /-/healthy. Docker runs it without the CMD arguments, so it reads the exporter's

@@ -5,8 +5,9 @@
  *
  * Docker runs HEALTHCHECK without the container's CMD arguments, so, given no flags, the check reads the
  * running exporter's own command line from /proc/PID/cmdline: PID 1 (the image's ENTRYPOINT), else the one
- * process here running kkt-exporter's cli.js. From it come --web.listen-address (the port, and the host
- * unless it is a wildcard, which means loopback) and --web.config.file (TLS means https; basic auth),
+ * node process here running kkt-exporter's cli.js (not a wrapper around it, such as `timeout`). From it
+ * come --web.listen-address (the port, and the host unless it is a wildcard, which means loopback) and
+ * --web.config.file (TLS means https; basic auth),
  * so `docker run ... kkt-exporter --web.listen-address=:9443 --web.config.file=/etc/kkt/web.yml` needs
  * nothing repeated. Flags:
  *   --web.listen-address=HOST:PORT, --web.config.file=PATH  as the exporter's; given either, /proc is not read
@@ -27,6 +28,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ConfigError, formatProblem } from './config/load.js';
 import { parseListenAddress } from './server/listen.js';
 import { loadWebConfig, type LoadedWebConfig } from './server/web-config.js';
 
@@ -52,6 +54,25 @@ interface Target {
   webConfigFile: string | undefined;
 }
 
+/** Node's options that take their value as the next argument (`node -r ./hook.js dist/cli.js`). */
+const NODE_OPTIONS_WITH_VALUE = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--env-file', '--title', '--inspect-port', '--input-type']);
+
+/**
+ * Where the exporter's script is in a process's command line when the process is the exporter
+ * itself, else -1: node, its own options, then the script (/app/dist/cli.js, or a global install's
+ * kkt-exporter, which its shebang runs as `node --expose-gc .../kkt-exporter`). A process that
+ * merely names the script (`timeout 60 node dist/cli.js`, `sh -c "..."`, `npx kkt-exporter`) is not.
+ */
+function exporterScriptIndex(argv: readonly string[]): number {
+  if (!/(^|\/)node(js)?$/.test(argv[0] ?? '')) return -1;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('-')) return /(^|\/)(dist\/cli\.js|kkt-exporter)$/.test(arg) ? i : -1;
+    if (NODE_OPTIONS_WITH_VALUE.has(arg)) i++;
+  }
+  return -1;
+}
+
 /** The exporter's flags as a process was started with them, or undefined when it is not kkt-exporter. */
 function flagsOfProcess(pid: string): Target | undefined {
   let argv: string[];
@@ -60,8 +81,7 @@ function flagsOfProcess(pid: string): Target | undefined {
   } catch {
     return undefined;
   }
-  // node [node flags] /app/dist/cli.js [flags], or a global install's kkt-exporter script.
-  const script = argv.findIndex((a, i) => i > 0 && /(^|\/)(dist\/cli\.js|kkt-exporter)$/.test(a));
+  const script = exporterScriptIndex(argv);
   if (script < 0) return undefined;
   const { values } = parseArgs({
     args: argv.slice(script + 1),
@@ -155,11 +175,10 @@ async function check(argv: string[]): Promise<string | undefined> {
   let web: LoadedWebConfig | undefined;
   if (target.webConfigFile !== undefined) {
     try {
-      web = loadWebConfig(target.webConfigFile);
+      web = await loadWebConfig(target.webConfigFile);
     } catch (err) {
-      // Only the code: a YAML error message quotes lines of the file, which may hold hashes.
-      const e = err as NodeJS.ErrnoException;
-      throw new Unhealthy(`web config ${target.webConfigFile}: ${e.syscall ? `cannot be read (${e.code})` : 'invalid (the exporter prints why when it starts)'}`);
+      // Its first file:line:col problem: the loader's messages never quote a hash or a key.
+      throw new Unhealthy(`web config invalid: ${err instanceof ConfigError ? (err.problems[0] ? formatProblem(err.problems[0]) : err.message) : String(err)}`);
     }
   }
   const tls = web?.tls !== undefined;
@@ -172,7 +191,7 @@ async function check(argv: string[]): Promise<string | undefined> {
     res = await get(url, tls, timeoutS * 1000);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (web?.tls?.requestCert && /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE/.test(e.code ?? '')) {
+    if (web?.tls?.options.requestCert && /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE/.test(e.code ?? '')) {
       return `healthy: ${url} completed the TLS handshake, then required a client certificate, which the health check has none of`;
     }
     throw new Unhealthy(`${url}: ${describeError(e, tls, timeoutS)}`);

@@ -6,10 +6,12 @@ import { loadConfig } from './config/load.js';
 import { startDemo, demoBanner, type Demo } from './demo.js';
 import { Exporter } from './exporter/exporter.js';
 import { createLogger, errorMessage, LOG_LEVELS, type LogFormat, type Logger, type LogLevel } from './log.js';
+import { rulesCommand } from './rules.js';
 import { createApp } from './server/app.js';
 import type { PageThresholds } from './server/landing.js';
-import { listen, parseListenAddress, shutdown, SHUTDOWN_WRITE_GRACE_MS } from './server/listen.js';
-import { loadWebConfig, withWebConfig, type LoadedWebConfig } from './server/web-config.js';
+import { listen, parseListenAddress, shutdown, SHUTDOWN_WRITE_GRACE_MS, type ListenAddress } from './server/listen.js';
+import { LiveWebConfig } from './server/live-web-config.js';
+import { describeWebConfig, loadWebConfig } from './server/web-config.js';
 import { Shard } from './shard.js';
 import { CONFIG_RULES, SOURCE_TYPES } from './sources/vendors.js';
 import { DEFAULT_THRESHOLDS_FILE, loadThresholds } from './status/thresholds.js';
@@ -30,13 +32,16 @@ const DEFAULTS = {
 } as const;
 
 const USAGE = `usage: kkt-exporter [flags]
+       kkt-exporter rules [flags]   the alert rules for a thresholds file (kkt-exporter rules --help)
 
 Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(', ')}.
 
   --config.file=PATH             YAML config (default ${DEFAULTS['config.file']})
-  --config.check                 validate the config, print problems as file:line:col: message, exit 0/1
-  --web.listen-address=HOST:PORT listen address (default ${DEFAULTS['web.listen-address']}; ${DEFAULTS.demoListenAddress} with --demo)
-  --web.config.file=PATH         TLS and basic auth (exporter-toolkit format)
+  --config.check                 validate the config (and --web.config.file), print problems as
+                                 file:line:col: message, exit 0/1
+  --web.listen-address=HOST:PORT listen address, may be given more than once (default
+                                 ${DEFAULTS['web.listen-address']}; ${DEFAULTS.demoListenAddress} with --demo)
+  --web.config.file=PATH         TLS and basic auth (exporter-toolkit format), re-read on reload
   --timeout-offset=SECONDS       subtracted from Prometheus's scrape timeout (default ${DEFAULTS['timeout-offset']})
   --shard=K/N                    serve shard K of N processes sharing this config (default ${DEFAULTS.shard})
   --web.external-url=URL         the address Prometheus reaches this exporter at, for /sd targets
@@ -54,7 +59,7 @@ Prometheus exporter for cash registers (KKT). Source types: ${SOURCE_TYPES.join(
 interface Flags {
   configFile: string;
   configCheck: boolean;
-  listenAddress: string | undefined;
+  listenAddresses: string[] | undefined;
   webConfigFile: string | undefined;
   shard: Shard;
   externalUrl: URL | undefined;
@@ -87,7 +92,7 @@ export function parseFlags(argv: string[]): Flags {
     options: {
       'config.file': { type: 'string', default: DEFAULTS['config.file'] },
       'config.check': { type: 'boolean', default: false },
-      'web.listen-address': { type: 'string' },
+      'web.listen-address': { type: 'string', multiple: true },
       'web.config.file': { type: 'string' },
       'timeout-offset': { type: 'string', default: DEFAULTS['timeout-offset'] },
       shard: { type: 'string', default: DEFAULTS.shard },
@@ -112,7 +117,7 @@ export function parseFlags(argv: string[]): Flags {
   return {
     configFile: values['config.file'] as string,
     configCheck: values['config.check'] as boolean,
-    listenAddress: values['web.listen-address'],
+    listenAddresses: values['web.listen-address'],
     webConfigFile: values['web.config.file'],
     shard: Shard.parse(values.shard as string),
     externalUrl: externalUrlOf(values['web.external-url']),
@@ -145,19 +150,40 @@ async function pageThresholds(file: string | undefined, log: Logger): Promise<Pa
   }
 }
 
-async function checkConfig(file: string): Promise<number> {
+async function checkConfig(file: string, webConfigFile: string | undefined): Promise<number> {
+  let failed = false;
   try {
     const { config } = await loadConfig(file, CONFIG_RULES);
     const registers = config.sources.reduce((n, s) => n + ('registers' in s ? s.registers.length : 0), 0);
     process.stdout.write(`${file}: OK (${config.sources.length} sources, ${registers} configured registers)\n`);
-    return 0;
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    failed = true;
   }
+  if (webConfigFile === undefined) return failed ? 1 : 0;
+  try {
+    const web = await loadWebConfig(webConfigFile);
+    process.stdout.write(`${describeWebConfig(web)}\n`);
+    for (const warning of web.warnings) process.stdout.write(`${webConfigFile}: warning: ${warning}\n`);
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+/** Every --web.listen-address, parsed; undefined (after saying why) when one is not HOST:PORT. */
+function listenAddressesOf(flags: Flags): ListenAddress[] | undefined {
+  const texts = flags.listenAddresses ?? [flags.demo ? DEFAULTS.demoListenAddress : DEFAULTS['web.listen-address']];
+  const addresses = texts.map(parseListenAddress);
+  const bad = texts.find((_, i) => addresses[i] === undefined);
+  if (bad === undefined) return addresses as ListenAddress[];
+  process.stderr.write(`kkt-exporter: --web.listen-address must be HOST:PORT or :PORT, got "${bad}"\n`);
+  return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'rules') return rulesCommand(argv.slice(1));
   let flags: Flags;
   try {
     flags = parseFlags(argv);
@@ -173,21 +199,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`kkt-exporter ${VERSION} (node ${process.version})\n`);
     return 0;
   }
-  if (flags.configCheck) return checkConfig(flags.configFile);
-  let web: LoadedWebConfig | undefined;
+  if (flags.configCheck) return checkConfig(flags.configFile, flags.webConfigFile);
+  const addresses = listenAddressesOf(flags);
+  if (!addresses) return 1;
+  const log = createLogger(flags.logLevel, flags.logFormat);
+  let web: LiveWebConfig | undefined;
   try {
-    if (flags.webConfigFile !== undefined) web = loadWebConfig(flags.webConfigFile);
+    if (flags.webConfigFile !== undefined) web = await LiveWebConfig.load(flags.webConfigFile, log);
   } catch (err) {
     process.stderr.write(`kkt-exporter: --web.config.file: ${(err as Error).message}\n`);
     return 1;
   }
-  const address = parseListenAddress(flags.listenAddress ?? (flags.demo ? DEFAULTS.demoListenAddress : DEFAULTS['web.listen-address']));
-  if (!address) {
-    process.stderr.write('kkt-exporter: --web.listen-address must be HOST:PORT or :PORT\n');
-    return 1;
-  }
-
-  const log = createLogger(flags.logLevel, flags.logFormat);
   const thresholds = await pageThresholds(flags.thresholdsFile, log);
   if (!thresholds) return 1;
   let demo: Demo | undefined;
@@ -199,20 +221,25 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let server: Server;
+  const servers: Server[] = [];
   try {
-    const app = createApp(exporter, { externalUrl: flags.externalUrl, thresholds });
-    const started = await listen(web ? withWebConfig(app, web.config) : app, address, web?.tls);
-    server = started.server;
-    log.info('listening', { address: flags.listenAddress ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION, shard: flags.shard.toString() });
-    if (demo) process.stdout.write(demoBanner(demo, started.url.replace('127.0.0.1', 'localhost')));
+    const app = createApp(exporter, { externalUrl: flags.externalUrl, thresholds, reloadWebConfig: web && (() => web.reload()) });
+    const handler = web ? web.handler(app) : app;
+    for (const [i, address] of addresses.entries()) {
+      const started = await listen(handler, address, web?.tls?.options);
+      servers.push(started.server);
+      web?.attach(started.server);
+      log.info('listening', { address: flags.listenAddresses?.[i] ?? `${address.host ?? ''}:${address.port}`, url: started.url, version: VERSION, shard: flags.shard.toString() });
+      if (demo && i === 0) process.stdout.write(demoBanner(demo, started.url.replace('127.0.0.1', 'localhost')));
+    }
   } catch (err) {
     log.error('cannot listen', { err });
+    for (const server of servers) server.close();
     await demo?.fleet.stop();
     return 1;
   }
 
-  process.on('SIGHUP', () => void exporter.reload());
+  process.on('SIGHUP', () => void Promise.all([exporter.reload(), web?.reload()]));
   return new Promise<number>((resolve) => {
     let draining = false;
     const stop = (signal: string) => {
@@ -223,12 +250,16 @@ export async function main(argv: string[]): Promise<number> {
       draining = true;
       log.info('shutting down: no new connections; the scrapes in flight finish first', { signal, timeout: `${flags.shutdownTimeoutMs / 1000}s` });
       exporter.drain();
-      void shutdown(server, flags.shutdownTimeoutMs, () => {
+      let hurried = false;
+      const hurry = () => {
+        if (hurried) return;
+        hurried = true;
         log.warn('the shutdown timeout came: the scrapes still in flight answer with what they have', { timeout: `${flags.shutdownTimeoutMs / 1000}s` });
         exporter.cutScrapes();
-      })
+      };
+      void Promise.all(servers.map((server) => shutdown(server, flags.shutdownTimeoutMs, hurry)))
         // A vendor request that outlives every scrape (an X-report) is not waited for long.
-        .then(() => Promise.race([Promise.all([exporter.close(), demo?.fleet.stop()]), sleep(SHUTDOWN_WRITE_GRACE_MS, undefined, { ref: false })]))
+        .then(() => Promise.race([Promise.all([exporter.close(), demo?.fleet.stop(), web?.close()]), sleep(SHUTDOWN_WRITE_GRACE_MS, undefined, { ref: false })]))
         .finally(() => resolve(0));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));

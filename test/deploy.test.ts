@@ -58,12 +58,12 @@ describe('Dockerfile', () => {
 });
 
 describe('examples/docker-compose.yml', () => {
-  const compose = parse(read('examples/docker-compose.yml')) as { services: Record<string, { volumes?: string[]; command?: string[]; build?: string }> };
+  const compose = parse(read('examples/docker-compose.yml')) as { services: Record<string, { volumes?: string[]; command?: string[]; build?: { context: string; dockerfile: string } }> };
 
   it('runs the exporter in demo mode with Prometheus, Alertmanager and Grafana', () => {
     expect(Object.keys(compose.services).sort()).toEqual(['alertmanager', 'grafana', 'kkt-exporter', 'prometheus']);
     expect(compose.services['kkt-exporter']?.command).toContain('--demo');
-    expect(compose.services['kkt-exporter']?.build).toBe('..');
+    expect(compose.services['kkt-exporter']?.build).toEqual({ context: '..', dockerfile: 'examples/compose/Dockerfile' });
   });
 
   it('mounts files that exist, and Prometheus there loads the rules and scrapes the exporter', () => {

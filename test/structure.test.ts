@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ['metrics/', 'status/'],
   ['exporter/', 'idle-gc.ts'],
   ['server/'],
-  ['main.ts', 'cli.ts', 'healthcheck.ts', 'demo.ts'],
+  ['main.ts', 'cli.ts', 'healthcheck.ts', 'demo.ts', 'rules.ts'],
 ];
 
 /**

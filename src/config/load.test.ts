@@ -175,6 +175,45 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reports duplicate register and source names together with the schema errors, in one check', async () => {
+    const found = await problems(`sources:
+  - name: s
+    type: ukm
+    min_interval: 500ms
+    registers:
+      - {name: a, url: "http://10.0.0.1"}
+      - {name: a, url: "http://10.0.0.2"}
+      - {name: b, url: "ftp://10.0.0.3"}
+  - {name: s, type: ukm}
+`);
+    expect(found).toEqual([
+      expect.stringMatching(/^4:19: sources\.0\.min_interval: must be at least 1s/),
+      expect.stringMatching(/^7:16: duplicate register name "a" in source "s" \(first at .*:6:16\)$/),
+      expect.stringMatching(/^8:24: sources\.0\.registers\.2\.url: must be an http/),
+      '9:12: sources.1.name: duplicate source name "s"',
+    ]);
+    // And in a registers_file, whether the schema errors are in it or in the config.
+    await write('dup-bad-regs.yml', '- { name: r1, url: "http://10.0.0.2:8080" }\n- { name: r1, url: "http://10.0.0.3:8080", colour: red }\n- { name: r1, url: "http://10.0.0.4:8080" }\n');
+    const file = await write('dup-bad.yml', 'sources:\n  - name: s\n    type: ukm\n    min_interval: 500ms\n    registers_file: dup-bad-regs.yml\n');
+    const err = await loadConfig(file, {}).then(() => undefined, (e: unknown) => e);
+    expect((err as ConfigError).problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`)).toEqual([
+      `${join(dir, 'dup-bad-regs.yml')}:2:44: unknown key "colour"`,
+      `${join(dir, 'dup-bad-regs.yml')}:3:11: duplicate register name "r1" in source "s" (first at ${join(dir, 'dup-bad-regs.yml')}:1:11)`,
+      expect.stringMatching(new RegExp(`^${file}:4:19: sources\\.0\\.min_interval: must be at least 1s`)),
+    ]);
+  });
+
+  it('says that a registers file is empty, at its 1:1', async () => {
+    for (const [name, text] of [['empty-regs.yml', ''], ['comment-regs.yml', '# the stores of region 7, to come\n']] as const) {
+      await write(name, text);
+      const file = await write('with-empty.yml', `sources:\n  - {name: s, type: ukm, registers_file: ${name}}\n`);
+      const err = await loadConfig(file, {}).then(() => undefined, (e: unknown) => e);
+      expect((err as ConfigError).message).toBe(
+        `${join(dir, name)}:1:1: registers file is empty: list the registers of source "s" in it (a YAML list, or a map with \`registers:\`), or drop its registers_file`,
+      );
+    }
+  });
+
   it('refuses one register under two names, however its URL is spelt, at the later one: in any source or registers_file', async () => {
     const twice = (a: string, b: string) => `sources:\n  - name: s\n    type: ukm\n    registers:\n      - {name: a, url: "${a}"}\n      - {name: b, url: "${b}"}\n`;
     const sameAddress = (address: string) => {
@@ -225,7 +264,7 @@ describe('files that are not regular files, or too large', () => {
   it('refuses a FIFO as a secret file instead of waiting for a writer', { timeout: 5000 }, async () => {
     await fifo('secret-pipe');
     const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: secret-pipe\n');
-    expect(found).toEqual(['5:20: cannot read password_file: not a regular file (a named pipe)']);
+    expect(found).toEqual([`5:20: cannot read password_file ${join(dir, 'secret-pipe')}: not a regular file (a named pipe)`]);
   });
 
   it('refuses a FIFO as registers_file or as the config file', { timeout: 5000 }, async () => {
@@ -240,7 +279,7 @@ describe('files that are not regular files, or too large', () => {
   it('refuses a secret file over 64 KiB and a config file over 16 MiB', async () => {
     await write('big-secret', 'x'.repeat(64 * 1024 + 1));
     const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: big-secret\n');
-    expect(found).toEqual(['5:20: cannot read password_file: larger than 64 KiB, the limit for a secret file']);
+    expect(found).toEqual([`5:20: cannot read password_file ${join(dir, 'big-secret')}: larger than 64 KiB, the limit for a secret file`]);
     const big = await write('big.yml', `# ${'x'.repeat(16 * 1024 * 1024)}\n`);
     await expect(loadConfig(big, {})).rejects.toThrow(/big\.yml:1:1: cannot read file: larger than 16 MiB, the limit for a config file/);
   });
@@ -266,9 +305,9 @@ describe('ATOL source config', () => {
     ]);
   });
 
-  it('reports an unreadable password_file at its key', async () => {
+  it('reports an unreadable password_file at its key, naming the file', async () => {
     const found = await problems('sources:\n  - name: a\n    type: atol\n    login: x\n    password_file: /nonexistent/secret\n');
-    expect(found).toEqual(['5:20: cannot read password_file: ENOENT']);
+    expect(found).toEqual(['5:20: cannot read password_file /nonexistent/secret: ENOENT']);
   });
 });
 
@@ -283,6 +322,29 @@ describe('BusinessKassa source config', () => {
   it('refuses two kinds of credentials at once', async () => {
     const found = await problems('sources:\n  - name: bk\n    type: businesskassa\n    url: http://x/v1\n    auth: { cookie: a, bearer_token: b }\n');
     expect(found).toEqual([expect.stringMatching(/^5:11: sources\.0\.auth: use one of cookie, bearer_token or basic_auth/)]);
+  });
+});
+
+describe('files a config names', () => {
+  it('names a missing secret or TLS file at its key, resolved against the config\'s folder', async () => {
+    const found = await problems(`sources:
+  - name: bk
+    type: businesskassa
+    url: http://10.55.0.2:8080/v1
+    auth: { cookie_file: secrets/bk-cookie }
+    tls: { ca_file: tls/ca.pem, key_file: /nonexistent/client.key }
+`);
+    expect(found).toEqual([
+      `5:26: cannot read cookie_file ${join(dir, 'secrets/bk-cookie')}: ENOENT`,
+      `6:21: cannot read ca_file ${join(dir, 'tls/ca.pem')}: ENOENT`,
+      '6:43: cannot read key_file /nonexistent/client.key: ENOENT',
+    ]);
+  });
+
+  it('reads TLS files relative to the config\'s folder, as secret files are, whatever the working directory', async () => {
+    await write('ca.pem', '-----BEGIN CERTIFICATE-----\n');
+    const { config } = await loadConfig(await write('tls.yml', 'sources:\n  - {name: a, type: atol, login: x, password: y, tls: {ca_file: ca.pem}}\n'), {});
+    expect(config.sources[0]?.tls).toEqual({ ca_file: join(dir, 'ca.pem'), insecure_skip_verify: false });
   });
 });
 

@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Alias, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { SECRET_KEYS } from './schema.js';
+import { csvRegisterLabels, RegisterLabels } from './register-labels.js';
+import { SECRET_KEYS, TLS_FILE_KEYS, type RegisterLabelsSchema } from './schema.js';
 
 /** One problem in a config file, located for a `file:line:col: message` report. */
 export interface ConfigProblem {
@@ -54,6 +55,11 @@ export interface SourceKind {
    * of this type with one are one register under two names, a config error.
    */
   addressOf?(register: { name: string }): string;
+  /**
+   * What the first column of a CSV `register_labels_file` may be named: the register's identity,
+   * the value of its `kkt` label (the first name is the one suggested).
+   */
+  readonly identityColumns: readonly [string, ...string[]];
 }
 
 /**
@@ -62,6 +68,8 @@ export interface SourceKind {
  */
 export interface ConfigRules<C extends LoadableConfig> {
   readonly schema: z.ZodType<C>;
+  /** A `register_labels_file`'s data, refusing the label names the exporter sets. */
+  readonly registerLabels: RegisterLabelsSchema;
   kindOf(type: string): SourceKind;
 }
 
@@ -74,12 +82,13 @@ type Path = ReadonlyArray<string | number>;
 const MAX_ALIAS_COUNT = 10_000;
 
 /** A parsed YAML file that can tell where any path in it starts. */
-class YamlFile {
+export class YamlFile {
   readonly lines = new LineCounter();
   readonly doc: Document;
 
-  constructor(readonly file: string, text: string) {
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+  /** `failsafe`: every scalar is the string written (`012` stays "012"), for a file of plain data. */
+  constructor(readonly file: string, text: string, failsafe = false) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false, ...(failsafe ? { schema: 'failsafe' as const } : {}) });
   }
 
   /** The document as plain data; a runaway or unresolved alias is reported at its alias. */
@@ -179,6 +188,8 @@ class YamlFile {
 /** The most a file may hold; anything bigger is a mistake (or an attack), not a config. */
 const CONFIG_LIMIT = { bytes: 16 * 1024 * 1024, text: '16 MiB, the limit for a config file' };
 const SECRET_LIMIT = { bytes: 64 * 1024, text: '64 KiB, the limit for a secret file' };
+/** A CA bundle may hold every public root (Debian's is about 220 KB). */
+const TLS_FILE_LIMIT = { bytes: 1024 * 1024, text: '1 MiB, the limit for a certificate, key or CA file' };
 
 /** A file that is there but is not one a config may read. */
 class UnreadableFile extends Error {}
@@ -219,7 +230,7 @@ export function whyUnreadable(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err);
 }
 
-/** `whenMissing` replaces the message for a file that does not exist. */
+/** `whenMissing` replaces the message for a file that does not exist; an empty file's value is null. */
 async function readYaml(file: string, env: NodeJS.ProcessEnv, whenMissing?: string): Promise<{ yaml: YamlFile; value: unknown }> {
   let text: string;
   try {
@@ -234,14 +245,22 @@ async function readYaml(file: string, env: NodeJS.ProcessEnv, whenMissing?: stri
   if (syntax.length > 0) throw new ConfigError(syntax);
   const envProblems = yaml.expandEnv(env);
   if (envProblems.length > 0) throw new ConfigError(envProblems);
-  return { yaml, value: yaml.toJS() ?? {} };
+  return { yaml, value: yaml.toJS() };
 }
 
 async function readSecretFile(path: string): Promise<string> {
   return (await readTextFile(path, SECRET_LIMIT)).replace(/\r?\n$/, '');
 }
 
-/** Replaces every `<secret>_file` with the file's content under `<secret>`, in place. */
+/** The problem of a file a config names that cannot be read: at its value, with the key and the path read. */
+function unreadableFileProblem(yaml: YamlFile, at: Path, key: string, file: string, err: unknown): ConfigProblem {
+  return yaml.problemAt(at, `cannot read ${key} ${file}: ${whyUnreadable(err)}`);
+}
+
+/**
+ * Replaces every `<secret>_file` with the file's content under `<secret>`, and makes every file a
+ * `tls` block names absolute, checking that it can be read, in place; each relative to `baseDir`.
+ */
 async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, baseDir: string, problems: ConfigProblem[]): Promise<void> {
   if (Array.isArray(node)) {
     await Promise.all(node.map((item, i) => resolveSecretFiles(item, [...path, i], yaml, baseDir, problems)));
@@ -258,49 +277,107 @@ async function resolveSecretFiles(node: unknown, path: Path, yaml: YamlFile, bas
         delete obj[key];
         continue;
       }
+      const file = resolve(baseDir, value);
       try {
-        obj[secret] = await readSecretFile(resolve(baseDir, value));
+        obj[secret] = await readSecretFile(file);
       } catch (err) {
-        problems.push(yaml.problemAt([...path, key], `cannot read ${key}: ${whyUnreadable(err)}`));
+        problems.push(unreadableFileProblem(yaml, [...path, key], key, file, err));
         obj[secret] = '<unreadable>'; // reported above; keeps validation from also calling it missing
       }
       delete obj[key];
+    } else if (path.at(-1) === 'tls' && TLS_FILE_KEYS.some((k) => k === key) && typeof value === 'string') {
+      const file = resolve(baseDir, value);
+      obj[key] = file;
+      await readTextFile(file, TLS_FILE_LIMIT).catch((err: unknown) => problems.push(unreadableFileProblem(yaml, [...path, key], key, file, err)));
     } else {
       await resolveSecretFiles(value, [...path, key], yaml, baseDir, problems);
     }
   }
 }
 
-/** Registers as written in one file, with the path of their list in it. */
+/**
+ * Registers as written in one file, with the path of their list in it. Where the list did not pass
+ * its schema, a register that is invalid on its own is undefined (its problem is reported already):
+ * the others are still checked for names and addresses, so one check lists every problem.
+ */
 interface RegisterList {
-  registers: Array<{ name: string }>;
+  registers: Array<{ name: string } | undefined>;
   yaml: YamlFile;
   path: Path;
 }
 
-async function loadRegistersFile(file: string, schema: RegistersFileSchema, env: NodeJS.ProcessEnv): Promise<RegisterList> {
-  const { yaml, value } = await readYaml(file, env);
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ConfigError(yaml.zodProblems(parsed.error));
-  if (Array.isArray(parsed.data)) return { registers: parsed.data, yaml, path: [] };
-  return { registers: parsed.data.registers, yaml, path: ['registers'] };
+/** A registers file's registers, as a list or under `registers:`. */
+function registersOf(file: Array<{ name: string }> | { registers: Array<{ name: string }> }): Array<{ name: string }> {
+  return Array.isArray(file) ? file : file.registers;
 }
 
-/** A source whose registers are configured one by one, as the schema left it. */
-type SourceWithRegisters = { name: string; type: string; registers: Array<{ name: string }>; registers_file?: string };
+/** Each item of a list that failed its schema, parsed on its own; undefined where it is invalid. */
+function validRegisters(items: unknown, schema: RegistersFileSchema): Array<{ name: string } | undefined> {
+  if (!Array.isArray(items)) return [];
+  return items.map((item: unknown) => {
+    const parsed = schema.safeParse([item]);
+    return parsed.success ? registersOf(parsed.data)[0] : undefined;
+  });
+}
 
-async function mergeRegistersFiles(config: LoadableConfig, rules: Pick<ConfigRules<LoadableConfig>, 'kindOf'>, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
+async function loadRegistersFile(file: string, schema: RegistersFileSchema, env: NodeJS.ProcessEnv, source: string): Promise<{ list?: RegisterList; problems: ConfigProblem[] }> {
+  const { yaml, value } = await readYaml(file, env);
+  if (value === null || value === undefined) {
+    const message = `registers file is empty: list the registers of source "${source}" in it (a YAML list, or a map with \`registers:\`), or drop its registers_file`;
+    return { problems: [{ file, line: 1, col: 1, message }] };
+  }
+  const path = Array.isArray(value) ? [] : ['registers'];
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { list: { registers: registersOf(parsed.data), yaml, path }, problems: [] };
+  const items = Array.isArray(value) ? value : (value as { registers?: unknown }).registers;
+  return { list: { registers: validRegisters(items, schema), yaml, path }, problems: yaml.zodProblems(parsed.error) };
+}
+
+/** A source whose registers are configured one by one, as the schema left it (or as written, its valid registers). */
+type SourceWithRegisters = { name: string; type: string; registers: Array<{ name: string } | undefined>; registers_file?: string };
+
+type KindOf = ConfigRules<LoadableConfig>['kindOf'];
+
+/** A source type's registers file schema; none for a type without one, or for an unknown type (a schema error). */
+function registersFileOf(kindOf: KindOf, type: string): RegistersFileSchema | undefined {
+  try {
+    return kindOf(type).registersFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sources of a config that failed its schema, as written, each with its registers valid on
+ * their own (see RegisterList): their names and addresses are checked all the same.
+ */
+function sourcesAsWritten(value: unknown, kindOf: KindOf): Array<SourceWithRegisters | undefined> {
+  const sources = (value as { sources?: unknown } | null)?.sources;
+  if (!Array.isArray(sources)) return [];
+  return sources.map((s: unknown) => {
+    const { name, type, registers, registers_file: file } = (s ?? {}) as Record<string, unknown>;
+    if (typeof name !== 'string' || typeof type !== 'string') return undefined;
+    const schema = registersFileOf(kindOf, type);
+    if (!schema) return undefined;
+    return { name, type, registers: validRegisters(registers, schema), registers_file: typeof file === 'string' ? file : undefined };
+  });
+}
+
+async function mergeRegistersFiles(sources: ReadonlyArray<{ name: string; type: string } | undefined>, kindOf: KindOf, yaml: YamlFile, baseDir: string, env: NodeJS.ProcessEnv): Promise<ConfigProblem[]> {
   const problems: ConfigProblem[] = [];
   const addresses = new AddressesSeen();
-  for (const [i, sourceConfig] of config.sources.entries()) {
-    const kind = rules.kindOf(sourceConfig.type);
+  for (const [i, sourceConfig] of sources.entries()) {
+    if (!sourceConfig) continue;
+    const kind = kindOf(sourceConfig.type);
     const schema = kind.registersFile;
     if (!schema) continue;
     const source = sourceConfig as SourceWithRegisters;
     const lists: RegisterList[] = [{ registers: source.registers, yaml, path: ['sources', i, 'registers'] }];
     if (source.registers_file) {
       try {
-        lists.push(await loadRegistersFile(resolve(baseDir, source.registers_file), schema, env));
+        const loaded = await loadRegistersFile(resolve(baseDir, source.registers_file), schema, env, source.name);
+        problems.push(...loaded.problems);
+        if (loaded.list) lists.push(loaded.list);
       } catch (err) {
         if (err instanceof ConfigError) problems.push(...err.problems);
         else throw err;
@@ -327,6 +404,7 @@ class AddressesSeen {
     const problems: ConfigProblem[] = [];
     for (const { registers, yaml, path } of lists) {
       registers.forEach((r, j) => {
+        if (!r) return;
         const address = addressOf(r);
         const key = `${source.type}:${address}`;
         const here = { yaml, path: [...path, j, 'url'], name: r.name, source: source.name };
@@ -347,6 +425,7 @@ function duplicateNames(source: string, lists: RegisterList[]): ConfigProblem[] 
   const seen = new Map<string, { yaml: YamlFile; path: Path }>();
   for (const { registers, yaml, path } of lists) {
     registers.forEach((r, j) => {
+      if (!r) return;
       const here = { yaml, path: [...path, j, 'name'] };
       const first = seen.get(r.name);
       if (!first) return void seen.set(r.name, here);
@@ -357,6 +436,49 @@ function duplicateNames(source: string, lists: RegisterList[]): ConfigProblem[] 
   return problems;
 }
 
+/** A source's config as loading reads its `register_labels_file`. */
+type LabelledSource = { name: string; type: string; register_labels_file?: string; register_labels?: RegisterLabels; registers?: Array<{ name: string; labels?: Record<string, string> }> };
+
+/**
+ * Reads each source's `register_labels_file`. A source whose registers are configured one by one
+ * has the file's labels merged under each register's own (which win); one whose vendor lists its
+ * registers keeps them as `register_labels`, applied to each register the vendor lists.
+ */
+async function readRegisterLabelsFiles(config: LoadableConfig, rules: Pick<ConfigRules<LoadableConfig>, 'kindOf' | 'registerLabels'>, yaml: YamlFile, baseDir: string): Promise<ConfigProblem[]> {
+  const problems: ConfigProblem[] = [];
+  for (const [i, source] of (config.sources as LabelledSource[]).entries()) {
+    if (source.register_labels_file === undefined) continue;
+    const file = resolve(baseDir, source.register_labels_file);
+    let text: string;
+    try {
+      text = await readTextFile(file, CONFIG_LIMIT);
+    } catch (err) {
+      problems.push(unreadableFileProblem(yaml, ['sources', i, 'register_labels_file'], 'register_labels_file', file, err));
+      continue;
+    }
+    const kind = rules.kindOf(source.type);
+    const read = registerLabelsOf(file, text, kind.identityColumns, `source "${source.name}"`, rules.registerLabels);
+    if (!read.ok) {
+      problems.push(...read.problems);
+      continue;
+    }
+    const labels = new RegisterLabels(read.data);
+    if (kind.registersFile) for (const r of source.registers ?? []) r.labels = { ...labels.of(r.name), ...r.labels };
+    else source.register_labels = labels;
+  }
+  return problems;
+}
+
+/** A `register_labels_file`'s data: a CSV by its name's `.csv`, else a YAML mapping. */
+function registerLabelsOf(file: string, text: string, identityColumns: readonly string[], what: string, schema: RegisterLabelsSchema): ReturnType<typeof csvRegisterLabels> {
+  if (/\.csv$/i.test(file)) return csvRegisterLabels(file, text, identityColumns, what, schema);
+  const yaml = new YamlFile(file, text, true);
+  const syntax = yaml.syntaxProblems();
+  if (syntax.length > 0) return { ok: false, problems: syntax };
+  const parsed = schema.safeParse(yaml.toJS() ?? {});
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, problems: yaml.zodProblems(parsed.error) };
+}
+
 const CONFIG_MISSING = 'config file not found (ENOENT): name it with --config.file=PATH, or try the exporter on a simulated fleet with --demo';
 
 /**
@@ -364,14 +486,17 @@ const CONFIG_MISSING = 'config file not found (ENOENT): name it with --config.fi
  * found, each with the file, line and column it comes from.
  */
 export async function loadConfig<C extends LoadableConfig>(file: string, rules: ConfigRules<C>, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig<C>> {
-  const { yaml, value } = await readYaml(file, env, CONFIG_MISSING);
+  const read = await readYaml(file, env, CONFIG_MISSING);
+  const { yaml } = read;
+  const value = read.value ?? {};
   const baseDir = dirname(resolve(file));
   const problems: ConfigProblem[] = [];
   await resolveSecretFiles(value, [], yaml, baseDir, problems);
   const parsed = rules.schema.safeParse(value);
   if (!parsed.success) problems.push(...yaml.zodProblems(parsed.error));
+  const sources = parsed.success ? parsed.data.sources : sourcesAsWritten(value, rules.kindOf);
+  problems.push(...(await mergeRegistersFiles(sources, rules.kindOf, yaml, baseDir, env)));
+  if (parsed.success) problems.push(...(await readRegisterLabelsFiles(parsed.data, rules, yaml, baseDir)));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const fileProblems = await mergeRegistersFiles(parsed.data, rules, yaml, baseDir, env);
-  if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   return { file, config: parsed.data };
 }

@@ -2,8 +2,9 @@ import { BlockList, isIP } from 'node:net';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { CATALOG_LABELS } from '../readings/catalog.js';
-import { MAX_LABEL_VALUE_CHARS } from '../readings/reading.js';
+import { kktProblem, MAX_LABEL_VALUE_CHARS } from '../readings/reading.js';
 import { parseDuration } from './duration.js';
+import type { RegisterLabels } from './register-labels.js';
 import { tradingHours } from './trading-hours.js';
 
 
@@ -70,6 +71,9 @@ export function blockListOf(cidrs: readonly string[]): BlockList {
   return list;
 }
 
+/** The files a source's `tls` names: each is resolved against the config's folder and checked at load. */
+export const TLS_FILE_KEYS = ['ca_file', 'cert_file', 'key_file'] as const;
+
 export const tls = z.strictObject({
   ca_file: z.string().optional(),
   cert_file: z.string().optional(),
@@ -91,10 +95,16 @@ export const sourceCommon = {
   probe_only: z.boolean().default(false),
   /** When its registers trade, in the stores' zone (`timezone`, else global.timezone); absent: always. */
   trading_hours: tradingHours.optional(),
+  /** Static labels by register identity (its `kkt`), CSV or YAML, re-read on reload (register-labels.ts). */
+  register_labels_file: z.string().min(1).optional(),
 };
 
-/** What every source's config has, whatever its vendor. */
-export type CommonSourceConfig = { type: string } & z.output<z.ZodObject<typeof sourceCommon>>;
+/**
+ * What every source's config has, whatever its vendor. `register_labels` is what loading read from
+ * `register_labels_file`, for a source whose registers its vendor lists (those configured one by
+ * one have them merged into their `labels`).
+ */
+export type CommonSourceConfig = { type: string; register_labels?: RegisterLabels } & z.output<z.ZodObject<typeof sourceCommon>>;
 
 /** A static label's value: at most the exporter's bound on any label value, as a vendor's is. */
 const staticLabelValue = z.string().max(MAX_LABEL_VALUE_CHARS, `a label value may have at most ${MAX_LABEL_VALUE_CHARS} characters`);
@@ -119,6 +129,41 @@ export function exporterLabels(infoLabels: Iterable<string>): ReadonlySet<string
   return new Set([...CATALOG_LABELS, 'job', 'instance', '__name__', 'quantile', 'exporter', ...infoLabels]);
 }
 
+/** Why a static label may not be named `name` (the exporter sets it, or Prometheus reserves it), or undefined. */
+function reservedLabelProblem(name: string, reserved: ReadonlySet<string>): string | undefined {
+  if (!reserved.has(name) && !name.startsWith('__')) return undefined;
+  return `label "${name}" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it`;
+}
+
+/** The most registers one `register_labels_file` may name: as many as a source may list. */
+export const MAX_LABELLED_REGISTERS = 100_000;
+/** The most labels one `register_labels_file` may give a register (its columns after the first). */
+export const MAX_FILE_LABELS = 32;
+
+/**
+ * A `register_labels_file` as data: each register's identity (its `kkt` label) to its static
+ * labels, none named like one in `reserved` (see exporterLabels).
+ */
+export function registerLabelsSchemaOf(reserved: ReadonlySet<string>) {
+  const labels = staticLabels
+    .refine((l) => Object.keys(l).length <= MAX_FILE_LABELS, `a register may have at most ${MAX_FILE_LABELS} labels from the file`)
+    .superRefine((l, ctx) => {
+      for (const name of Object.keys(l)) {
+        const message = reservedLabelProblem(name, reserved);
+        if (message) ctx.addIssue({ code: 'custom', path: [name], message });
+      }
+    });
+  return z.record(z.string(), labels).superRefine((file, ctx) => {
+    const ids = Object.keys(file);
+    if (ids.length > MAX_LABELLED_REGISTERS) ctx.addIssue({ code: 'custom', message: `the file names ${ids.length} registers, more than ${MAX_LABELLED_REGISTERS}` });
+    for (const id of ids) {
+      const message = id === '' ? 'the register id is empty' : kktProblem(id, 'the register id');
+      if (message) ctx.addIssue({ code: 'custom', path: [id], message });
+    }
+  });
+}
+export type RegisterLabelsSchema = ReturnType<typeof registerLabelsSchemaOf>;
+
 /** Run a check even when other parts failed, so one load reports every problem. */
 const ALWAYS = { when: () => true };
 
@@ -133,9 +178,8 @@ function refuseReservedLabels(registers: unknown, reserved: ReadonlySet<string>,
     const labels = (register as { labels?: unknown } | null)?.labels;
     if (labels === null || typeof labels !== 'object') return;
     for (const name of Object.keys(labels)) {
-      if (!reserved.has(name) && !name.startsWith('__')) continue;
-      const message = `label "${name}" is set by the exporter itself (a duplicate label would make Prometheus drop the whole scrape): rename it`;
-      ctx.addIssue({ code: 'custom', path: [...path, i, 'labels', name], message });
+      const message = reservedLabelProblem(name, reserved);
+      if (message) ctx.addIssue({ code: 'custom', path: [...path, i, 'labels', name], message });
     }
   });
 }

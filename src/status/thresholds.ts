@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { readTextFile, whyUnreadable } from '../config/load.js';
 import { FN_WARNING_FLAGS, type FnWarningFlag } from '../readings/catalog.js';
@@ -33,11 +33,22 @@ const thresholdsSchema = z.object({
 
 export type Thresholds = z.infer<typeof thresholdsSchema>;
 
+/** How large a thresholds file may be. */
+const THRESHOLDS_FILE_LIMIT = { bytes: 1024 * 1024, text: '1 MiB' };
+
 /** Reads and checks a thresholds file; throws an Error naming the file and what is at fault. */
 export async function loadThresholds(file: string): Promise<Thresholds> {
+  return (await loadThresholdsDocument(file)).thresholds;
+}
+
+/**
+ * The thresholds file as parsed (every key, for the rule generator) and as checked (what the landing
+ * page needs); throws an Error naming the file and what is at fault.
+ */
+export async function loadThresholdsDocument(file: string): Promise<{ document: unknown; thresholds: Thresholds }> {
   let text: string;
   try {
-    text = await readTextFile(file, { bytes: 1024 * 1024, text: '1 MiB' });
+    text = await readTextFile(file, THRESHOLDS_FILE_LIMIT);
   } catch (err) {
     throw new Error(`${file}: cannot read the thresholds file: ${whyUnreadable(err)}`);
   }
@@ -45,12 +56,15 @@ export async function loadThresholds(file: string): Promise<Thresholds> {
   try {
     value = parse(text);
   } catch (err) {
-    throw new Error(`${file}: not YAML: ${(err as Error).message}`);
+    // One line, file:line:col: the yaml library's message also quotes the lines around the error.
+    const at = err instanceof YAMLParseError ? err.linePos?.[0] : undefined;
+    const where = at ? `${file}:${at.line}:${at.col}` : file;
+    throw new Error(`${where}: not YAML: ${(err as Error).message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const parsed = thresholdsSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new Error(`${file}: ${issue?.path.join('.') || '(top)'}: ${issue?.message ?? 'invalid'}`);
   }
-  return parsed.data;
+  return { document: value, thresholds: parsed.data };
 }

@@ -136,6 +136,51 @@ describe('dist/healthcheck.js (the image HEALTHCHECK)', () => {
     }
   });
 
+  it('takes only the exporter for the exporter, not a `timeout` wrapper whose command line names it', async () => {
+    const port = await freePort();
+    const wrapper = spawn('timeout', ['60', process.execPath, '--expose-gc', CLI, `--config.file=${join(dir, 'kkt.yml')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const stopped = new Promise((resolve) => wrapper.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wrapper.stderr.on('data', (c: Buffer) => /msg=listening/.test(c.toString()) && resolve());
+        wrapper.once('exit', (code) => reject(new Error(`timeout exited ${code}`)));
+      });
+      const r = await healthcheck([`--pid=${wrapper.pid}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe(`kkt-exporter healthcheck: process ${wrapper.pid} is not a running kkt-exporter\n`);
+      // node --expose-gc .../dist/cli.js, as the image's ENTRYPOINT and the bin's shebang run it, is the exporter.
+      const exporterPid = spawnSync('pgrep', ['-P', String(wrapper.pid)], { encoding: 'utf8' }).stdout.trim();
+      expect(await healthcheck([`--pid=${exporterPid}`])).toEqual({ status: 0, stdout: '', stderr: '' });
+    } finally {
+      wrapper.kill('SIGTERM');
+      await stopped;
+    }
+  });
+
+  it.runIf(canUnshare)('with no flags, finds the one exporter under an entrypoint script that runs it through `timeout` (in a PID namespace of its own)', async () => {
+    const port = await freePort();
+    const entrypoint = join(dir, 'entrypoint.sh');
+    writeFileSync(entrypoint, `timeout 60 ${process.execPath} ${CLI} --config.file=${join(dir, 'kkt.yml')} --web.listen-address=127.0.0.1:${port}\nexit $?\n`);
+    // PID 1 is the script's shell, PID 2 timeout, PID 3 the exporter: timeout's command line names the exporter's script and flags too.
+    const ns = spawn('unshare', ['--pid', '--fork', '--kill-child', '--mount-proc', 'sh', entrypoint], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const stopped = new Promise((resolve) => ns.once('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        ns.stderr.on('data', (c: Buffer) => /msg=listening/.test(c.toString()) && resolve());
+        ns.once('exit', (code) => reject(new Error(`unshare exited ${code}`)));
+      });
+      const shellPid = spawnSync('pgrep', ['-P', String(ns.pid)], { encoding: 'utf8' }).stdout.trim();
+      expect(shellPid).toMatch(/^\d+$/);
+      const inside = spawnSync('nsenter', ['--target', shellPid, '--pid', '--mount', process.execPath, HEALTHCHECK], { encoding: 'utf8' });
+      expect(inside).toMatchObject({ status: 0, stdout: '', stderr: '' });
+    } finally {
+      ns.kill('SIGKILL');
+      await stopped;
+    }
+  });
+
   it('passes with the flags given to it, and fails in one line when they do not match the exporter', async () => {
     const app = await startExporter([`--web.config.file=${join(dir, 'tls.yml')}`]);
     running.push(app);
@@ -195,7 +240,7 @@ describe('dist/healthcheck.js (the image HEALTHCHECK)', () => {
     expect(await healthcheck([`--pid=${app.child.pid}`])).toEqual({ status: 0, stdout: '', stderr: '' });
     const missing = await healthcheck([`--web.listen-address=127.0.0.1:${app.port}`, `--web.config.file=${join(dir, 'nope.yml')}`]);
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.yml: cannot be read \(ENOENT\)/);
+    expect(missing.stderr).toMatch(/nope\.yml:1:1: cannot read file: ENOENT/);
     writeFileSync(join(dir, 'broken.yml'), `basic_auth_users:\n  prometheus: "${HASH}"\n  : [\n`);
     const broken = await healthcheck([`--web.listen-address=127.0.0.1:${app.port}`, `--web.config.file=${join(dir, 'broken.yml')}`]);
     expect(broken.status).toBe(1);
