@@ -189,7 +189,7 @@ export class YamlFile {
 const CONFIG_LIMIT = { bytes: 16 * 1024 * 1024, text: '16 MiB, the limit for a config file' };
 const SECRET_LIMIT = { bytes: 64 * 1024, text: '64 KiB, the limit for a secret file' };
 /** A CA bundle may hold every public root (Debian's is about 220 KB). */
-const TLS_FILE_LIMIT = { bytes: 1024 * 1024, text: '1 MiB, the limit for a certificate, key or CA file' };
+export const TLS_FILE_LIMIT = { bytes: 1024 * 1024, text: '1 MiB, the limit for a certificate, key or CA file' };
 
 /** A file that is there but is not one a config may read. */
 class UnreadableFile extends Error {}
@@ -230,11 +230,20 @@ export function whyUnreadable(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err);
 }
 
-/** `whenMissing` replaces the message for a file that does not exist; an empty file's value is null. */
-async function readYaml(file: string, env: NodeJS.ProcessEnv, whenMissing?: string): Promise<{ yaml: YamlFile; value: unknown }> {
+export interface YamlReadOptions {
+  /** The most the file may hold; default the config file's. */
+  limit?: { bytes: number; text: string };
+  /** `${VAR}`s are expanded from it when given. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the message for a file that does not exist. */
+  whenMissing?: string;
+}
+
+/** A YAML file read and its syntax checked, problems at `file:line:col`; an empty file's value is null. */
+export async function readYaml(file: string, { limit = CONFIG_LIMIT, env, whenMissing }: YamlReadOptions = {}): Promise<{ yaml: YamlFile; value: unknown }> {
   let text: string;
   try {
-    text = await readTextFile(file, CONFIG_LIMIT);
+    text = await readTextFile(file, limit);
   } catch (err) {
     const reason = whyUnreadable(err);
     const message = reason === 'ENOENT' && whenMissing !== undefined ? whenMissing : `cannot read file: ${reason}`;
@@ -243,7 +252,7 @@ async function readYaml(file: string, env: NodeJS.ProcessEnv, whenMissing?: stri
   const yaml = new YamlFile(file, text);
   const syntax = yaml.syntaxProblems();
   if (syntax.length > 0) throw new ConfigError(syntax);
-  const envProblems = yaml.expandEnv(env);
+  const envProblems = env ? yaml.expandEnv(env) : [];
   if (envProblems.length > 0) throw new ConfigError(envProblems);
   return { yaml, value: yaml.toJS() };
 }
@@ -321,7 +330,7 @@ function validRegisters(items: unknown, schema: RegistersFileSchema): Array<{ na
 }
 
 async function loadRegistersFile(file: string, schema: RegistersFileSchema, env: NodeJS.ProcessEnv, source: string): Promise<{ list?: RegisterList; problems: ConfigProblem[] }> {
-  const { yaml, value } = await readYaml(file, env);
+  const { yaml, value } = await readYaml(file, { env });
   if (value === null || value === undefined) {
     const message = `registers file is empty: list the registers of source "${source}" in it (a YAML list, or a map with \`registers:\`), or drop its registers_file`;
     return { problems: [{ file, line: 1, col: 1, message }] };
@@ -486,7 +495,7 @@ const CONFIG_MISSING = 'config file not found (ENOENT): name it with --config.fi
  * found, each with the file, line and column it comes from.
  */
 export async function loadConfig<C extends LoadableConfig>(file: string, rules: ConfigRules<C>, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig<C>> {
-  const read = await readYaml(file, env, CONFIG_MISSING);
+  const read = await readYaml(file, { env, whenMissing: CONFIG_MISSING });
   const { yaml } = read;
   const value = read.value ?? {};
   const baseDir = dirname(resolve(file));

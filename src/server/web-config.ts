@@ -3,7 +3,7 @@ import type { ServerOptions } from 'node:https';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { z } from 'zod';
-import { ConfigError, readTextFile, whyUnreadable, YamlFile, type ConfigProblem } from '../config/load.js';
+import { ConfigError, readTextFile, readYaml, TLS_FILE_LIMIT, whyUnreadable, YamlFile, type ConfigProblem } from '../config/load.js';
 import {
   allowedSansOf,
   cipherProblem,
@@ -21,7 +21,6 @@ import {
 
 /** The most a web config file, or a certificate, key or CA file it names, may hold. */
 export const WEB_CONFIG_LIMIT = { bytes: 1024 * 1024, text: '1 MiB, the limit for a web config file' };
-export const TLS_FILE_LIMIT = { bytes: 1024 * 1024, text: '1 MiB, the limit for a certificate, key or CA file' };
 
 /** A YAML key left empty (`http_server_config:`) is null: Go's yaml leaves the defaults then. */
 const section = <S extends z.ZodType>(schema: S) => schema.nullish().transform((v) => v ?? undefined);
@@ -239,25 +238,13 @@ function validHeader(name: string, value: string): boolean {
   }
 }
 
-async function readYamlFile(file: string): Promise<{ yaml: YamlFile; value: unknown }> {
-  let text: string;
-  try {
-    text = await readTextFile(file, WEB_CONFIG_LIMIT);
-  } catch (err) {
-    throw new ConfigError([{ file, line: 1, col: 1, message: `cannot read file: ${whyUnreadable(err)}` }]);
-  }
-  const yaml = new YamlFile(file, text);
-  const syntax = yaml.syntaxProblems();
-  if (syntax.length > 0) throw new ConfigError(syntax);
-  return { yaml, value: yaml.toJS() ?? {} };
-}
-
 /**
  * Reads and checks a web config, and the certificate, key and CA files it names. Throws ConfigError
  * with every problem at its `file:line:col`; no message quotes a password hash or a key.
  */
 export async function loadWebConfig(file: string): Promise<LoadedWebConfig> {
-  const { yaml, value } = await readYamlFile(file);
+  const { yaml, value: read } = await readYaml(file, { limit: WEB_CONFIG_LIMIT });
+  const value = read ?? {};
   const parsed = webConfigSchema.safeParse(value);
   if (!parsed.success) throw new ConfigError(yaml.zodProblems(parsed.error));
   const reader = new WebConfigReader(yaml, parsed.data);
