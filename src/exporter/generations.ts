@@ -5,8 +5,15 @@ import { errorMessage, type Logger } from '../log.js';
 import type { Source } from '../sources/source.js';
 import type { Config } from '../sources/vendors.js';
 
+/** A reload that did not load: when, and why (the text the log shows). */
+export interface ReloadFailure {
+  at: Date;
+  error: string;
+}
+
 /** A loaded config and the sources built from it; replaced whole on a successful reload. */
 export class Generation {
+  readonly loadedAt = new Date();
   /** Scrapes and probes reading its sources now. */
   private scrapes = 0;
   /** A reload replaced it: its sources close when its last scrape ends. */
@@ -58,6 +65,7 @@ export class Generations {
   private readonly inFlight = new Set<ScrapeDeadlines>();
   private shuttingDown = false;
   private readonly reloadLock = pLimit(1);
+  private failure: ReloadFailure | undefined;
 
   constructor(private readonly opts: GenerationsOptions) {}
 
@@ -68,6 +76,11 @@ export class Generations {
 
   get ready(): boolean {
     return this.gen !== undefined && !this.shuttingDown;
+  }
+
+  /** The last reload, when it failed; a successful one clears it. */
+  get lastReloadFailure(): ReloadFailure | undefined {
+    return this.failure;
   }
 
   /** Shutting down: `/-/ready` says not ready while the scrapes in flight finish. */
@@ -103,12 +116,14 @@ export class Generations {
       try {
         const loaded = await loadConfig(file, this.opts.rules);
         this.install(loaded);
+        this.failure = undefined;
         log.info('config loaded', { file, sources: loaded.config.sources.length });
         return { ok: true as const };
       } catch (err) {
         this.opts.failed();
         const error = err instanceof ConfigError ? err.message : errorMessage(err);
         log.error(this.gen ? 'config not loaded; keeping the previous one' : 'config not loaded', { file, err: error });
+        this.failure = { at: new Date(), error };
         return { ok: false as const, error };
       }
     });

@@ -4,7 +4,8 @@ import { SCRAPE_TIMEOUT_HEADER } from '../deadline/deadline.js';
 import type { Exporter } from '../exporter/exporter.js';
 import { errorMessage } from '../log.js';
 import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
-import { landingPage, type PageThresholds } from './landing.js';
+import { landingPage, type PageThresholds, type WebConfigState } from './landing.js';
+import { landingQuery } from './landing-query.js';
 import { probeDebugText, probeLogAnswer } from './probe-text.js';
 import { addressOf, targetGroups } from './service-discovery.js';
 
@@ -22,8 +23,8 @@ function param(req: Request, name: string): string | undefined | null {
 }
 
 /**
- * Sends a scrape answer (Prometheus text) with the registry's content type, gzip-compressed when the
- * request's Accept-Encoding asks for it (Prometheus always does; see compress.ts). The answer varies
+ * Sends a scrape answer (Prometheus text, or the landing page: large at fleet size) with its content type,
+ * gzip-compressed when the request's Accept-Encoding asks for it (Prometheus always does; see compress.ts). The answer varies
  * with Accept-Encoding whichever way it goes. If compression fails, the plain text goes out.
  */
 async function sendScrape(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: ScrapeBody): Promise<void> {
@@ -110,6 +111,8 @@ export interface AppOptions {
   thresholds?: PageThresholds;
   /** `POST /-/reload` also re-reads `--web.config.file` when one is given. */
   reloadWebConfig?: () => Promise<{ ok: true } | { ok: false; error: string }>;
+  /** The web config's last reload when it failed, and when the one in force was loaded: the landing page's banner. */
+  webConfigState?: () => WebConfigState;
 }
 
 const NO_THRESHOLDS: PageThresholds = { ok: false, error: 'no thresholds file given' };
@@ -130,8 +133,14 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
   app.get('/sd', (req, res) => {
     res.type('application/json').send(JSON.stringify(targetGroups(exporter.sources, addressOf(req, opts.externalUrl))));
   });
-  app.get('/', (_req, res) => {
-    res.type('html').send(landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS));
+  app.get('/', async (req, res) => {
+    const query = landingQuery(req.query);
+    if (!query.ok) {
+      res.status(400).type(TEXT).send(`${query.error}\n`);
+      return;
+    }
+    const page = landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS, { query: query.query, ...(opts.webConfigState ? { webConfig: opts.webConfigState() } : {}) });
+    await sendScrape(exporter, req, res, 200, 'text/html; charset=utf-8', page);
   });
   app.get('/logs', (req, res) => {
     const id = param(req, 'id');

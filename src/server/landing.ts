@@ -1,4 +1,5 @@
 import type { Exporter } from '../exporter/exporter.js';
+import type { ReloadFailure } from '../exporter/generations.js';
 import type { Source } from '../sources/source.js';
 import type { RegisterStatus } from '../status/fleet-status.js';
 import type { ReadRecord } from '../status/history.js';
@@ -6,9 +7,22 @@ import { blockTimeOf, blockTimeText, type BlockTime } from '../status/block-time
 import { notReadProblems, outsideTradingHours, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
 import type { Thresholds } from '../status/thresholds.js';
 import { VERSION } from '../version.js';
+import { isListQuery, listHref, ROW_STATES, type LandingQuery, type RowState } from './landing-query.js';
 
 /** The alert thresholds the page judges readings by, or why they could not be read. */
 export type PageThresholds = { ok: true; thresholds: Thresholds } | { ok: false; error: string };
+
+/** The web config in force and its last reload when that failed. */
+export interface WebConfigState {
+  loadedAt: Date;
+  failure: ReloadFailure | undefined;
+}
+
+/** What one request asks of the page: a list of registers, and the web config to report on. */
+export interface PageView {
+  query?: LandingQuery;
+  webConfig?: WebConfigState;
+}
 
 const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -74,11 +88,26 @@ function blockCell(row: RegisterRow, now: number): string {
   return row.block ? `<td class="nowrap">${esc(blockTimeText(row.block, now / 1000))}</td>` : '<td></td>';
 }
 
+function stateOf(row: RegisterRow): RowState {
+  if (!row.status) return 'not-read-yet';
+  if (!row.status.reading.up) return outsideTradingHours(row.status.reading) ? 'closed' : 'not-read';
+  if (row.problems.some((p) => p.severity === 'critical')) return 'needs-attention';
+  return row.problems.length > 0 ? 'check' : 'ok';
+}
+
+/** Each state's class and words in the state column. */
+const STATE_CELLS: Record<RowState, [string, string]> = {
+  'not-read-yet': ['muted', 'not read yet'],
+  closed: ['muted', 'closed, not read'],
+  'not-read': ['critical', 'not read'],
+  'needs-attention': ['critical', 'needs attention'],
+  check: ['warning', 'check'],
+  ok: ['ok', 'ok'],
+};
+
 function stateCell(row: RegisterRow): string {
-  if (!row.status) return '<td class="muted">not read yet</td>';
-  if (!row.status.reading.up) return outsideTradingHours(row.status.reading) ? '<td class="muted">closed, not read</td>' : '<td class="critical">not read</td>';
-  if (row.problems.some((p) => p.severity === 'critical')) return '<td class="critical">needs attention</td>';
-  return row.problems.length > 0 ? '<td class="warning">check</td>' : '<td class="ok">ok</td>';
+  const [cls, text] = STATE_CELLS[stateOf(row)];
+  return `<td class="${cls}">${text}</td>`;
 }
 
 function registerRow(row: RegisterRow, now: number, runbook: string | undefined, withSource: boolean, store: boolean): string {
@@ -128,14 +157,16 @@ ${table(['source', 'type', 'registers', 'up', 'need attention', 'last read of th
 function attentionSection(rows: RegisterRow[], now: number, runbook: string | undefined): string {
   const bad = rows.filter((r) => r.problems.length > 0).sort(byBlockTime);
   if (bad.length === 0) return '<section id="attention"><h2>Need attention</h2><p class="ok">No register has a problem in its last reading.</p></section>';
-  const more = bad.length > MAX_LISTED ? `<p>... and ${bad.length - MAX_LISTED} more.</p>` : '';
+  const more = bad.length > MAX_LISTED ? `<p>... and ${bad.length - MAX_LISTED} more: all those <a href="${listHref({ state: 'needs-attention' }, 1)}">needing attention</a>, <a href="${listHref({ state: 'not-read' }, 1)}">not read</a>, <a href="${listHref({ state: 'check' }, 1)}">to check</a>.</p>` : '';
   return `<section id="attention"><h2>Need attention</h2>
 ${registerTable(bad.slice(0, MAX_LISTED), now, runbook, true)}${more}</section>`;
 }
 
 function sourceSection(exporter: Exporter, source: Source, rows: RegisterRow[], now: number, runbook: string | undefined): string {
   const q = encodeURIComponent(source.name);
-  const more = rows.length > MAX_LISTED ? `<p>... and ${rows.length - MAX_LISTED} more registers (those with problems are listed first).</p>` : '';
+  const more = rows.length > MAX_LISTED
+    ? `<p>... and ${rows.length - MAX_LISTED} more registers (those with problems are listed first): <a href="${listHref({ source: source.name }, 1)}">all ${rows.length} registers of ${esc(source.name)}</a>.</p>`
+    : '';
   return `<section><h2 id="source-${q}">${esc(source.name)} <small>(${esc(source.type)}, ${rows.length} registers)</small></h2>
 <p>Last read: ${sourceRead(exporter, source, rows, now)} · <a href="probe?source=${q}&amp;debug=true">probe the source now</a></p>
 ${registerTable(rows.slice(0, MAX_LISTED), now, runbook, false)}${more}</section>`;
@@ -167,16 +198,65 @@ function shardLine(exporter: Exporter): string {
   return `<p>Shard ${shard.index} of ${shard.count}: ${exporter.sources.length} sources, ${registers} registers owned (other sources and registers belong to the other shards).</p>`;
 }
 
+/** A red line for the config and the web config whose last reload failed: the exporter runs the ones loaded before. */
+function reloadBanners(exporter: Exporter, web: WebConfigState | undefined): string {
+  const config = exporter.generations.lastReloadFailure;
+  const loadedAt = exporter.generations.current?.loadedAt;
+  const lines: string[] = [];
+  if (config) {
+    const keeps = loadedAt ? `the exporter keeps running the config loaded at ${esc(loadedAt.toISOString())}` : 'no config is loaded';
+    lines.push(`<p class="banner critical">Config reload failed at ${esc(config.at.toISOString())}: ${esc(config.error)}<br>${keeps}.</p>`);
+  }
+  if (web?.failure) {
+    lines.push(`<p class="banner critical">Web config reload failed at ${esc(web.failure.at.toISOString())}: ${esc(web.failure.error)}<br>the exporter keeps the web config loaded at ${esc(web.loadedAt.toISOString())}.</p>`);
+  }
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** A GET form for `/?source=&store=&state=`: works without JavaScript. */
+function filterForm(sources: Source[], q: LandingQuery): string {
+  const option = (value: string, text: string, selected: boolean) => `<option value="${esc(value)}"${selected ? ' selected' : ''}>${esc(text)}</option>`;
+  const sourceOptions = [option('', 'every source', !q.source), ...sources.map((s) => option(s.name, s.name, q.source === s.name))].join('');
+  const stateOptions = [option('', 'any state', !q.state), ...ROW_STATES.map((st) => option(st, STATE_CELLS[st][1], q.state === st))].join('');
+  return `<form class="filter" method="get" action=""><b>List registers:</b>
+<label>source <select name="source">${sourceOptions}</select></label>
+<label>store <input name="store" maxlength="200" size="10" value="${esc(q.store ?? '')}"></label>
+<label>state <select name="state">${stateOptions}</select></label>
+<button type="submit">List</button>${isListQuery(q) ? ' <a href="./">whole page</a>' : ''}</form>`;
+}
+
+/** The registers matching the query, source by source and by register id (an order that holds from page to page), MAX_LISTED a page. */
+function listSection(bySource: Map<Source, RegisterRow[]>, q: LandingQuery, now: number, runbook: string | undefined): string {
+  const rows = [...bySource]
+    .filter(([s]) => q.source === undefined || s.name === q.source)
+    .flatMap(([, rs]) => [...rs].sort((a, b) => (a.kkt < b.kkt ? -1 : a.kkt > b.kkt ? 1 : 0)))
+    .filter((r) => (q.store === undefined || r.store === q.store) && (q.state === undefined || stateOf(r) === q.state));
+  const pages = Math.max(1, Math.ceil(rows.length / MAX_LISTED));
+  const page = q.page ?? 1;
+  const what = [q.source && `of source ${esc(q.source)}`, q.store && `of store ${esc(q.store)}`, q.state && `in state "${STATE_CELLS[q.state][1]}"`].filter(Boolean).join(', ');
+  const noSuchSource = q.source !== undefined && ![...bySource.keys()].some((s) => s.name === q.source) ? ` No source is named ${esc(q.source)}.` : '';
+  const nav = [page > 1 ? `<a href="${listHref(q, page - 1)}">previous</a>` : '', page < pages ? `<a href="${listHref(q, page + 1)}">next</a>` : ''].filter(Boolean).join(' · ');
+  const head = `<p><b>${rows.length}</b> registers${what ? ` ${what}` : ''}; page ${page} of ${pages}${nav ? ` · ${nav}` : ''}.${noSuchSource}</p>`;
+  const shown = rows.slice((page - 1) * MAX_LISTED, page * MAX_LISTED);
+  const body = shown.length > 0 ? registerTable(shown, now, runbook, true)
+    : page > pages ? `<p>Page ${page} is past the last page: <a href="${listHref(q, pages)}">page ${pages}</a>.</p>` : '<p class="muted">No register matches.</p>';
+  return `<section id="list"><h2>Registers</h2>
+${head}
+${body}
+${shown.length > 0 && nav ? `<p>${nav}</p>` : ''}</section>`;
+}
+
 const STYLE = `body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em;max-width:80em;line-height:1.4}
 h1{margin:0}h2{margin-top:1.5em;border-bottom:1px solid #ccc}small,.muted{color:#666}
 .scroll{overflow-x:auto}table{border-collapse:collapse;min-width:100%}td,th{padding:4px 8px;text-align:left;vertical-align:top;border-bottom:1px solid #ddd}
 .critical{color:#b00;font-weight:bold}.warning{color:#a60;font-weight:bold}.ok{color:#070}.nowrap{white-space:nowrap}
 ul.problems,ul.notes{margin:0;padding-left:1.1em}ul.notes{color:#666}ul.problems li.warning,ul.problems li.critical{font-weight:normal}ul.problems a{color:inherit}
 ul.kinds{display:flex;flex-wrap:wrap;gap:.3em 1.5em;padding:0;list-style:none}.headline{font-size:1.2em}
+p.banner{background:#fee;border:2px solid #b00;padding:.5em 1em}form.filter{display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}
 @media (max-width:40em){body{padding:.5em}td,th{padding:3px 4px}}`;
 
 /** `GET /`: which registers need attention and why, how the last reads went, and recent probes. No secrets. */
-export function landingPage(exporter: Exporter, thresholds: PageThresholds, now = Date.now()): string {
+export function landingPage(exporter: Exporter, thresholds: PageThresholds, view: PageView = {}, now = Date.now()): string {
   const judge = (s: RegisterStatus): Problem[] =>
     thresholds.ok ? problemsOf(s.reading, now / 1000, thresholds.thresholds) : notReadProblems(s.reading);
   const runbook = thresholds.ok ? thresholds.thresholds.runbook_base_url : undefined;
@@ -189,10 +269,11 @@ export function landingPage(exporter: Exporter, thresholds: PageThresholds, now 
 <p class="muted">Version ${esc(VERSION)} · Node.js ${esc(process.version)} · started ${esc(exporter.startedAt.toISOString())} · config ${esc(exporter.configFile)}</p>
 ${shardLine(exporter)}
 <p><a href="metrics">Metrics</a> (reads every register now) · <a href="sd">Service discovery</a> · <a href="#recent">Recent probes</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
-${noThresholds}
+${reloadBanners(exporter, view.webConfig)}${noThresholds}
 ${exporter.sources.length === 0 ? '<p>No sources configured.</p>' : `${summary(exporter, bySource, now)}
-${attentionSection([...bySource.values()].flat(), now, runbook)}
-${[...bySource].map(([s, rows]) => sourceSection(exporter, s, rows, now, runbook)).join('\n')}`}
+${filterForm(exporter.sources, view.query ?? {})}
+${view.query && isListQuery(view.query) ? listSection(bySource, view.query, now, runbook) : `${attentionSection([...bySource.values()].flat(), now, runbook)}
+${[...bySource].map(([s, rows]) => sourceSection(exporter, s, rows, now, runbook)).join('\n')}`}`}
 ${recentSection(exporter.history.list(), now)}
 <p class="muted">Problems are judged from each register's last reading by the alert rules' thresholds; an alert fires only after its own duration.
 "Blocks" is the earliest block that last reading shows: 30 days after the oldest document unsent to the OFD, 24 h after a shift opened, the FN expiry date.

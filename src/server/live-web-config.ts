@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { ConfigError } from '../config/load.js';
+import type { ReloadFailure } from '../exporter/generations.js';
 import { errorMessage, type Logger } from '../log.js';
 import { createBasicAuth, type BasicAuth } from './basic-auth.js';
 import { BcryptWorker } from './bcrypt-worker.js';
@@ -38,6 +39,7 @@ interface Active {
   auth: BasicAuth | undefined;
   bucket: TokenBucket | undefined;
   open: ReadonlySet<string>;
+  loadedAt: Date;
 }
 
 function refuse(res: ServerResponse, verdict: 'denied' | 'busy'): void {
@@ -62,6 +64,7 @@ export class LiveWebConfig {
   private readonly servers: HttpsServer[] = [];
   private readonly comparer = new BcryptWorker();
   private reloading: Promise<unknown> = Promise.resolve();
+  private failure: ReloadFailure | undefined;
 
   private constructor(
     loaded: LoadedWebConfig,
@@ -81,6 +84,16 @@ export class LiveWebConfig {
     return this.active.loaded.file;
   }
 
+  /** When the web config in force was loaded. */
+  get loadedAt(): Date {
+    return this.active.loadedAt;
+  }
+
+  /** The last reload, when it failed; a successful one clears it. */
+  get lastReloadFailure(): ReloadFailure | undefined {
+    return this.failure;
+  }
+
   /** The HTTPS server options, or undefined for plain HTTP. */
   get tls(): LoadedWebConfig['tls'] {
     return this.active.loaded.tls;
@@ -92,7 +105,7 @@ export class LiveWebConfig {
     const auth = users && old?.auth && sameJson(users, old.loaded.config.basic_auth_users) ? old.auth : users && createBasicAuth(users, { comparer: this.comparer });
     const rate = loaded.rateLimit;
     const bucket = rate && old?.bucket && sameJson(rate, old.loaded.rateLimit) ? old.bucket : rate && new TokenBucket(rate.intervalMs, rate.burst);
-    return { loaded, auth, bucket, open: new Set(loaded.config.unauthenticated_paths) };
+    return { loaded, auth, bucket, open: new Set(loaded.config.unauthenticated_paths), loadedAt: new Date() };
   }
 
   private logWarnings(): void {
@@ -147,12 +160,14 @@ export class LiveWebConfig {
       }
       for (const server of this.servers) this.applyTls(server, loaded);
       this.active = this.activate(loaded, this.active);
+      this.failure = undefined;
       this.log.info('web config loaded', { file });
       this.logWarnings();
       return { ok: true };
     } catch (err) {
       const error = err instanceof ConfigError ? err.message : errorMessage(err);
       this.log.error('web config not loaded; keeping the previous one', { file, err: error });
+      this.failure = { at: new Date(), error };
       return { ok: false, error };
     }
   }
