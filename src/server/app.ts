@@ -6,6 +6,8 @@ import { errorMessage } from '../log.js';
 import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
 import { landingPage, type PageThresholds, type WebConfigState } from './landing.js';
 import { landingQuery } from './landing-query.js';
+import { fleetFnPlan } from './fn-plan-page.js';
+import { planCsv, planDays } from '../status/fn-plan.js';
 import { probeDebugText, probeLogAnswer } from './probe-text.js';
 import { addressOf, targetGroups } from './service-discovery.js';
 
@@ -141,6 +143,11 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
     }
     const page = landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS, { query: query.query, ...(opts.webConfigState ? { webConfig: opts.webConfigState() } : {}) });
     await sendScrape(exporter, req, res, 200, 'text/html; charset=utf-8', page);
+  });
+  app.get('/fn.csv', (req, res) => {
+    const days = planDays(req.query.days);
+    if ('error' in days) res.status(400).type(TEXT).send(`${days.error}\n`);
+    else res.type('text/csv; charset=utf-8').send(planCsv(fleetFnPlan(exporter.status, Date.now(), days.days)));
   });
   app.get('/logs', (req, res) => {
     const id = param(req, 'id');

@@ -1,3 +1,5 @@
+import { planDays } from '../status/fn-plan.js';
+
 /** The states a register's row shows on the landing page, as `GET /?state=` names them. */
 export const ROW_STATES = ['ok', 'check', 'needs-attention', 'not-read', 'closed', 'not-read-yet'] as const;
 export type RowState = (typeof ROW_STATES)[number];
@@ -9,14 +11,16 @@ export interface LandingQuery {
   state?: RowState;
   /** From 1; set only when the query asks for a list. */
   page?: number;
+  /** The FN replacement plan's horizon (planDays); not a list filter. */
+  days?: number;
 }
 
-const PARAMS = ['source', 'store', 'state', 'page'] as const;
+const PARAMS = ['source', 'store', 'state', 'page', 'days'] as const;
 /** Longer than any source name or store label a page link carries. */
 export const MAX_VALUE_LENGTH = 200;
 /** More pages than a fleet of MAX_CLOUD_REGISTERS-sized sources has at 200 a page. */
 const MAX_PAGE = 100_000;
-const USAGE = 'GET / takes source, store, state and page';
+const USAGE = 'GET / takes source, store, state, page and days';
 
 type Parsed = { ok: true; query: LandingQuery } | { ok: false; error: string };
 
@@ -37,13 +41,17 @@ export function landingQuery(raw: Record<string, unknown>): Parsed {
       const n = /^\d{1,6}$/.test(v) ? Number(v) : NaN;
       if (!(n >= 1 && n <= MAX_PAGE)) return { ok: false, error: `page must be a whole number from 1 to ${MAX_PAGE}` };
       query.page = n;
+    } else if (name === 'days') {
+      const days = planDays(v);
+      if ('error' in days) return { ok: false, error: days.error };
+      query.days = days.days;
     } else query[name] = v;
   }
   return { ok: true, query };
 }
 
 /** Whether the query asks for a list of registers rather than the whole page. */
-export const isListQuery = (q: LandingQuery): boolean => Object.keys(q).length > 0;
+export const isListQuery = (q: LandingQuery): boolean => Object.keys(q).some((k) => k !== 'days');
 
 /** The query string (with `?`, HTML-escaped `&amp;`) of the list `q` at `page`. */
 export function listHref(q: LandingQuery, page: number): string {

@@ -6,6 +6,8 @@ import type { ReadRecord } from '../status/history.js';
 import { blockTimeOf, blockTimeText, type BlockTime } from '../status/block-time.js';
 import { notReadProblems, outsideTradingHours, PROBLEM_KINDS, problemsOf, type Problem, type ProblemKind } from '../status/problems.js';
 import type { Thresholds } from '../status/thresholds.js';
+import { esc } from './html.js';
+import { fnPlanSection } from './fn-plan-page.js';
 import { VERSION } from '../version.js';
 import { isListQuery, listHref, ROW_STATES, type LandingQuery, type RowState } from './landing-query.js';
 
@@ -23,9 +25,6 @@ export interface PageView {
   query?: LandingQuery;
   webConfig?: WebConfigState;
 }
-
-const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 /** Registers listed per source, and in "Need attention"; the summary counts them all. */
 const MAX_LISTED = 200;
@@ -274,10 +273,11 @@ ${exporter.sources.length === 0 ? '<p>No sources configured.</p>' : `${summary(e
 ${filterForm(exporter.sources, view.query ?? {})}
 ${view.query && isListQuery(view.query) ? listSection(bySource, view.query, now, runbook) : `${attentionSection([...bySource.values()].flat(), now, runbook)}
 ${[...bySource].map(([s, rows]) => sourceSection(exporter, s, rows, now, runbook)).join('\n')}`}`}
+${fnPlanSection(exporter.status, now, view.query?.days)}
 ${recentSection(exporter.history.list(), now)}
 <p class="muted">Problems are judged from each register's last reading by the alert rules' thresholds; an alert fires only after its own duration.
 "Blocks" is the earliest block that last reading shows: 30 days after the oldest document unsent to the OFD, 24 h after a shift opened, the FN expiry date.
-Kazakhstan's 72 h offline and the FN full at its fill rate need the register's history: only Prometheus has them (<code>kkt:block_timestamp_seconds</code>, alert KktBlocksSoon).</p>
+Kazakhstan's 72 h offline needs the register's history: only Prometheus has it (<code>kkt:block_timestamp_seconds</code>, alert KktBlocksSoon). The FN replacement plan estimates an FN's fill from the readings this process made since it started; Prometheus's rule uses the last week.</p>
 </body></html>
 `;
 }

@@ -24,4 +24,18 @@ describe('FleetStatus', () => {
     expect(status.register('stores', 'pos0')?.reading.kkt).toBe('pos0');
     expect(status.register('stores', 'pos1499')?.reading.kkt).toBe('pos1499');
   });
+
+  it('flags an FN swapped without re-registration between two whole reads, and forgets a register the vendor no longer lists', () => {
+    const status = new FleetStatus();
+    const history = new ReadHistory();
+    const atol = (serial: string): RegisterReading => ({ kkt: 'k1', labels: {}, up: true, info: { fn_serial: serial, rnm: 'R1' }, samples: [], endpoints: [] });
+    const read = (registers: RegisterReading[]) =>
+      status.record({ source: 'atol', success: true, durationSeconds: 0, registers }, history.begin('atol', 'metrics').finish({ success: true, durationSeconds: 0 }));
+    read([atol('OLD')]);
+    read([atol('NEW')]);
+    expect(status.register('atol', 'k1')?.fn?.swap).toEqual({ from: 'OLD', to: 'NEW' });
+    expect([...status.all()].map((r) => r.kkt)).toEqual(['k1']);
+    read([]);
+    expect([...status.all()]).toEqual([]);
+  });
 });

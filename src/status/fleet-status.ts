@@ -1,6 +1,7 @@
 import type { SourceReading, RegisterReading } from '../readings/reading.js';
 import type { ReadRecord } from './history.js';
 import { MAX_AD_HOC_TARGETS } from '../sources/source.js';
+import { nextFnTrack, type FnTrack } from './fn-plan.js';
 
 /** A register's last reading, from a `/metrics` scrape or a `/probe`, and the probe that made it. */
 export interface RegisterStatus {
@@ -9,6 +10,8 @@ export interface RegisterStatus {
   probeId: number;
   /** Since when its reads have been in the state this one is in (readStateOf), as far as this process saw. */
   since: Date;
+  /** Its FN so far (fn-plan.ts): kept with the status, so bounded by the fleet like it. */
+  fn?: FnTrack;
 }
 
 /** How a register's read went: every endpoint answered, some did, or none did. */
@@ -62,7 +65,8 @@ export class FleetStatus {
       const state = readStateOf(reading);
       const same = was ? readStateOf(was.reading) === state : state === 'read';
       if (!same) changes.push(was ? { reading, was } : { reading });
-      return { reading, at: probe.at, probeId: probe.id, since: same && was ? was.since : probe.at };
+      const fn = nextFnTrack(was?.fn, reading, probe.at.getTime() / 1000);
+      return { reading, at: probe.at, probeId: probe.id, since: same && was ? was.since : probe.at, ...(fn ? { fn } : {}) };
     };
     if (probe.target === undefined) {
       entry.last = { at: probe.at, success: result.success, durationSeconds: result.durationSeconds, probeId: probe.id };
@@ -103,6 +107,14 @@ export class FleetStatus {
   register(source: string, kkt: string): RegisterStatus | undefined {
     const entry = this.sources.get(source);
     return entry?.registers.get(kkt) ?? entry?.adHoc.get(kkt);
+  }
+
+  /** Every register's last status (configured or listed, then ad-hoc), for the FN plan. */
+  *all(): Generator<{ source: string; kkt: string; status: RegisterStatus }> {
+    for (const [source, entry] of this.sources) {
+      for (const [kkt, status] of entry.registers) yield { source, kkt, status };
+      for (const [kkt, status] of entry.adHoc) yield { source, kkt, status };
+    }
   }
 
   private entryOf(source: string): SourceEntry {

@@ -106,11 +106,11 @@ describe('landing page at fleet size (450 ATOL registers, 3 UKM tills)', () => {
 
   it('refuses a bad parameter with 400 and a line that says why', async () => {
     const bad: [string, string][] = [
-      ['?foo=1', 'unknown parameter(s): foo; GET / takes source, store, state and page'],
+      ['?foo=1', 'unknown parameter(s): foo; GET / takes source, store, state, page and days'],
       ['?state=broken', 'state must be one of ok, check, needs-attention, not-read, closed, not-read-yet'],
       ['?page=0', 'page must be a whole number from 1 to 100000'],
       ['?page=1e3', 'page must be a whole number from 1 to 100000'],
-      ['?source=a&source=b', 'source may be given once; GET / takes source, store, state and page'],
+      ['?source=a&source=b', 'source may be given once; GET / takes source, store, state, page and days'],
       [`?store=${'x'.repeat(201)}`, 'store is longer than 200 characters'],
     ];
     for (const [query, line] of bad) expect(await get(`${exporter.url}/${query}`)).toMatchObject({ status: 400, text: `${line}\n` });

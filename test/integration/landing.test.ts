@@ -87,7 +87,7 @@ describe('landing page: time to block, register notes', () => {
     expect(page).toMatch(new RegExp(`<b>${serial(2)}</b>.*<td class="nowrap">blocks in (9 d 23 h|10 d): FN expiry</td>`));
     expect(page).toMatch(new RegExp(`<b>${serial(3)}</b>.*blocks in (24 d 23 h|25 d): 30 days unsent to the OFD`));
     expect(page).toMatch(/<b>dry<\/b>.*out of paper<\/a><\/li><\/ul><\/td><td><\/td>/);
-    expect(page).toContain('only Prometheus has them');
+    expect(page).toContain('only Prometheus has it');
   });
 
   it("shows a register's notes on its row, as text", async () => {
