@@ -16,7 +16,10 @@ export const TIME_TO_BLOCK_TABLE = 'Time to block';
 const F = 'job=~"$job", source=~"$source"';
 const days = (n) => `${n} day${n === 1 ? '' : 's'}`;
 
-/** [problem shown in the table, PromQL whose value is in the unit the problem names] for thresholds `t`. */
+/**
+ * [problem shown in the table, PromQL whose value is in the unit the problem names, and the label
+ * whose value fills the problem's $1 when its words come from the series] for thresholds `t`.
+ */
 export function problems(t) {
   const notPaged = (t.fn_phase_not_paged ?? []).map((p) => ` and kkt_fn_phase{${F}} != ${p}`).join('');
   return [
@@ -30,7 +33,11 @@ export function problems(t) {
     ['register not read (down or no data)', `kkt_up{${F}} == 0`],
     [`shift open longer than ${t.shift_warning_hours} h (value: hours)`, `kkt:shift_open_age_seconds{${F}} / 3600 > ${t.shift_warning_hours}`],
     [`vendor data older than ${t.stale_warning_hours} h (value: hours)`, `kkt:status_age_seconds{${F}} / 3600 > ${t.stale_warning_hours}`],
-    ['FN warning flags set (value: bit mask)', `kkt_fn_warning_flags{${F}} > 0`],
+    // The flag's name, from its own series: "FN flag: urgent_replacement", never a bit mask.
+    ['FN flag: $1', `kkt_fn_warning_flag{${F}} == 1`, 'flag'],
+    // Registers that give no oldest document's time, told apart as the alerts do (kkt_info's url, id_kkm).
+    ['UKM receipts unsent to the OFD (value: receipts)', `kkt_unsent_docs{${F}} > 0 and on(job, instance, source, kkt) kkt_info{${F}, url!=""}`],
+    ['Kassa24 documents kept offline (value: documents)', `kkt_unsent_docs{${F}} > 0 and on(job, instance, source, kkt) kkt_info{${F}, id_kkm!=""}`],
     ['SuperMag Vision link down', `kkt_vision_connected{${F}} == 0`],
     [`MCU above ${t.mcu_temperature_celsius} °C (value: °C)`, `kkt_mcu_temperature_celsius{${F}} > ${t.mcu_temperature_celsius}`],
   ];
@@ -74,7 +81,8 @@ export function renderDashboard(t, text) {
   if (list.length > 26) throw new Error('more problems than refIds A-Z');
   const refIds = list.map((_, i) => String.fromCharCode(65 + i));
   // label_replace with an empty regex on an empty source label: sets `problem` on every series.
-  table.targets = list.map(([problem, expr], i) => target(refIds[i], `label_replace(${expr}, "problem", "${problem}", "", "")`, problem));
+  table.targets = list.map(([problem, expr, from], i) =>
+    target(refIds[i], from ? `label_replace(${expr}, "problem", "${problem}", "${from}", "(.*)")` : `label_replace(${expr}, "problem", "${problem}", "", "")`, problem));
   // The merged table has one `Value #<refId>` column per query; a calculated `value` replaces them.
   const organize = table.transformations?.find((x) => x.id === 'organize');
   if (!organize) throw new Error(`"${PROBLEM_TABLE}": no organize transformation`);

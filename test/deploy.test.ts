@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 // @ts-expect-error: a plain ESM script without types
 import { PROBLEM_TABLE, renderDashboard, TIME_TO_BLOCK_TABLE } from '../scripts/gen-dashboard.mjs';
+import { VENDORS } from '../src/sources/vendors.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -216,6 +217,41 @@ describe('Grafana dashboard', () => {
       const name = new RegExp(`(?<![\\w:])${record.replaceAll(':', '\\:')}(?![\\w:])`);
       expect(users.some((e) => name.test(e)), `${record} is used by no panel and no alert`).toBe(true);
     }
+  });
+
+  it('a drill-down panel that some vendors cannot fill says which do, instead of a bare "No data" (from the vendors\' metric tables)', () => {
+    const rules = (parse(read('examples/alerts/kkt-alerts.yml')) as { groups: Array<{ rules: Array<{ record?: string; expr: string }> }> }).groups.flatMap((g) => g.rules);
+    const declared = new Set(VENDORS.flatMap((v) => Object.keys(v.metrics)));
+    // A vendor gives `expr` a value when it fills every vendor metric the expression names, and some rule of each recording rule it reads.
+    const fills = (metrics: Record<string, string>, expr: string): boolean =>
+      (expr.match(/\bkkt_[a-z_]+/g) ?? []).filter((m) => declared.has(m)).every((m) => m in metrics) &&
+      [...new Set(expr.match(/\bkkt:[a-z_:]+/g) ?? [])].every((rec) => rules.some((r) => r.record === rec && fills(metrics, r.expr)));
+    const noted: string[] = [];
+    for (const p of rowPanels('Register drill-down')) {
+      const filled = VENDORS.filter((v) => exprs(p).some((e) => fills(v.metrics, e))).map((v) => v.type);
+      expect(filled.length, p.title).toBeGreaterThan(0);
+      const noValue = (p.fieldConfig?.defaults as { noValue?: string } | undefined)?.noValue;
+      if (filled.length === VENDORS.length) expect(noValue, p.title).toBeUndefined();
+      else {
+        expect(noValue, p.title).toBe(`Not reported by this register's vendor: only ${filled.join(', ')} registers give it`);
+        noted.push(p.title);
+      }
+    }
+    expect(noted).toEqual(expect.arrayContaining(['Paper present', 'FN usage %', 'Shift age (hours)', 'MCU temperature']));
+  });
+
+  it('the problem table names an FN flag by its name, not a bit mask, and lists UKM receipts and Kassa24 documents unsent, which have no oldest document\'s age', () => {
+    const table = panel(PROBLEM_TABLE);
+    const queries = exprs(table);
+    expect(queries.filter((e) => e.includes('kkt_fn_warning_flags{'))).toEqual([]);
+    expect(queries).toContain('label_replace(kkt_fn_warning_flag{job=~"$job", source=~"$source"} == 1, "problem", "FN flag: $1", "flag", "(.*)")');
+    // The flag's column is hidden: the problem says it.
+    expect(table.transformations?.find((x) => x.id === 'organize')?.options.excludeByName?.flag).toBe(true);
+    const unsent = (kind: string) => queries.filter((e) => e.startsWith('label_replace(kkt_unsent_docs{') && e.includes(`kkt_info{job=~"$job", source=~"$source", ${kind}!=""}`));
+    expect(unsent('url'), 'UKM').toHaveLength(1);
+    expect(unsent('id_kkm'), 'Kassa24').toHaveLength(1);
+    expect(unsent('url')[0]).toContain('"problem", "UKM receipts unsent to the OFD');
+    expect(unsent('id_kkm')[0]).toContain('"problem", "Kassa24 documents kept offline');
   });
 
   it('the problem table is generated from thresholds.yml (run `npm run rules`): a register is listed at its warning alert\'s threshold', () => {
