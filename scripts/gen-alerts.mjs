@@ -180,6 +180,9 @@ const recording = {
     { record: 'kkt:status_age_seconds', expr: 'time() - kkt_status_timestamp_seconds' },
     { record: 'source:kkt_up:sum', expr: 'sum by (job, source) (kkt_up)' },
     { record: 'source:kkt_up:count', expr: 'count by (job, source) (kkt_up)' },
+    // The scrape targets of each exporter process that reach this Prometheus: KktExporterSilent
+    // compares it with the last day's (one series per exporter, cheap over a day).
+    { record: 'exporter:kkt_scrape_targets:count', expr: `count by (exporter) (${exporterUp})` },
     // Time to block, per register and reason (BLOCK_REASONS): the moment the register will be
     // blocked if nothing is done.
     blockAt('ofd_30_days', `kkt_unsent_oldest_timestamp_seconds + ${OFD_BLOCK_DAYS * DAY}`),
@@ -339,6 +342,12 @@ const alerts = {
     alert('KktExporterDown', 'critical', `count by (exporter) ((${exporterUp}) == 0) unless on(exporter) ((${exporterUp}) == 1)`, t.exporter_down_for,
       'kkt-exporter is down.',
       'Prometheus cannot scrape kkt-exporter {{ $labels.exporter }}: all its scrape targets (/metrics and /probe: {{ $value }}) are down.'),
+    // KktExporterDown needs the exporter's `up` series: when the Prometheus agent that scrapes it (or
+    // its remote write, or its region's link) is down, nothing arrives and no rule of its registers
+    // can fire. Its series were here within the last day and are not now.
+    alert('KktExporterSilent', 'critical', 'max_over_time(exporter:kkt_scrape_targets:count[1d]) unless exporter:kkt_scrape_targets:count', t.exporter_down_for,
+      'No series of a kkt-exporter arrive.',
+      `No series of kkt-exporter {{ $labels.exporter }} have reached this Prometheus for ${t.exporter_down_for} (it had {{ $value }} scrape targets within the last day): the Prometheus (agent) that scrapes it, its remote write or its region's link is down, or its scrape job was removed. No register alert of that exporter can fire meanwhile.`),
     alert('KktExporterConfigReloadFailed', 'warning', 'kkt_exporter_config_last_reload_successful == 0', t.reload_failed_for,
       'kkt-exporter config reload failed.',
       'kkt-exporter {{ $labels.instance }} could not load its new config and is running the previous one: run kkt-exporter --config.check.'),

@@ -37,7 +37,7 @@ describe('alert rules', () => {
 
   it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', 'kkt-alerts.yml');
-    expect(r.out).toContain('SUCCESS: 55 rules found');
+    expect(r.out).toContain('SUCCESS: 57 rules found');
     expect(r.status).toBe(0);
   });
 
@@ -52,7 +52,7 @@ describe('alert rules', () => {
     const alerts = alertRules();
     const tests = ruleTests();
     const fired = new Set(tests.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname));
-    expect(alerts.length).toBe(43);
+    expect(alerts.length).toBe(44);
     expect(new Set(alerts.map((a) => a.alert)).size).toBe(alerts.length);
     for (const a of alerts) {
       expect(a.alert).toMatch(/^Kkt[A-Z][A-Za-z]+$/);

@@ -100,13 +100,14 @@ export async function query(promUrl: string, expr: string): Promise<QueryResult[
 
 /**
  * Starts Alertmanager and Prometheus on loopback, on the given ports, with these configs (written to
- * `dir`), and waits until both are ready. The rest of each config (jobs, rules, receivers) is the test's.
+ * `dir`), and waits until both are ready. The rest of each config (jobs, rules, receivers) is the test's;
+ * `promArgs` are Prometheus's further flags.
  */
-export async function startPrometheusAndAlertmanager(processes: Processes, dir: string, ports: { prom: number; am: number }, prom: object, am: object): Promise<void> {
+export async function startPrometheusAndAlertmanager(processes: Processes, dir: string, ports: { prom: number; am: number }, prom: object, am: object, promArgs: string[] = []): Promise<void> {
   writeFileSync(join(dir, 'prometheus.yml'), stringify(prom));
   writeFileSync(join(dir, 'alertmanager.yml'), stringify(am));
   processes.start('prometheus-alertmanager', [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'am')}`, `--web.listen-address=127.0.0.1:${ports.am}`, '--cluster.listen-address=']);
-  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${ports.prom}`]);
+  processes.start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${ports.prom}`, ...promArgs]);
   const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok;
   await eventually('Prometheus and Alertmanager ready', async () => ((await ready(ports.prom)) && (await ready(ports.am)) ? true : undefined), 30_000);
 }
