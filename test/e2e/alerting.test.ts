@@ -174,6 +174,22 @@ describe('examples/alertmanager.yml with the generated rules, two shards and rea
     expect(await query('count by (exporter) (kkt_up{store="A01"})')).toHaveLength(SHARDS);
   }, 60_000);
 
+  it('the README\'s rate-wait query answers for every shard and source, /probe ones included, with about 1 s of waiting per read of two endpoints', async () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/^```promql\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string).find((b) => b.includes('kkt_exporter_rate_limit_wait_seconds_total'));
+    expect(block).toBeDefined();
+    const wanted = (await query('count by (exporter, source) (kkt_up)')).map((s) => `${s.metric.exporter} ${s.metric.source}`).sort();
+    expect(wanted.filter((w) => w.endsWith(' probed')).length).toBeGreaterThan(0);
+    const ratios = await eventually('a ratio for every shard and source', async () => {
+      const r = await query(block as string);
+      return r.length === wanted.length ? r : undefined;
+    }, 30_000);
+    expect(ratios.map((s) => `${s.metric.exporter} ${s.metric.source}`).sort()).toEqual(wanted);
+    // Two endpoints a read: one wait of about 1 s in a read of a little more (increase() reads a little high at first).
+    for (const s of ratios) expect(Number(s.value[1]), `${s.metric.exporter} ${s.metric.source}`).toBeGreaterThan(0.5);
+    for (const s of ratios) expect(Number(s.value[1]), `${s.metric.exporter} ${s.metric.source}`).toBeLessThan(1.6);
+  }, 60_000);
+
   it('pages on-call once for a store whose every till is off, and not for each of its tills', async () => {
     const dark = fleet?.ukm.registers.filter((r) => r.labels.store === 'A01').map((r) => r.name) ?? [];
     expect(dark).toHaveLength(METRICS_STORES.A01);
