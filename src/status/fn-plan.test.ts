@@ -12,6 +12,16 @@ const usage = (v: number): Sample => ({ metric: 'kkt_fn_usage_percent', value: v
 const expiry = (t: number): Sample => ({ metric: 'kkt_fn_expiry_timestamp_seconds', value: t });
 const fiscal = (t: number): Sample => ({ metric: 'kkt_fn_fiscalization_timestamp_seconds', value: t });
 
+describe('nextFnTrack', () => {
+  it('keeps no track for a register that reports no FN (a UKM till), and the same one while a reading brings nothing new', () => {
+    const paper: Sample = { metric: 'kkt_paper_present', value: 1 };
+    expect(nextFnTrack(undefined, reading({}, [paper]), NOW)).toBeUndefined();
+    const track = nextFnTrack(undefined, reading({ fn_serial: 'F1', rnm: 'R' }, [fiscal(NOW - DAY)]), NOW);
+    expect(track).toEqual({ serial: 'F1', rnm: 'R', fiscalizedAt: NOW - DAY, points: [] });
+    expect(nextFnTrack(track, reading({ fn_serial: 'F1', rnm: 'R' }, [fiscal(NOW - DAY)]), NOW + 60)).toBe(track);
+  });
+});
+
 describe('fnPlan', () => {
   it('lists an FN expiring within N days and leaves out one expiring after', () => {
     const plan = fnPlan([

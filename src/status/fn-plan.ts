@@ -40,12 +40,14 @@ export function nextFnTrack(was: FnTrack | undefined, reading: RegisterReading, 
   const serial = reading.info.fn_serial ?? was?.serial;
   const rnm = reading.info.rnm ?? was?.rnm;
   const fiscalizedAt = valueOf(reading, 'kkt_fn_fiscalization_timestamp_seconds') ?? was?.fiscalizedAt;
+  const usage = valueOf(reading, 'kkt_fn_usage_percent');
+  // Nothing new (a vendor that reports no FN, as UKM): no new object on every read of every till.
+  if (usage === undefined && serial === was?.serial && rnm === was?.rnm && fiscalizedAt === was?.fiscalizedAt) return was;
   const sameRegistration = was !== undefined && rnm !== undefined && rnm === was.rnm && fiscalizedAt === was.fiscalizedAt;
   const newFn = was?.serial !== undefined && serial !== undefined && serial !== was.serial;
   let swap: FnSwap | undefined;
   if (newFn && sameRegistration) swap = { from: was.serial!, to: serial };
   else if (!newFn && sameRegistration) swap = was.swap;
-  const usage = valueOf(reading, 'kkt_fn_usage_percent');
   const points = newFn ? [] : [...(was?.points ?? [])];
   if (usage !== undefined && points.at(-1)?.[0] !== at) points.push([at, usage]);
   if (points.length > MAX_USAGE_POINTS) points.splice(0, points.length - MAX_USAGE_POINTS);
