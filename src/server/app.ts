@@ -25,11 +25,12 @@ function param(req: Request, name: string): string | undefined | null {
 }
 
 /**
- * Sends a scrape answer (Prometheus text, or the landing page: large at fleet size) with its content type,
- * gzip-compressed when the request's Accept-Encoding asks for it (Prometheus always does; see compress.ts). The answer varies
- * with Accept-Encoding whichever way it goes. If compression fails, the plain text goes out.
+ * Sends a large answer (a scrape's Prometheus text, or the landing page at fleet size) with its
+ * content type, gzip-compressed when the request's Accept-Encoding asks for it (Prometheus always
+ * does; see compress.ts). The answer varies with Accept-Encoding whichever way it goes. If
+ * compression fails, the plain text goes out.
  */
-async function sendScrape(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: ScrapeBody): Promise<void> {
+async function sendCompressed(exporter: Exporter, req: Request, res: Response, status: number, contentType: string, body: ScrapeBody): Promise<void> {
   const answer = await encodeAnswer(body, req.get('Accept-Encoding'));
   if (answer.error !== undefined) exporter.log.warn('gzip failed; answering uncompressed', { path: req.path, err: errorMessage(answer.error) });
   res.vary('Accept-Encoding');
@@ -102,7 +103,7 @@ function probeHandler(exporter: Exporter) {
     // without --compressed), small or rare, and stay plain.
     if (!probe.read) res.status(probe.status).type(TEXT).send(`${probe.why}\n`);
     else if (debug === 'true') res.status(200).type(TEXT).send(probeDebugText(probe.record, probe.metrics, probe.source));
-    else await sendScrape(exporter, req, res, 200, CONTENT_TYPE, probe.metrics);
+    else await sendCompressed(exporter, req, res, 200, CONTENT_TYPE, probe.metrics);
   };
 }
 
@@ -129,7 +130,7 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
   app.get('/metrics', async (req, res) => {
     const abandoned = abandonedSignal(res);
     const body = await exporter.scrapes.metrics(req.get(SCRAPE_TIMEOUT_HEADER), abandoned);
-    if (!abandoned.aborted) await sendScrape(exporter, req, res, 200, CONTENT_TYPE, body);
+    if (!abandoned.aborted) await sendCompressed(exporter, req, res, 200, CONTENT_TYPE, body);
   });
   app.get('/probe', probeHandler(exporter));
   app.get('/sd', (req, res) => {
@@ -142,7 +143,7 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
       return;
     }
     const page = landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS, { query: query.query, ...(opts.webConfigState ? { webConfig: opts.webConfigState() } : {}) });
-    await sendScrape(exporter, req, res, 200, 'text/html; charset=utf-8', page);
+    await sendCompressed(exporter, req, res, 200, 'text/html; charset=utf-8', page);
   });
   app.get('/fn.csv', (req, res) => {
     const days = planDays(req.query.days);
