@@ -57,7 +57,7 @@ beforeAll(async () => {
     const agent = example('agent.yml');
     agent.global = { ...agent.global, scrape_interval: '10s', scrape_timeout: '9s', external_labels: { region } };
     agent.scrape_configs[0].static_configs[0].targets = [`127.0.0.1:${exporterPort}`];
-    agent.scrape_configs[0].relabel_configs[0].replacement = `${region}/$1`;
+    for (const r of agent.scrape_configs[0].relabel_configs) r.replacement = `${region}/$1`;
     exporters[region] = { process: exporter, address: `127.0.0.1:${exporterPort}` };
     agent.remote_write[0].url = `${promUrl}/api/v1/write`;
     agent.remote_write[0].queue_config.batch_send_deadline = '1s';
@@ -102,6 +102,8 @@ describe('regions behind Prometheus agents, rules evaluated centrally', () => {
       expect(up.filter((s) => s.metric.region === region).map((s) => s.metric.kkt).sort()).toEqual(tills[region]);
     }
     expect((await query(promUrl, 'up{job="kkt"}')).map((s) => s.metric.region).sort()).toEqual(['a', 'b']);
+    // Instance and exporter carry the region: the rules' on(job, instance, source, kkt) never joins two regions' tills.
+    for (const s of up) expect(s.metric.instance, s.metric.kkt).toMatch(new RegExp(`^${s.metric.region}/127\\.0\\.0\\.1:`));
   }, 90_000);
 
   it('a till out of paper in region b pages centrally with region="b" and its register, nothing for region a, and resolves', async () => {
