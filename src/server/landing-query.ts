@@ -53,9 +53,10 @@ export function landingQuery(raw: Record<string, unknown>): Parsed {
 /** Whether the query asks for a list of registers rather than the whole page. */
 export const isListQuery = (q: LandingQuery): boolean => Object.keys(q).some((k) => k !== 'days');
 
-/** The query string (with `?`, HTML-escaped `&amp;`) of the list `q` at `page`. */
+/** The query string (with `?`, HTML-escaped `&amp;`) of the list `q` at `page`, keeping the plan's `days`. */
 export function listHref(q: LandingQuery, page: number): string {
   const parts = (['source', 'store', 'state'] as const).flatMap((k) => (q[k] ? [`${k}=${encodeURIComponent(q[k])}`] : []));
   if (page > 1 || parts.length === 0) parts.push(`page=${page}`);
+  if (q.days !== undefined) parts.push(`days=${q.days}`);
   return `?${parts.join('&amp;')}`;
 }
