@@ -154,6 +154,18 @@ const blindText = Object.entries(BLIND).map(([endpoint, text], i) => `{{ ${i ? '
 // Time to block: one series per register and reason, the moment the register will be blocked. The
 // reason is a rule label, not a label_replace: promtool's lint tells rules apart by their labels.
 const blockAt = (reason, expr) => ({ record: 'kkt:block_timestamp_seconds', expr, labels: { reason } });
+
+// A shift's age, and where it comes from (label `opened`): `vendor`, the opening time Kassa24 gives;
+// `first_seen`, for ATOL, which gives the shift's number only: the first evaluation (5-minute steps)
+// at which this number was seen open (a shift closed and reopened has a new number);
+// `last_seen_closed`, for BusinessKassa, which gives neither: the last evaluation that saw it closed,
+// else the first reading in the window, so a shift closed and reopened between two readings looks
+// like one (as KktShiftPossiblyExpired says). Both look back SHIFT_SEEN_WINDOW, an hour past expiry:
+// an age of that many hours means "at least". The reading of this evaluation counts too, so that a
+// shift first seen since the last 5-minute step has an age (0) rather than none.
+const thisShiftOpen = `timestamp(kkt_shift_number == ${REGISTER} kkt_shift_number @ end() and ${REGISTER} kkt_shift_open == 1)`;
+const SHIFT_SEEN_WINDOW = `${SHIFT_BLOCK_HOURS + 1}h`;
+const shiftAge = (opened, expr) => ({ record: 'kkt:shift_open_age_seconds', expr, labels: { opened } });
 const reasonText = Object.entries(BLOCK_REASONS).map(([reason, text], i) => `{{ ${i ? 'else ' : ''}if eq $labels.reason "${reason}" }}${text}`).join('') + '{{ else }}{{ $labels.reason }}{{ end }}';
 
 const flags = Object.entries(t.fn_flag_severity);
@@ -176,7 +188,13 @@ const recording = {
   rules: [
     { record: 'kkt:unsent_oldest_age_seconds', expr: 'time() - kkt_unsent_oldest_timestamp_seconds' },
     { record: 'kkt:fn_days_left', expr: '(kkt_fn_expiry_timestamp_seconds - time()) / 86400' },
-    { record: 'kkt:shift_open_age_seconds', expr: '(time() - kkt_shift_opened_timestamp_seconds) and (kkt_shift_open == 1)' },
+    // How long the open shift has been open, for every vendor that reports an open shift (shiftAge).
+    shiftAge('vendor', '(time() - kkt_shift_opened_timestamp_seconds) and (kkt_shift_open == 1)'),
+    shiftAge('first_seen', `(time() - (min_over_time(${thisShiftOpen}[${SHIFT_SEEN_WINDOW}:5m]) or ${thisShiftOpen}))`
+      + ` and ${REGISTER} (kkt_shift_open == 1) unless ${REGISTER} kkt_shift_opened_timestamp_seconds`),
+    shiftAge('last_seen_closed', `(time() - (max_over_time(timestamp(kkt_shift_open == 0)[${SHIFT_SEEN_WINDOW}:5m])`
+      + ` or min_over_time(timestamp(kkt_shift_open)[${SHIFT_SEEN_WINDOW}:5m]) or timestamp(kkt_shift_open)))`
+      + ` and ${REGISTER} (kkt_shift_open == 1) unless ${REGISTER} kkt_shift_number unless ${REGISTER} kkt_shift_opened_timestamp_seconds`),
     { record: 'kkt:status_age_seconds', expr: 'time() - kkt_status_timestamp_seconds' },
     { record: 'source:kkt_up:sum', expr: 'sum by (job, source) (kkt_up)' },
     { record: 'source:kkt_up:count', expr: 'count by (job, source) (kkt_up)' },

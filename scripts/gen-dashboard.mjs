@@ -31,7 +31,12 @@ export function problems(t) {
     ['FN not in fiscal mode (value: phase)', `kkt_fn_phase{${F}} != 3${notPaged}`],
     ['OFD link error (value: code, see OFD link errors)', `kkt_ofd_network_error_code{${F}} != 0`],
     ['register not read (down or no data)', `kkt_up{${F}} == 0`],
-    [`shift open longer than ${t.shift_warning_hours} h (value: hours)`, `kkt:shift_open_age_seconds{${F}} / 3600 > ${t.shift_warning_hours}`],
+    // The shift's age from its opening time or its number, at KktShiftOpenLong's and
+    // KktShiftOpenLongNoTimestamp's hours; BusinessKassa's (neither) at KktShiftPossiblyExpired's.
+    [`shift open longer than ${t.shift_warning_hours} h (value: hours)`,
+      `kkt:shift_open_age_seconds{${F}, opened!="last_seen_closed"} / 3600 > ${t.shift_warning_hours}`],
+    [`shift seen open at every reading for more than ${t.shift_expired_hours} h: possibly expired, check its last Z-report (value: hours)`,
+      `kkt:shift_open_age_seconds{${F}, opened="last_seen_closed"} / 3600 > ${t.shift_expired_hours}`],
     [`vendor data older than ${t.stale_warning_hours} h (value: hours)`, `kkt:status_age_seconds{${F}} / 3600 > ${t.stale_warning_hours}`],
     // The flag's name, from its own series: "FN flag: urgent_replacement", never a bit mask.
     ['FN flag: $1', `kkt_fn_warning_flag{${F}} == 1`, 'flag'],

@@ -111,7 +111,7 @@ describe('Grafana dashboard', () => {
   interface Link { title: string; url: string }
   interface Panel {
     type: string; title: string; collapsed?: boolean; panels?: Panel[];
-    targets?: Array<{ expr?: string }>;
+    targets?: Array<{ expr?: string; legendFormat?: string }>;
     transformations?: Array<{ id: string; options: { excludeByName?: Record<string, boolean>; renameByName?: Record<string, string>; sort?: Array<{ field: string; desc: boolean }> } }>;
     fieldConfig?: {
       defaults?: { links?: Link[]; thresholds?: { steps: Array<{ color: string; value: number | null }> } };
@@ -219,13 +219,45 @@ describe('Grafana dashboard', () => {
     }
   });
 
+  const recordingRules = (parse(read('examples/alerts/kkt-alerts.yml')) as { groups: Array<{ rules: Array<{ record?: string; expr: string }> }> }).groups.flatMap((g) => g.rules);
+  const declared = new Set(VENDORS.flatMap((v) => Object.keys(v.metrics)));
+  /**
+   * A vendor gives `expr` a value when it fills every vendor metric the expression names before its
+   * first `unless` (what follows one only removes series), and some rule of each recording rule it reads.
+   */
+  const fills = (metrics: Record<string, string>, expr: string): boolean => {
+    const needed = expr.split(/\bunless\b/)[0] as string;
+    return (needed.match(/\bkkt_[a-z_]+/g) ?? []).filter((m) => declared.has(m)).every((m) => m in metrics) &&
+      [...new Set(needed.match(/\bkkt:[a-z_:]+/g) ?? [])].every((rec) => recordingRules.some((r) => r.record === rec && fills(metrics, r.expr)));
+  };
+
+  it('"Longest open shifts" and the shift problems cover every vendor that reports an open shift, each with its own age rule', () => {
+    const withShift = VENDORS.filter((v) => 'kkt_shift_open' in v.metrics).map((v) => v.type);
+    expect(withShift.length).toBeGreaterThan(1);
+    const filled = (p: Panel) => VENDORS.filter((v) => exprs(p).some((e) => fills(v.metrics, e))).map((v) => v.type);
+    expect(filled(panel('Longest open shifts (hours)'))).toEqual(withShift);
+    expect(filled(panel('Shift age (hours)'))).toEqual(withShift);
+    // One age rule per kind of vendor (with the opening time, with the shift number only, with
+    // neither): the one it fills and whose `unless` names none of its metrics.
+    const ages = recordingRules.filter((r) => r.record === 'kkt:shift_open_age_seconds');
+    const serves = (metrics: Record<string, string>, expr: string) =>
+      fills(metrics, expr) && expr.split(/\bunless\b/).slice(1).every((u) => !(u.match(/\bkkt_[a-z_]+/g) ?? []).some((m) => m in metrics));
+    for (const v of VENDORS.filter((x) => withShift.includes(x.type))) {
+      expect(ages.filter((r) => serves(v.metrics, r.expr)), v.type).toHaveLength(1);
+    }
+    // And one problem of the table lists each vendor's open shift (a query selects the `opened` it names, or all but the one it excludes).
+    const shiftProblems = exprs(panel(PROBLEM_TABLE)).filter((e) => e.includes('kkt:shift_open_age_seconds{'));
+    const selects = (e: string, opened: string) => e.includes(`opened="${opened}"`) || (e.includes('opened!="') && !e.includes(`opened!="${opened}"`));
+    for (const v of VENDORS.filter((x) => withShift.includes(x.type))) {
+      const opened = (ages.find((r) => serves(v.metrics, r.expr)) as { labels?: { opened?: string } }).labels?.opened as string;
+      expect(shiftProblems.filter((e) => selects(e, opened)), v.type).toHaveLength(1);
+    }
+    // The problem table hides the label (its problem says it); the bar gauge names it.
+    expect(panel(PROBLEM_TABLE).transformations?.find((x) => x.id === 'organize')?.options.excludeByName?.opened).toBe(true);
+    expect(panel('Longest open shifts (hours)').targets?.[0]?.legendFormat).toContain('{{opened}}');
+  });
+
   it('a drill-down panel that some vendors cannot fill says which do, instead of a bare "No data" (from the vendors\' metric tables)', () => {
-    const rules = (parse(read('examples/alerts/kkt-alerts.yml')) as { groups: Array<{ rules: Array<{ record?: string; expr: string }> }> }).groups.flatMap((g) => g.rules);
-    const declared = new Set(VENDORS.flatMap((v) => Object.keys(v.metrics)));
-    // A vendor gives `expr` a value when it fills every vendor metric the expression names, and some rule of each recording rule it reads.
-    const fills = (metrics: Record<string, string>, expr: string): boolean =>
-      (expr.match(/\bkkt_[a-z_]+/g) ?? []).filter((m) => declared.has(m)).every((m) => m in metrics) &&
-      [...new Set(expr.match(/\bkkt:[a-z_:]+/g) ?? [])].every((rec) => rules.some((r) => r.record === rec && fills(metrics, r.expr)));
     const noted: string[] = [];
     for (const p of rowPanels('Register drill-down')) {
       const filled = VENDORS.filter((v) => exprs(p).some((e) => fills(v.metrics, e))).map((v) => v.type);
@@ -259,7 +291,7 @@ describe('Grafana dashboard', () => {
     expect(renderDashboard(t, text)).toBe(text);
     const queries = exprs(panel(PROBLEM_TABLE));
     const query = (metric: string) => {
-      const q = queries.filter((e) => e.includes(`${metric}{`));
+      const q = queries.filter((e) => e.includes(metric.includes('{') ? metric : `${metric}{`));
       expect(q, metric).toHaveLength(1);
       return q[0] as string;
     };
@@ -268,7 +300,8 @@ describe('Grafana dashboard', () => {
       ['kkt:unsent_oldest_age_seconds', `/ 86400 > ${t.unsent_oldest_warning_days},`, t.unsent_oldest_warning_days as number],
       ['kkt:fn_days_left', `} < ${t.fn_expiry_warning_days},`, t.fn_expiry_warning_days as number],
       ['kkt_fn_usage_percent', `} >= ${t.fn_usage_warning_percent},`, t.fn_usage_warning_percent as number],
-      ['kkt:shift_open_age_seconds', `/ 3600 > ${t.shift_warning_hours},`, t.shift_warning_hours as number],
+      ['kkt:shift_open_age_seconds{job=~"$job", source=~"$source", opened!="last_seen_closed"}', `/ 3600 > ${t.shift_warning_hours},`, t.shift_warning_hours as number],
+      ['kkt:shift_open_age_seconds{job=~"$job", source=~"$source", opened="last_seen_closed"}', `/ 3600 > ${t.shift_expired_hours},`, t.shift_expired_hours as number],
       ['kkt:status_age_seconds', `/ 3600 > ${t.stale_warning_hours},`, t.stale_warning_hours as number],
       ['kkt_mcu_temperature_celsius', `} > ${t.mcu_temperature_celsius},`, t.mcu_temperature_celsius as number],
     ];

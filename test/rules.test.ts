@@ -37,7 +37,7 @@ describe('alert rules', () => {
 
   it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', 'kkt-alerts.yml');
-    expect(r.out).toContain('SUCCESS: 57 rules found');
+    expect(r.out).toContain('SUCCESS: 59 rules found');
     expect(r.status).toBe(0);
   });
 

@@ -76,7 +76,10 @@ describe('the exporter with real Prometheus and Alertmanager', () => {
     const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
     const exprs = panels.flatMap((p) => p.targets ?? []).map((t) => t.expr).filter((e): e is string => !!e);
     expect(exprs.length).toBeGreaterThan(30);
-    const substituted = exprs.map((e) => e.replaceAll('$job', '.*').replaceAll('$source', '.*').replaceAll('$__rate_interval', '1m'));
+    // BusinessKassa's shift seen open past 24 h needs a day of readings, which this Prometheus lacks:
+    // asked from 0 h, the problem still has to select the demo's open BusinessKassa shifts.
+    const sinceStart = (e: string) => (e.includes('opened="last_seen_closed"') ? e.replace(/\/ 3600 > \d+/, '/ 3600 >= 0') : e);
+    const substituted = exprs.map((e) => sinceStart(e.replaceAll('$job', '.*').replaceAll('$source', '.*').replaceAll('$__rate_interval', '1m')));
     const records = (parse(readFileSync(join(dir, 'rules.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> }).groups
       .flatMap((g) => g.rules)
       .map((r) => r.record)
@@ -99,6 +102,10 @@ describe('the exporter with real Prometheus and Alertmanager', () => {
       if (!answered) empty.push(expr);
     }
     expect(empty).toEqual([]);
+    // "Longest open shifts" has the demo's open shifts of every vendor that reports one, each age from its own rule.
+    const shifts = await query('kkt:shift_open_age_seconds');
+    const opened = Object.fromEntries(shifts.map((s) => [s.metric.opened, s.metric.source]));
+    expect(Object.keys(opened).sort()).toEqual(['first_seen', 'last_seen_closed', 'vendor']);
     // The problem table's data link opens the drill-down with the row's kkt and source: every row has
     // both, and names a register the kkt variable offers (label_values(kkt_up{...}, kkt)).
     const table = panels.find((p) => p.title === 'Registers that need attention');
@@ -142,7 +149,7 @@ describe('the example configs pass the real tools\' own checks', () => {
   it('promtool check config prometheus.yml.example (with its rules)', () => {
     const r = spawnSync('promtool', ['check', 'config', 'prometheus.yml.example'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stdout).toMatch(/SUCCESS: prometheus\.yml\.example is valid/);
-    expect(r.stdout).toMatch(/SUCCESS: 57 rules found/);
+    expect(r.stdout).toMatch(/SUCCESS: 59 rules found/);
     expect(r.status).toBe(0);
   });
 
