@@ -223,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const servers: Server[] = [];
   try {
-    const app = createApp(exporter, { externalUrl: flags.externalUrl, thresholds, reloadWebConfig: web && (() => web.reload()), webConfigState: web && (() => ({ loadedAt: web.loadedAt, failure: web.lastReloadFailure })) });
+    const app = createApp(exporter, { externalUrl: flags.externalUrl, thresholds, reloadWebConfig: web && (() => web.reload()), ...(web ? { webConfig: web } : {}) });
     const handler = web ? web.handler(app) : app;
     for (const [i, address] of addresses.entries()) {
       const started = await listen(handler, address, web?.tls?.options);

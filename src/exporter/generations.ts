@@ -83,6 +83,11 @@ export class Generations {
     return this.failure;
   }
 
+  /** When the config in force was loaded. */
+  get loadedAt(): Date | undefined {
+    return this.gen?.loadedAt;
+  }
+
   /** Shutting down: `/-/ready` says not ready while the scrapes in flight finish. */
   get draining(): boolean {
     return this.shuttingDown;

@@ -4,7 +4,7 @@ import { SCRAPE_TIMEOUT_HEADER } from '../deadline/deadline.js';
 import type { Exporter } from '../exporter/exporter.js';
 import { errorMessage } from '../log.js';
 import { encodeAnswer, SYNC_GZIP_BELOW, type ScrapeBody } from './compress.js';
-import { landingPage, type PageThresholds, type WebConfigState } from './landing.js';
+import { landingPage, type PageThresholds, type ReloadState } from './landing.js';
 import { landingQuery } from './landing-query.js';
 import { fleetFnPlan } from './fn-plan-page.js';
 import { planCsv, planDays } from '../status/fn-plan.js';
@@ -115,7 +115,7 @@ export interface AppOptions {
   /** `POST /-/reload` also re-reads `--web.config.file` when one is given. */
   reloadWebConfig?: () => Promise<{ ok: true } | { ok: false; error: string }>;
   /** The web config's last reload when it failed, and when the one in force was loaded: the landing page's banner. */
-  webConfigState?: () => WebConfigState;
+  webConfig?: ReloadState;
 }
 
 const NO_THRESHOLDS: PageThresholds = { ok: false, error: 'no thresholds file given' };
@@ -142,7 +142,7 @@ export function createApp(exporter: Exporter, opts: AppOptions = {}): express.Ex
       res.status(400).type(TEXT).send(`${query.error}\n`);
       return;
     }
-    const page = landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS, { query: query.query, ...(opts.webConfigState ? { webConfig: opts.webConfigState() } : {}) });
+    const page = landingPage(exporter, opts.thresholds ?? NO_THRESHOLDS, { query: query.query, ...(opts.webConfig ? { webConfig: opts.webConfig } : {}) });
     await sendCompressed(exporter, req, res, 200, 'text/html; charset=utf-8', page);
   });
   app.get('/fn.csv', (req, res) => {

@@ -14,16 +14,16 @@ import { isListQuery, listHref, ROW_STATES, type LandingQuery, type RowState } f
 /** The alert thresholds the page judges readings by, or why they could not be read. */
 export type PageThresholds = { ok: true; thresholds: Thresholds } | { ok: false; error: string };
 
-/** The web config in force and its last reload when that failed. */
-export interface WebConfigState {
-  loadedAt: Date;
-  failure: ReloadFailure | undefined;
+/** A config the exporter reloads: its last reload when that failed, and when the one in force was loaded. */
+export interface ReloadState {
+  readonly lastReloadFailure: ReloadFailure | undefined;
+  readonly loadedAt: Date | undefined;
 }
 
 /** What one request asks of the page: a list of registers, and the web config to report on. */
 export interface PageView {
   query?: LandingQuery;
-  webConfig?: WebConfigState;
+  webConfig?: ReloadState;
 }
 
 /** Registers listed per source, and in "Need attention"; the summary counts them all. */
@@ -197,19 +197,12 @@ function shardLine(exporter: Exporter): string {
   return `<p>Shard ${shard.index} of ${shard.count}: ${exporter.sources.length} sources, ${registers} registers owned (other sources and registers belong to the other shards).</p>`;
 }
 
-/** A red line for the config and the web config whose last reload failed: the exporter runs the ones loaded before. */
-function reloadBanners(exporter: Exporter, web: WebConfigState | undefined): string {
-  const config = exporter.generations.lastReloadFailure;
-  const loadedAt = exporter.generations.current?.loadedAt;
-  const lines: string[] = [];
-  if (config) {
-    const keeps = loadedAt ? `the exporter keeps running the config loaded at ${esc(loadedAt.toISOString())}` : 'no config is loaded';
-    lines.push(`<p class="banner critical">Config reload failed at ${esc(config.at.toISOString())}: ${esc(config.error)}<br>${keeps}.</p>`);
-  }
-  if (web?.failure) {
-    lines.push(`<p class="banner critical">Web config reload failed at ${esc(web.failure.at.toISOString())}: ${esc(web.failure.error)}<br>the exporter keeps the web config loaded at ${esc(web.loadedAt.toISOString())}.</p>`);
-  }
-  return lines.map((l) => `${l}\n`).join('');
+/** A red line when the last reload of `state` failed: the exporter runs the one loaded before, which `keeps` names. */
+function reloadBanner(what: string, state: ReloadState | undefined, keeps: string): string {
+  const failure = state?.lastReloadFailure;
+  if (!failure) return '';
+  const kept = state?.loadedAt ? `${keeps} ${esc(state.loadedAt.toISOString())}` : 'no config is loaded';
+  return `<p class="banner critical">${what} reload failed at ${esc(failure.at.toISOString())}: ${esc(failure.error)}<br>${kept}.</p>\n`;
 }
 
 /** A GET form for `/?source=&store=&state=`: works without JavaScript. */
@@ -268,7 +261,7 @@ export function landingPage(exporter: Exporter, thresholds: PageThresholds, view
 <p class="muted">Version ${esc(VERSION)} · Node.js ${esc(process.version)} · started ${esc(exporter.startedAt.toISOString())} · config ${esc(exporter.configFile)}</p>
 ${shardLine(exporter)}
 <p><a href="metrics">Metrics</a> (reads every register now) · <a href="sd">Service discovery</a> · <a href="#recent">Recent probes</a> · <a href="-/healthy">Health</a> · <a href="-/ready">Ready</a></p>
-${reloadBanners(exporter, view.webConfig)}${noThresholds}
+${reloadBanner('Config', exporter.generations, 'the exporter keeps running the config loaded at')}${reloadBanner('Web config', view.webConfig, 'the exporter keeps the web config loaded at')}${noThresholds}
 ${exporter.sources.length === 0 ? '<p>No sources configured.</p>' : `${summary(exporter, bySource, now)}
 ${filterForm(exporter.sources, view.query ?? {})}
 ${view.query && isListQuery(view.query) ? listSection(bySource, view.query, now, runbook) : `${attentionSection([...bySource.values()].flat(), now, runbook)}
