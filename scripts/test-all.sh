@@ -9,8 +9,9 @@
 #      250 reloads and 25,000 ad-hoc targets under a 128 MB heap, ~1.1 min). On the 2-core CI machine a
 #      full run took 575 s and the smaller ones 172 s and 166 s (2026-12-02): ~15 min in all, where
 #      three full runs would take ~30.
-# Prints, per Node, test.sh's "tests: N passed, N failed" line and the seconds it took, and exits 1 when
-# any run failed. Each run's output is in .tmp/logs/test-node-VERSION.log as well.
+# Prints, per Node, test.sh's "tests: N passed, N failed" line, the seconds it took and test.sh's "failed:"
+# line of each failed test, and exits 1 when any run failed. Each run's output is in
+# .tmp/logs/test-node-VERSION.log as well.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 NEXT_NODE="${NEXT_NODE:-26.12.1}"
@@ -37,6 +38,7 @@ run() {
   [ -n "$line" ] || line="tests: none ran (exit $status)"
   [ "$status" -eq 0 ] || failed=1
   summary+=("$(printf '%-44s %-40s %4d s%s' "$label" "$line" $((SECONDS - started)) "$([ "$status" -eq 0 ] || echo "  FAILED (exit $status)")")")
+  while IFS= read -r line; do summary+=("    $line"); done < <(grep -E '^failed: ' "$log")
 }
 
 machine="$(node --version)"

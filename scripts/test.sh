@@ -13,9 +13,14 @@ mkdir -p "$(dirname "$json")"
 rm -f "$json"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$json" "$@" || status=$?
-# A closing line any CI can read: "tests: N passed, N failed".
+# A closing line any CI can read: "tests: N passed, N failed", then a "failed: FILE > TEST: MESSAGE" line per failure.
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+  // Each failed test in one line, so that the tail of a CI log names what failed.
+  const cwd = process.cwd() + "/";
+  for (const file of r.testResults)
+    for (const t of file.assertionResults.filter((a) => a.status === "failed"))
+      console.log(`failed: ${file.name.replace(cwd, "")} > ${t.fullName}: ${String(t.failureMessages[0] ?? "").split("\n")[0].slice(0, 300)}`);
 ' "$json" || echo "tests: no report (vitest did not finish)"
 exit $status
