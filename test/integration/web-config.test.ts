@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_QUEUED_PER_CLIENT } from '../../src/server/basic-auth.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'kkt-web-'));
@@ -152,13 +153,17 @@ describe('basic auth under load', () => {
   });
 
   // The flood's address holds at most 4 of the 8 queue places, so this waits for at most 4 checks and its own.
+  // Counted in checks rather than milliseconds, which depend on how busy the machine is: one more flood
+  // check, queued behind this one, may end while this scrape is still being answered.
   it.skipIf(!hasLoopbackAlias)('checks a not yet cached password during the flood, behind at most the flood\'s share of the queue', async () => {
     const wrong = flood('b');
     const first = await get('backup:backup-pw');
-    await Promise.all(wrong);
+    const answers = await Promise.all(wrong);
     const again = await get('backup:backup-pw');
     expect(first.status).toBe(200);
-    expect(first.ms).toBeLessThan(1000);
+    const checkedBefore = answers.filter((a) => a.status === 401 && a.end < first.end).length;
+    expect(checkedBefore).toBeLessThanOrEqual(MAX_QUEUED_PER_CLIENT + 1);
+    expect(answers.filter((a) => a.status === 429).length).toBeGreaterThan(0);
     expect(again.status).toBe(200);
   });
 
