@@ -46,7 +46,7 @@ describe('alert rules', () => {
     expect(r.status).toBe(0);
   });
 
-  // One promtool per file, side by side: each takes 13 s or more, and far more on a busy CI machine.
+  // One promtool per file, side by side: each is the slowest test of this file, more so on a busy CI machine.
   it.concurrent.each(TEST_FILES)('pass their promtool unit tests: %s', async (file) => {
     const r = await promtool('test', 'rules', file);
     expect(r.out).not.toContain('FAILED');
